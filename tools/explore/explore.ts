@@ -258,7 +258,7 @@ export function explore<TMachine extends AnyStateMachine>(
     return i;
   };
 
-  addState(options.initial ?? (initialTransition(machine)[0] as S), -1, undefined);
+  addState(options.initial ?? (initialTransition(machine as AnyStateMachine)[0] as S), -1, undefined);
 
   for (let at = 0; at < snapshots.length; at++) {
     if (stopAtFirst && violations.length > 0) break;

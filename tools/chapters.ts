@@ -1,0 +1,32 @@
+/**
+ * The chapters of the workbook, in order. Each chapter's checks live in
+ * `specs/<slug>/chapter.ts`, its reference answers and key in `solutions/<slug>/`, its text
+ * and student stubs in `exercises/<slug>/`.
+ */
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+export interface ChapterEntry {
+  number: number;
+  slug: string;
+}
+
+export const chapterEntries: readonly ChapterEntry[] = [
+  { number: 1, slug: '01-idempotency' },
+  { number: 2, slug: '02-ledger' },
+];
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export const chapterModule = (entry: ChapterEntry) => join(repoRoot, 'specs', entry.slug, 'chapter.ts');
+export const solutionsDir = (entry: ChapterEntry) => join(repoRoot, 'solutions', entry.slug);
+export const exercisesDir = (entry: ChapterEntry) => join(repoRoot, 'exercises', entry.slug);
+
+export function findChapter(selector: string): ChapterEntry {
+  const entry = chapterEntries.find((c) => String(c.number) === selector.replace(/^0+/, '') || c.slug === selector);
+  if (!entry) {
+    const known = chapterEntries.map((c) => `${c.number} (${c.slug})`).join(', ');
+    throw new Error(`no chapter "${selector}"; the chapters are ${known}`);
+  }
+  return entry;
+}

@@ -1,0 +1,61 @@
+/**
+ * What a chapter gives the grader: its tasks, each with one check.
+ *
+ * A check is written once and serves twice: `npm test` runs it against the reference
+ * answers in `solutions/` (so the key passes its own checks), and the grader runs it
+ * against a student's answers in `exercises/` or any folder given with `--answers`.
+ */
+
+export type TaskStatus = 'pass' | 'fail' | 'error' | 'todo';
+
+/** What a check says of one answer. */
+export interface CheckResult {
+  status: TaskStatus;
+  /** One line: why it passed or failed. */
+  message: string;
+  /** On fail: the counterexample or the model's trace, readable as plain text. */
+  trace?: string;
+  /** Figures of the check (states explored, random runs, seed), for reports. */
+  figures?: Record<string, number | string>;
+}
+
+export interface Task<TAnswers> {
+  /** `1.1`, `2.3`, … as in the exercise text. */
+  id: string;
+  title: string;
+  /** Printed when the task is not yet passing. */
+  hint: string;
+  /** Judge the answers; may throw (a student answer that throws is reported, not fatal). */
+  check: (answers: TAnswers) => CheckResult | Promise<CheckResult>;
+}
+
+export interface Chapter<TAnswers> {
+  number: number;
+  /** Folder name under `exercises/` and `solutions/`, e.g. `01-idempotency`. */
+  slug: string;
+  title: string;
+  tasks: readonly Task<TAnswers>[];
+  /** Load the answers from a chapter folder (by default its `answers.ts`). */
+  loadAnswers: (chapterDir: string) => Promise<TAnswers>;
+  /** Optional set-up shared by the tasks (a database), released by `close`. */
+  close?: () => Promise<void>;
+}
+
+/** The error a student stub throws until the task is answered (the stub generator writes it). */
+export const NOT_ANSWERED = 'not answered yet';
+
+export function isNotAnswered(error: unknown): boolean {
+  return error instanceof Error && error.message.includes(NOT_ANSWERED);
+}
+
+export const pass = (message: string, extra: Omit<CheckResult, 'status' | 'message'> = {}): CheckResult => ({
+  status: 'pass',
+  message,
+  ...extra,
+});
+
+export const fail = (message: string, extra: Omit<CheckResult, 'status' | 'message'> = {}): CheckResult => ({
+  status: 'fail',
+  message,
+  ...extra,
+});
