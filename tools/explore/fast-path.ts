@@ -14,7 +14,7 @@
  * `tests/explore/fast-path.test.ts` checks it against xstate's own `transition()` on every
  * state and every candidate event of every model in `models/`.
  */
-import type { AnyStateMachine } from 'xstate';
+import { initialTransition, type AnyStateMachine } from 'xstate';
 
 /**
  * The next snapshot after `event`, or `null` when no transition is enabled (xstate would
@@ -190,6 +190,7 @@ function compile(machine: AnyStateMachine): FastStep<MachineSnapshot, Event> {
     candidates.set(leaf.key, own);
   }
   const rootKey = root.type === 'atomic' ? templates.get(root)!.value : undefined;
+  const withContext = snapshotBuilder(machine);
 
   return (snapshot, event) => {
     const byType = candidates.get(rootKey ?? snapshot.value);
@@ -199,8 +200,42 @@ function compile(machine: AnyStateMachine): FastStep<MachineSnapshot, Event> {
       if (transition.guard && !transition.guard(snapshot.context, event, snapshot)) continue;
       let context = snapshot.context;
       for (const assign of transition.assignments) context = assign(context, event);
-      return transition.target ? { ...snapshot, ...transition.target, context } : { ...snapshot, context };
+      return transition.target ? { ...snapshot, ...transition.target, context } : withContext(snapshot, context);
     }
     return null;
+  };
+}
+
+/** The fields of an xstate 5 machine snapshot, in the order `createMachineSnapshot` writes them. */
+const SNAPSHOT_FIELDS =
+  'status,output,error,machine,context,_nodes,value,tags,children,historyValue,matches,hasTag,can,getMeta,toJSON';
+
+/**
+ * A copy of a snapshot with another context. Most successors are states already seen, so this
+ * runs for every transition: an object literal of a fixed shape is cheaper than a spread. Used
+ * only if xstate's snapshots have exactly the fields expected; otherwise, a spread.
+ */
+function snapshotBuilder(machine: AnyStateMachine): (snapshot: MachineSnapshot, context: Context) => MachineSnapshot {
+  const fields = Object.keys(initialTransition(machine as AnyStateMachine)[0] as object).join(',');
+  if (fields !== SNAPSHOT_FIELDS) return (snapshot, context) => ({ ...snapshot, context });
+  return (s, context) => {
+    const snapshot = s as MachineSnapshot & Record<string, unknown>;
+    return {
+      status: snapshot.status,
+      output: snapshot.output,
+      error: snapshot.error,
+      machine: snapshot.machine,
+      context,
+      _nodes: snapshot._nodes,
+      value: snapshot.value,
+      tags: snapshot.tags,
+      children: snapshot.children,
+      historyValue: snapshot.historyValue,
+      matches: snapshot.matches,
+      hasTag: snapshot.hasTag,
+      can: snapshot.can,
+      getMeta: snapshot.getMeta,
+      toJSON: snapshot.toJSON,
+    };
   };
 }
