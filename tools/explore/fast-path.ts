@@ -5,7 +5,7 @@
  * Why: on the workbook's models xstate spends ~20 µs computing an enabled transition (it builds
  * an actor scope, microsteps, entry/exit sets, a new snapshot with a fresh tag set), while the
  * guards and assignments themselves cost well under a microsecond. For a machine whose states
- * are all atomic, with no entry/exit actions, no `always`, `after` or `invoke`, and whose
+ * are all atomic (or final, ending the machine), with no entry/exit actions, no `always`, `after` or `invoke`, and whose
  * transitions run only `assign` actions, a step is exactly: pick the first candidate
  * transition whose guard holds (the state's own, then the root's), apply its assignments in
  * order, and move to its target. That is what this module does, and only for such machines;
@@ -24,7 +24,7 @@ export type FastStep<TSnapshot, TEvent> = (snapshot: TSnapshot, event: TEvent) =
 
 type Context = Record<string, unknown>;
 type Event = { type: string };
-type MachineSnapshot = { value: unknown; context: Context; _nodes: unknown; tags: unknown };
+type MachineSnapshot = { value: unknown; context: Context; _nodes: unknown; tags: unknown; status: unknown; output: unknown };
 type GuardCheck = (context: Context, event: Event, snapshot: MachineSnapshot) => boolean;
 type Assignment = (context: Context, event: Event) => Context;
 
@@ -32,8 +32,8 @@ type Assignment = (context: Context, event: Event) => Context;
 interface CompiledTransition {
   guard: GuardCheck | undefined;
   assignments: Assignment[];
-  /** Value, nodes and tags of the target state; undefined for a targetless transition. */
-  target: Pick<MachineSnapshot, 'value' | '_nodes' | 'tags'> | undefined;
+  /** Value, nodes, tags and status of the target state; undefined for a targetless transition. */
+  target: Pick<MachineSnapshot, 'value' | '_nodes' | 'tags' | 'status' | 'output'> | undefined;
 }
 
 // xstate's StateNode and TransitionDefinition, only the fields read here (they are public
@@ -143,15 +143,22 @@ function compile(machine: AnyStateMachine): FastStep<MachineSnapshot, Event> {
   checkNodeIsPlain(root);
   const leaves = root.type === 'atomic' ? [root] : Object.values(root.states);
   for (const leaf of leaves) {
-    if (leaf.type !== 'atomic') throw new NotFlat(`state '${leaf.key}' is ${leaf.type}, not atomic`);
+    if (leaf.type !== 'atomic' && leaf.type !== 'final') throw new NotFlat(`state '${leaf.key}' is ${leaf.type}`);
     checkNodeIsPlain(leaf);
   }
+  // Entering a final state ends the machine (status 'done'); its output would depend on the
+  // context, and a root transition would still be offered in it: neither is handled here.
+  if (leaves.some((leaf) => leaf.type === 'final')) {
+    if ((machine.config as { output?: unknown }).output !== undefined) throw new NotFlat('the machine has an output');
+    if (root.transitions.size > 0) throw new NotFlat('the root has transitions and the machine can finish');
+  }
 
-  // Target templates: the value, nodes and tags of each leaf, as xstate itself resolves them.
+  // Target templates: the value, nodes, tags and status of each leaf, as xstate resolves them.
   const templates = new Map<Node, CompiledTransition['target']>();
   for (const leaf of leaves) {
     const resolved = machine.resolveState({ value: leaf === root ? {} : leaf.key, context: {} }) as unknown as MachineSnapshot;
-    templates.set(leaf, { value: resolved.value, _nodes: resolved._nodes, tags: resolved.tags });
+    const { value, _nodes, tags, status, output } = resolved;
+    templates.set(leaf, { value, _nodes, tags, status, output });
   }
 
   const compileTransitions = (node: Node): Map<string, CompiledTransition[]> => {

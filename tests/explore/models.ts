@@ -1,0 +1,75 @@
+/**
+ * Every model in `models/`, with the configurations the explorer's tests run it at.
+ *
+ * The fast-path test fails when a folder of `models/` is missing here, so that a new model is
+ * checked against xstate before the explorer computes its steps directly.
+ */
+import type { AnyStateMachine } from 'xstate';
+import {
+  candidateEvents as idempotencyEvents,
+  createIdempotencyModel,
+  scenarioConfig,
+} from '../../models/idempotency-store/machine.ts';
+import {
+  candidateEvents as ledgerWriteEvents,
+  createLedgerWriteModel,
+  scenarioConfig as ledgerWriteScenario,
+  type Posting,
+  type WriteMode,
+} from '../../models/ledger-write/machine.ts';
+import {
+  candidateEvents as twoPhaseEvents,
+  createTwoPhaseCommitModel,
+} from '../../models/two-phase-commit/machine.ts';
+
+export interface ModelUnderTest {
+  /** The folder under `models/`. */
+  folder: string;
+  /** What this configuration is, for test names. */
+  label: string;
+  machine: AnyStateMachine;
+  events: (snapshot: never) => readonly { type: string }[];
+}
+
+export const modelsUnderTest: ModelUnderTest[] = [
+  {
+    folder: 'idempotency-store',
+    label: 'the exercise scenario',
+    machine: createIdempotencyModel(scenarioConfig),
+    events: idempotencyEvents,
+  },
+  {
+    folder: 'idempotency-store',
+    label: 'a client that sends no key',
+    machine: createIdempotencyModel({ ...scenarioConfig, keyForAttempt: null }),
+    events: idempotencyEvents,
+  },
+  {
+    folder: 'idempotency-store',
+    label: 'crashes, card failures and a retry that changes its parameters',
+    machine: createIdempotencyModel({
+      ...scenarioConfig,
+      maxCrashes: 1,
+      cardNetworkMayFail: true,
+      retryBody: 'changed',
+    }),
+    events: idempotencyEvents,
+  },
+  ...(['autocommit', 'transaction'] as WriteMode[]).flatMap((mode) =>
+    (['single-phase', 'hold'] as Posting[]).map((posting) => {
+      const config = ledgerWriteScenario(mode, posting);
+      return {
+        folder: 'ledger-write',
+        label: `${mode}, ${posting}`,
+        machine: createLedgerWriteModel(config),
+        events: () => ledgerWriteEvents(config),
+      };
+    }),
+  ),
+  {
+    folder: 'two-phase-commit',
+    label: 'three resource managers',
+    machine: createTwoPhaseCommitModel({ resourceManagers: 3 }),
+    events: twoPhaseEvents,
+  },
+];
