@@ -168,6 +168,8 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
       if (typeof key !== 'string') throw new TypeError(`makeIdempotencyKey returned ${typeof key}, expected a string`);
       return key;
     };
+    // One call outside fast-check first, so that a stub or a throwing answer reads as itself.
+    keyOf(sampleOperation);
     const options = { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS };
     const figures = { seed: PROPERTY_SEED, runsPerProperty: PROPERTY_RUNS };
     const properties: [string, fc.IProperty<never>][] = [
@@ -191,19 +193,22 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
   },
 };
 
+/** The scenario's charge, as the merchant's server knows it. */
+export const sampleOperation: PaymentOperation = {
+  merchantId: 'acct_1Merchant',
+  orderId: 'order_1842',
+  action: 'charge',
+  amountMinor: scenarioConfig.amountMinor,
+  currency: 'usd',
+  customerEmail: 'alice@example.com',
+  cardNumber: '4242424242424242',
+  attempt: 1,
+  attemptedAt: '2026-11-25T09:00:00.000Z',
+};
+
 /** The scenario with the client deriving each attempt's key from the student's function. */
 export function replayInModel(answers: ChapterOneAnswers): string | undefined {
-  const base: PaymentOperation = {
-    merchantId: 'acct_1Merchant',
-    orderId: 'order_1842',
-    action: 'charge',
-    amountMinor: scenarioConfig.amountMinor,
-    currency: 'usd',
-    customerEmail: 'alice@example.com',
-    cardNumber: '4242424242424242',
-    attempt: 1,
-    attemptedAt: '2026-11-25T09:00:00.000Z',
-  };
+  const base = sampleOperation;
   const config = {
     ...scenarioConfig,
     keyForAttempt: (attempt: number) =>

@@ -51,3 +51,14 @@ export function stripSolutions(text: string, language: StubLanguage, file = '<te
 
 /** Whether a file carries solution markers (only those become stubs). */
 export const hasSolutionMarkers = (text: string) => /^\s*(\/\/|--)\s*BEGIN SOLUTION\s*$/m.test(text);
+
+/** The text inside each solution region, dedented: what an answer key quotes. */
+export function solutionRegions(text: string, language: StubLanguage): string[] {
+  const { comment } = syntax[language];
+  const pattern = new RegExp(`^[ \\t]*${comment}\\s*BEGIN SOLUTION\\s*\\n([\\s\\S]*?)^[ \\t]*${comment}\\s*END SOLUTION\\s*$`, 'gm');
+  return [...text.matchAll(pattern)].map((match) => {
+    const lines = match[1]!.replace(/\n$/, '').split('\n');
+    const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
+    return lines.map((l) => l.slice(indent)).join('\n');
+  });
+}

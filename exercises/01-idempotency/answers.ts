@@ -1,0 +1,33 @@
+/**
+ * Chapter 1 — Idempotency keys: your answers.
+ *
+ * Replace each `throw new Error('TODO: not answered yet')` with your answer, then run
+ * `npm run check -- 1`. The types say what each answer must look like.
+ */
+import { createHash } from 'node:crypto';
+import type {
+  KeyedRetryAnswer,
+  PaymentOperation,
+  RetryWithoutKeysPrediction,
+  TtlAnswer,
+} from '../../specs/01-idempotency/answer-types.ts';
+
+/** 1.1 — The retry carries no idempotency key. What happens? (The charge is 10000 minor units.) */
+export function retryWithoutKeys(): RetryWithoutKeysPrediction {
+  throw new Error('TODO: not answered yet');
+}
+
+/** 1.2 — The retry carries the same Idempotency-Key. What does the server do, and answer? */
+export function retryWithKey(): KeyedRetryAnswer {
+  throw new Error('TODO: not answered yet');
+}
+
+/** 1.3 — How long should keys be kept, and which client retry window must that cover? */
+export function keyTtl(): TtlAnswer {
+  throw new Error('TODO: not answered yet');
+}
+
+/** 1.4 — The key a client sends for an operation: the same on every retry, unique per operation. */
+export function makeIdempotencyKey(operation: PaymentOperation): string {
+  throw new Error('TODO: not answered yet');
+}

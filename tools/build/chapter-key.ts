@@ -1,0 +1,9 @@
+/** What a chapter's `solutions/<slug>/key.ts` returns to the build. */
+export interface ChapterKey {
+  /** The answer key, written to `solutions/<slug>/KEY.md`. */
+  markdown: string;
+  /** Files beside it (diagrams), by name. */
+  files: Record<string, string>;
+  /** Figures for the README of each model the chapter uses: `models/<name>/README.md`, block `figures`. */
+  modelFigures?: Record<string, string>;
+}

@@ -1,0 +1,73 @@
+/**
+ * `npm run build`: regenerate everything derived from the models and reference answers —
+ * student stubs, answer keys and their diagrams, the models' figures — then the site.
+ *
+ *   npm run build                 everything
+ *   npm run build -- --chapter 1  one chapter's stubs and key
+ *   npm run build -- --no-site    skip the HTML site (and its API reference)
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chapterEntries, exercisesDir, findChapter, repoRoot, solutionsDir, type ChapterEntry } from '../chapters.ts';
+import { hasSolutionMarkers, languageOf, stripSolutions } from '../build/stubs.ts';
+import { replaceGeneratedBlock, writeIfChanged } from '../build/generated.ts';
+import type { ChapterKey } from '../build/chapter-key.ts';
+import { buildSite } from '../site/build-site.ts';
+
+const { values } = parseArgs({
+  options: {
+    chapter: { type: 'string', short: 'c' },
+    'no-site': { type: 'boolean', default: false },
+  },
+});
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+const changed: string[] = [];
+const write = (path: string, content: string) => {
+  if (writeIfChanged(path, content)) changed.push(relative(repoRoot, path));
+};
+
+function buildStubs(entry: ChapterEntry) {
+  const from = solutionsDir(entry);
+  for (const file of readdirSync(from)) {
+    const language = languageOf(file);
+    if (!language || file === 'key.ts') continue;
+    const text = readFileSync(join(from, file), 'utf8');
+    if (!hasSolutionMarkers(text)) continue;
+    write(join(exercisesDir(entry), file), stripSolutions(text, language, join('solutions', entry.slug, file)));
+  }
+}
+
+async function buildKey(entry: ChapterEntry) {
+  const module = join(solutionsDir(entry), 'key.ts');
+  if (!existsSync(module)) return log(`  chapter ${entry.number}: no key.ts yet`);
+  const { buildKey } = (await import(pathToFileURL(module).href)) as { buildKey: () => Promise<ChapterKey> };
+  const key = await buildKey();
+  write(join(solutionsDir(entry), 'KEY.md'), key.markdown.trimEnd() + '\n');
+  for (const [name, content] of Object.entries(key.files)) write(join(solutionsDir(entry), name), content);
+  for (const [model, figures] of Object.entries(key.modelFigures ?? {})) {
+    const readme = join(repoRoot, 'models', model, 'README.md');
+    write(readme, replaceGeneratedBlock(readFileSync(readme, 'utf8'), 'figures', figures, readme));
+  }
+}
+
+const started = performance.now();
+const entries = values.chapter ? [findChapter(values.chapter)] : chapterEntries.filter((c) => existsSync(solutionsDir(c)));
+for (const entry of entries) {
+  const t = performance.now();
+  buildStubs(entry);
+  await buildKey(entry);
+  log(`chapter ${entry.number} (${entry.slug}): stubs and key in ${seconds(t)}`);
+}
+if (!values['no-site']) {
+  const t = performance.now();
+  await buildSite({ api: true, log: (line) => log(`  ${line}`) });
+  log(`site: docs/site/index.html in ${seconds(t)}`);
+}
+log(changed.length ? `changed:\n${changed.map((f) => `  ${f}`).join('\n')}` : 'no generated file changed');
+log(`build done in ${seconds(started)}`);
+// Chapters may hold a database open; the build is done.
+process.exit(0);

@@ -1,0 +1,63 @@
+/**
+ * `npm run check`: grade answers, task by task.
+ *
+ *   npm run check                      every chapter, answers in exercises/
+ *   npm run check -- 1                 chapter 1 only (or several: 1 2)
+ *   npm run check -- --answers <dir>   answers from another folder (same layout as exercises/)
+ *   npm run check -- --json            machine-readable result on stdout
+ *   npm run check -- --timeout 5000    per-task time limit in milliseconds (default 10000)
+ *
+ * Exit code 0 only when every task checked passes, so a course's CI can gate on it.
+ */
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chapterEntries, findChapter, repoRoot } from '../chapters.ts';
+import { gradeChapter } from '../grading/grade-chapter.ts';
+import { chapterHeading, formatReport, progressBar, toJson } from '../grading/report.ts';
+import type { TaskReport } from '../grading/run-task.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    answers: { type: 'string', short: 'a', default: join(repoRoot, 'exercises') },
+    json: { type: 'boolean', default: false },
+    timeout: { type: 'string', default: '10000' },
+    'no-trace': { type: 'boolean', default: false },
+  },
+});
+
+let entries;
+try {
+  entries = positionals.length ? positionals.map(findChapter) : chapterEntries;
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+const answersRoot = resolve(values.answers!);
+const timeoutMs = Number(values.timeout);
+if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+  console.error(`--timeout takes milliseconds, got "${values.timeout}"`);
+  process.exit(2);
+}
+
+const all: TaskReport[] = [];
+for (const entry of entries) {
+  const dir = join(answersRoot, entry.slug);
+  if (!existsSync(dir)) {
+    if (positionals.length) console.error(`no answers for chapter ${entry.number} in ${dir}`);
+    continue;
+  }
+  if (!values.json) console.log(chapterHeading(entry.number, entry.slug, relative(process.cwd(), dir) || '.'));
+  const reports = await gradeChapter(entry, dir, {
+    timeoutMs,
+    onReport: (report) => {
+      if (!values.json) console.log(formatReport(report, { traces: !values['no-trace'] }));
+    },
+  });
+  all.push(...reports);
+}
+
+if (values.json) console.log(JSON.stringify(toJson(all), null, 2));
+else console.log(`\n${progressBar(all)}`);
+process.exit(all.length > 0 && all.every((r) => r.status === 'pass') ? 0 : 1);
