@@ -1,0 +1,45 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findChapter, repoRoot } from '../../tools/chapters.ts';
+import { gradeChapter } from '../../tools/grading/grade-chapter.ts';
+import { toJson } from '../../tools/grading/report.ts';
+import { stripSolutions } from '../../tools/build/stubs.ts';
+
+const chapterOne = findChapter('1');
+
+describe('the grader', () => {
+  it('survives answers that throw, return the wrong type, or never return, and goes on', async () => {
+    const reports = await gradeChapter(chapterOne, join(repoRoot, 'tests/fixtures/bad-answers/01-idempotency'), { timeoutMs: 1500 });
+    const byId = Object.fromEntries(reports.map((r) => [r.id, r]));
+    expect(reports.map((r) => r.id)).toEqual(['1.1', '1.2', '1.3', '1.4']);
+    expect(byId['1.1']).toMatchObject({ status: 'error', message: expect.stringMatching(/task 1\.1: your answer threw TypeError: oops/) });
+    expect(byId['1.2']).toMatchObject({ status: 'fail', message: expect.stringMatching(/task 1\.2: wrong shape/) });
+    expect(byId['1.3']).toMatchObject({ status: 'fail', message: expect.stringMatching(/task 1\.3: no result within 1\.5 s/) });
+    expect(byId['1.4']).toMatchObject({ status: 'fail', message: expect.stringMatching(/returned number, expected a string/) });
+  });
+
+  it('reports a freshly generated stub as not answered, task by task', async () => {
+    const dir = join(repoRoot, '.tmp', 'stub-answers', '01-idempotency');
+    mkdirSync(dir, { recursive: true });
+    const reference = readFileSync(join(repoRoot, 'solutions/01-idempotency/answers.ts'), 'utf8');
+    writeFileSync(join(dir, 'answers.ts'), stripSolutions(reference, 'typescript'));
+    const reports = await gradeChapter(chapterOne, dir);
+    expect(reports.map((r) => r.status)).toEqual(['todo', 'todo', 'todo', 'todo']);
+  });
+
+  it('fails wrong answers with the model’s trace, in Exercism’s result format', async () => {
+    const reports = await gradeChapter(chapterOne, join(repoRoot, 'tests/fixtures/wrong-answers/01-idempotency'));
+    const json = toJson(reports);
+    expect(json.status).toBe('fail');
+    expect(json.tests.map((t) => t.status)).toEqual(['fail', 'fail', 'fail', 'fail']);
+    for (const test of json.tests) expect(test.output).toMatch(/1\. \[t=0 s\] merchant sends attempt 1/);
+    expect(json.tests[0]!.output).toMatch(/charge #2/);
+  });
+
+  it('reports a chapter folder whose answers do not load, for every task', async () => {
+    const reports = await gradeChapter(chapterOne, join(repoRoot, '.tmp', 'no-such-folder'));
+    expect(reports).toHaveLength(4);
+    expect(reports.every((r) => r.status === 'error' && /do not load/.test(r.message))).toBe(true);
+  });
+});
