@@ -220,5 +220,9 @@ export async function buildKey(): Promise<ChapterKey> {
     `![Key lifecycle](key-lifecycle.svg)`,
     '',
   );
-  return { markdown: md.join('\n'), files: { 'key-lifecycle.svg': lifecycle } };
+  const figures = markdownTable(
+    ['config', 'distinct states', 'transitions', 'depth', 'invariants violated'],
+    explorations.map(({ name, exploration: e }) => [name, e.figures.states, e.figures.transitions, e.figures.depth, e.violations.map((v) => v.property.id).join(', ') || 'none']),
+  );
+  return { markdown: md.join('\n'), files: { 'key-lifecycle.svg': lifecycle }, modelFigures: { 'idempotency-store': figures } };
 }
