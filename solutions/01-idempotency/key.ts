@@ -224,5 +224,7 @@ export async function buildKey(): Promise<ChapterKey> {
     ['config', 'distinct states', 'transitions', 'depth', 'invariants violated'],
     explorations.map(({ name, exploration: e }) => [name, e.figures.states, e.figures.transitions, e.figures.depth, e.violations.map((v) => v.property.id).join(', ') || 'none']),
   );
-  return { markdown: md.join('\n'), files: { 'key-lifecycle.svg': lifecycle }, modelFigures: { 'idempotency-store': figures } };
+  return { markdown: md.join('\n'), files: { 'key-lifecycle.svg': lifecycle }, modelFigures: { 'idempotency-store': figures },
+    summary: `4 tasks; ${idempotencyInvariants.length} invariants over ${explorations.reduce((n, e) => n + e.exploration.figures.states, 0)} states in ${explorations.length} configs; reference answers ${reports.filter((r) => r.status === 'pass').length}/${reports.length} pass`,
+  };
 }

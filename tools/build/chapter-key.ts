@@ -6,4 +6,6 @@ export interface ChapterKey {
   files: Record<string, string>;
   /** Figures for the README of each model the chapter uses: `models/<name>/README.md`, block `figures`. */
   modelFigures?: Record<string, string>;
+  /** One line for the README's table of chapters: what the model checked. */
+  summary?: string;
 }

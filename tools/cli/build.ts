@@ -15,6 +15,7 @@ import { hasSolutionMarkers, languageOf, stripSolutions } from '../build/stubs.t
 import { replaceGeneratedBlock, writeIfChanged } from '../build/generated.ts';
 import type { ChapterKey } from '../build/chapter-key.ts';
 import { buildSite } from '../site/build-site.ts';
+import { markdownTable } from '../render/table.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,11 +42,23 @@ function buildStubs(entry: ChapterEntry) {
   }
 }
 
+const summaries: string[][] = [];
+const chapterTitle = (entry: ChapterEntry) => {
+  const text = join(exercisesDir(entry), 'README.md');
+  return (existsSync(text) && /^#\s+(.*)$/m.exec(readFileSync(text, 'utf8'))?.[1]) || entry.slug;
+};
+
 async function buildKey(entry: ChapterEntry) {
   const module = join(solutionsDir(entry), 'key.ts');
   if (!existsSync(module)) return log(`  chapter ${entry.number}: no key.ts yet`);
   const { buildKey } = (await import(pathToFileURL(module).href)) as { buildKey: () => Promise<ChapterKey> };
   const key = await buildKey();
+  summaries.push([
+    `${entry.number}`,
+    `[${chapterTitle(entry)}](exercises/${entry.slug}/README.md)`,
+    `[answer key](solutions/${entry.slug}/KEY.md)`,
+    key.summary ?? '',
+  ]);
   write(join(solutionsDir(entry), 'KEY.md'), key.markdown.trimEnd() + '\n');
   for (const [name, content] of Object.entries(key.files)) write(join(solutionsDir(entry), name), content);
   for (const [model, figures] of Object.entries(key.modelFigures ?? {})) {
@@ -61,6 +74,11 @@ for (const entry of entries) {
   buildStubs(entry);
   await buildKey(entry);
   log(`chapter ${entry.number} (${entry.slug}): stubs and key in ${seconds(t)}`);
+}
+if (!values.chapter) {
+  const readme = join(repoRoot, 'README.md');
+  const table = markdownTable(['#', 'chapter', 'key', 'checked'], summaries);
+  write(readme, replaceGeneratedBlock(readFileSync(readme, 'utf8'), 'chapters', table, readme));
 }
 if (!values['no-site']) {
   const t = performance.now();
