@@ -11,7 +11,7 @@ export function randomWalk<TMachine extends AnyStateMachine>(
   events: (snapshot: SnapshotFrom<TMachine>) => readonly EventFromLogic<TMachine>[],
   choices: readonly number[],
 ): Trace<SnapshotFrom<TMachine>, EventFromLogic<TMachine>> {
-  const initial = initialTransition(machine)[0] as SnapshotFrom<TMachine>;
+  const initial = initialTransition(machine as AnyStateMachine)[0] as SnapshotFrom<TMachine>;
   const steps: Trace<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>['steps'] = [];
   let snapshot = initial;
   for (const choice of choices) {

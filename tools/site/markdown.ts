@@ -7,7 +7,7 @@ import hljs from 'highlight.js';
 
 const escapeHtml = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
-const markdown: MarkdownIt = new MarkdownIt({
+const markdown = new MarkdownIt({
   html: true,
   linkify: true,
   highlight(code, language) {
