@@ -36,14 +36,14 @@ const collectGarbage = runInNewContext('gc') as () => void;
 const machineFor = (n: number) => createTwoPhaseCommitModel({ resourceManagers: n });
 
 /** One exploration of 2PC with n RMs; `fast` = fast path and the model's own key. */
-function run(n: number, how: 'fast' | 'xstate' | 'symmetry', maxStates = 5_000_000): Figures {
+function run(n: number, how: 'fast' | 'default key' | 'xstate' | 'symmetry', maxStates = 5_000_000): Figures {
   collectGarbage();
-  const options =
-    how === 'fast'
-      ? { stateKey }
-      : how === 'xstate'
-        ? { fastPath: false, stateKey: defaultStateKey }
-        : { symmetry: symmetricStateKey };
+  const options = {
+    fast: { stateKey },
+    'default key': { stateKey: defaultStateKey },
+    xstate: { fastPath: false, stateKey: defaultStateKey },
+    symmetry: { symmetry: symmetricStateKey },
+  }[how];
   const result = explore(machineFor(n), { events: candidateEvents, invariants, maxStates, ...options });
   if (result.violations.length > 0) throw new Error(`2PC N=${n} violates ${result.violations[0]!.property.id}`);
   return result.figures;
@@ -77,19 +77,21 @@ export async function runExplorerBench(log: (line: string) => void = () => {}): 
   lines.push(
     `Two-phase commit (models/two-phase-commit, the TLA+ TwoPhase spec) with N resource managers, measured on ${machine}, ` +
       `${new Date().toISOString().slice(0, 10)}. One run each; absolute times are noisy here, ratios less so. ` +
-      `"Explorer" uses the fast path and the model's own state key; "explorer via xstate" computes every step with ` +
+      `"Explorer" uses the fast path and the model's own state key; "default key" the fast path with the default key ` +
+      `(\`JSON.stringify\` of value and context); "explorer via xstate" computes every step with ` +
       `xstate's \`transition()\` and keys states by \`JSON.stringify\` of value and context, as the library does; ` +
       `peak memory is the largest \`heapUsed\` sampled during the explorer's run.`,
     '',
   );
   lines.push(
-    '| N | distinct states | generated | depth | explorer | states/s | peak heap | explorer via xstate | getShortestPaths | library ÷ explorer |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| N | distinct states | generated | depth | explorer | states/s | peak heap | default key | explorer via xstate | getShortestPaths | library ÷ explorer |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   const twoPhase: ExplorerBench['twoPhase'] = [];
   let skippedLibrary = false;
   for (const n of [3, 4, 5, 6]) {
     const full = run(n, 'fast');
+    const defaultKey = run(n, 'default key');
     const viaXstate = run(n, 'xstate');
     if (viaXstate.states !== full.states) throw new Error(`N=${n}: ${viaXstate.states} states via xstate, ${full.states} fast`);
     let library = 'skipped (see note)';
@@ -101,7 +103,7 @@ export async function runExplorerBench(log: (line: string) => void = () => {}): 
       ratio = `${(lib.ms / full.ms).toFixed(0)}×`;
     } else skippedLibrary = true;
     lines.push(
-      `| ${n} | ${count(full.states)} | ${count(full.generated)} | ${full.depth} | ${seconds(full.ms)} | ${perSecond(full)} | ${mb(full.peakMemoryMb)} | ${seconds(viaXstate.ms)} | ${library} | ${ratio} |`,
+      `| ${n} | ${count(full.states)} | ${count(full.generated)} | ${full.depth} | ${seconds(full.ms)} | ${perSecond(full)} | ${mb(full.peakMemoryMb)} | ${seconds(defaultKey.ms)} | ${seconds(viaXstate.ms)} | ${library} | ${ratio} |`,
     );
     log(`2PC N=${n}: ${full.states} states in ${seconds(full.ms)}; via xstate ${seconds(viaXstate.ms)}; library ${library}`);
     twoPhase.push({ n, full, reduced: run(n, 'symmetry') });
