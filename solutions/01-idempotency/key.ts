@@ -40,6 +40,8 @@ function sequence(trace: Trace<Snapshot, IdempotencyEvent>): string {
   return mermaidBlock(mermaidSequence(participants, items));
 }
 
+const lifecycleConfig: IdempotencyConfig = { ...recoveryConfig, ttlSeconds: 30 };
+
 const configs: [string, IdempotencyConfig][] = [
   ['the scenario, keys on', scenarioConfig],
   ['the scenario, keys off', keysOffConfig],
@@ -81,12 +83,13 @@ export async function buildKey(): Promise<ChapterKey> {
   const changed = distinctOutcomes(changedBodyConfig).exploration;
   const changedRun = firstState(changed, (s) => s.context.arrivals.some((a) => a.attempt === 2 && a.foundBody !== null && a.foundBody !== a.body) && s.context.client.phase === 'done');
 
+  // Keys kept only 30 s here, so that the runs also reach expiry and a request after it.
+  const shortLived = exploreConfig(lifecycleConfig);
+  const projected = projectExploration(shortLived.snapshots, shortLived.edges, (s) => Object.values(s.context.store)[0]?.status ?? 'absent');
   const lifecycle = await renderSvg({
-    ...projectExploration(recovery.snapshots, recovery.edges, (s) => {
-      const record = Object.values(s.context.store)[0];
-      return record?.status ?? 'absent';
-    }),
-    title: `Key lifecycle: every arrow is a transition the explorer took (${recovery.figures.states} states)`,
+    nodes: projected.nodes.map((node) => ({ ...node, initial: node.id === 'absent' })),
+    edges: projected.edges,
+    title: `Key lifecycle: every arrow is a transition the explorer took (${shortLived.figures.states} states)`,
   });
 
   const examples = [
@@ -215,7 +218,7 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## The key's lifecycle`,
     '',
-    `Projected from the exploration of the recovery config: the status of the key in every reachable state, and the events that change it.`,
+    `Projected from an exploration of the recovery config with keys kept only ${lifecycleConfig.ttlSeconds} s (so that runs reach expiry): the status of the key in every reachable state, and the events that change it. A request that finds the key expired is treated as new and locks it again.`,
     '',
     `![Key lifecycle](key-lifecycle.svg)`,
     '',
