@@ -14,6 +14,8 @@ export interface ChapterEntry {
 export const chapterEntries: readonly ChapterEntry[] = [
   { number: 1, slug: '01-idempotency' },
   { number: 2, slug: '02-ledger' },
+  { number: 3, slug: '03-webhooks' },
+  { number: 4, slug: '04-high-availability' },
 ];
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
