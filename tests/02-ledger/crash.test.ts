@@ -1,0 +1,19 @@
+/**
+ * Task 2.4 on a real Postgres: a child process writes the payment's first INSERT, in
+ * autocommit and inside BEGIN, and is killed with SIGKILL; reopening its data directory shows
+ * the autocommit half-payment and nothing of the transaction.
+ */
+import { readFile } from 'node:fs/promises';
+import { expect, test } from 'vitest';
+import { crashARealPostgres } from '../../specs/02-ledger/real-crash.ts';
+
+test('after SIGKILL mid-payment, autocommit leaves half a payment and a transaction leaves nothing', { timeout: 60_000 }, async () => {
+  const schema = await readFile('solutions/02-ledger/2.1-schema-and-payment.sql', 'utf8');
+  const result = await crashARealPostgres({ name: '2.1-schema-and-payment.sql', text: schema });
+  expect(result.rows.map((r) => `${r.reference} ${r.account} ${r.amount_minor}`)).toEqual([
+    'pay_alice_bob_0001 alice -10000',
+    'pay_alice_bob_0001 bob 10000',
+    'crash_autocommit alice -10000',
+  ]);
+  expect(result.unbalanced).toEqual(['crash_autocommit']);
+});
