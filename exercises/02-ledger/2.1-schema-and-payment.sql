@@ -1,0 +1,13 @@
+-- Task 2.1: the schema of a double-entry ledger, and Alice paying Bob $100.00.
+--
+-- The checker runs this file on an empty Postgres schema, then reads and writes these names
+-- (the schema contract; add any other columns you like, with defaults):
+--   accounts     (id, name, currency)
+--   transactions (id, reference)                        reference: unique, the idempotency key
+--   entries      (id, transaction_id, account_id, amount_minor, currency)
+-- amount_minor is a signed integer in minor units (cents): negative leaves the account,
+-- positive enters it, so an account's balance is SUM(amount_minor) of its entries.
+-- Ids and timestamps must fill themselves in (identity columns, DEFAULT now()).
+-- Name the accounts 'alice' and 'bob'.
+
+-- TODO: not answered yet
