@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { chapterEntries, exercisesDir, repoRoot, solutionsDir } from '../chapters.ts';
+import { chapterEntries, exercisesDir, repoRoot, solutionsDir, type ChapterEntry } from '../chapters.ts';
 import { renderPage, siteCss } from './markdown.ts';
 
 export const siteDir = join(repoRoot, 'docs', 'site');
@@ -16,6 +16,12 @@ export interface SiteOptions {
   /** Also run typedoc for the API reference (a few seconds). */
   api?: boolean;
   log?: (line: string) => void;
+}
+
+/** "Chapter 1 — Idempotency keys" → "Idempotency keys", for the navigation bar. */
+function shortTitle(entry: ChapterEntry): string {
+  const heading = /^#\s+(.*)$/m.exec(readFileSync(join(exercisesDir(entry), 'README.md'), 'utf8'))?.[1] ?? entry.slug;
+  return heading.split(' — ').pop()!;
 }
 
 export async function buildSite(options: SiteOptions = {}): Promise<void> {
@@ -29,7 +35,7 @@ export async function buildSite(options: SiteOptions = {}): Promise<void> {
   const chapters = chapterEntries.filter((c) => existsSync(join(exercisesDir(c), 'README.md')));
   const nav = [
     { href: 'index.html', label: 'Workbook' },
-    ...chapters.map((c) => ({ href: `${c.slug}/index.html`, label: `${c.number}` })),
+    ...chapters.map((c) => ({ href: `${c.slug}/index.html`, label: `${c.number} · ${shortTitle(c)}` })),
     ...(options.api ? [{ href: 'api/index.html', label: 'API' }] : []),
   ];
   const links = { 'KEY.md': 'key.html', 'README.md': 'index.html' };

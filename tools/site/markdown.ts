@@ -48,6 +48,7 @@ export function renderPage(page: Page): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(page.title)} — Payment System Design</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${page.root}assets/highlight.css">
 <link rel="stylesheet" href="${page.root}assets/site.css">
 </head>
