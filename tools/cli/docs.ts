@@ -1,7 +1,7 @@
 /** `npm run docs`: render the site (chapters, answer keys, diagrams, API reference) to docs/site/. */
 import { parseArgs } from 'node:util';
 import { join, relative } from 'node:path';
-import { buildSite, siteDir } from '../site/build-site.ts';
+import { buildSite, defaultSiteDir as siteDir } from '../site/build-site.ts';
 
 const { values } = parseArgs({ options: { 'no-api': { type: 'boolean', default: false } } });
 const started = performance.now();

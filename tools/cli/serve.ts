@@ -2,7 +2,7 @@
 import { createServer } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
-import { siteDir } from '../site/build-site.ts';
+import { defaultSiteDir as siteDir } from '../site/build-site.ts';
 
 const port = Number(process.env.PORT ?? 4173);
 const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.css': 'text/css', '.js': 'text/javascript', '.svg': 'image/svg+xml', '.json': 'application/json' };
