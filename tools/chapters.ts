@@ -9,6 +9,8 @@ import { join } from 'node:path';
 export interface ChapterEntry {
   number: number;
   slug: string;
+  /** The chapter's checks, if not at `specs/<slug>/chapter.ts` (test fixtures). */
+  module?: string;
 }
 
 export const chapterEntries: readonly ChapterEntry[] = [
@@ -20,7 +22,7 @@ export const chapterEntries: readonly ChapterEntry[] = [
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-export const chapterModule = (entry: ChapterEntry) => join(repoRoot, 'specs', entry.slug, 'chapter.ts');
+export const chapterModule = (entry: ChapterEntry) => entry.module ?? join(repoRoot, 'specs', entry.slug, 'chapter.ts');
 export const solutionsDir = (entry: ChapterEntry) => join(repoRoot, 'solutions', entry.slug);
 export const exercisesDir = (entry: ChapterEntry) => join(repoRoot, 'exercises', entry.slug);
 

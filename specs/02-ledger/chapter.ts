@@ -444,12 +444,14 @@ const tasks: readonly Task<LedgerAnswers>[] = [
     id: '2.2',
     title: 'The invariant: a query, and its enforcement at COMMIT',
     hint: 'Group entries by transaction and currency; refuse with a CONSTRAINT TRIGGER … DEFERRABLE INITIALLY DEFERRED.',
+    dependsOn: ['2.1'],
     check: checkInvariantAndEnforcement,
   },
   {
     id: '2.3',
     title: 'Refunds as reversal entries',
     hint: 'A refund is a new transaction with refund_of = the payment and entries of opposite sign; a deferred trigger sums the refunds.',
+    dependsOn: ['2.1'],
     check: checkRefunds,
   },
   {

@@ -38,6 +38,15 @@ describe('the grader', () => {
     expect(json.tests[0]!.output).toMatch(/charge #2/);
   });
 
+  it('fails at once a task that depends on an answer that did not finish, and runs the rest', async () => {
+    const entry = { number: 90, slug: 'dependent', module: join(repoRoot, 'tests/fixtures/dependent-chapter/chapter.ts') };
+    const reports = await gradeChapter(entry, repoRoot, { timeoutMs: 1000 });
+    expect(reports.map((r) => [r.id, r.status])).toEqual([['90.1', 'fail'], ['90.2', 'fail'], ['90.3', 'pass']]);
+    expect(reports[1]!.message).toMatch(/not run: it uses your answer to 90\.1, which did not finish in time/);
+    // Not run at all: one time limit waited out, not two.
+    expect(reports[1]!.ms).toBe(0);
+  });
+
   it('reports a chapter folder whose answers do not load, for every task', async () => {
     const reports = await gradeChapter(chapterOne, join(repoRoot, '.tmp', 'no-such-folder'));
     expect(reports).toHaveLength(4);

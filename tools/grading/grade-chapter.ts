@@ -34,9 +34,10 @@ export async function gradeChapter(chapter: ChapterEntry, answersDir: string, op
     options.onReport?.(report);
   };
   let tasks: TaskTitle[] = [];
+  const timedOut = new Set<string>();
   let startAt = 0;
   for (;;) {
-    const input: WorkerInput = { entry, chapterModule: chapterModule(chapter), answersDir, startAt };
+    const input: WorkerInput = { entry, chapterModule: chapterModule(chapter), answersDir, startAt, timedOut: [...timedOut] };
     const outcome = await runWorker(input, timeoutMs, loadTimeoutMs, (titles) => (tasks = titles), add);
     // A worker that stops after its last result (while closing a database) lost nothing.
     if (outcome.kind === 'done' || outcome.index === BETWEEN_TASKS) return reports;
@@ -48,6 +49,7 @@ export async function gradeChapter(chapter: ChapterEntry, answersDir: string, op
           : `no result within ${timeoutMs / 1000} s (an answer that never returns, or a statement that runs forever?)`
         : `the checker stopped: ${outcome.message}`;
     for (const task of failed.length > 0 ? failed : [{ id: `${chapter.number}`, title: 'chapter', hint: '' }]) {
+      if (outcome.kind === 'timeout') timedOut.add(task.id);
       add({
         chapter: chapter.number,
         ...task,

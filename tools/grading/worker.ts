@@ -12,6 +12,8 @@ export interface WorkerInput {
   chapterModule: string;
   answersDir: string;
   startAt: number;
+  /** Ids of tasks that did not finish in time in an earlier worker. */
+  timedOut: string[];
 }
 
 export type WorkerMessage =
@@ -28,7 +30,15 @@ post({ type: 'tasks', tasks: chapter.tasks.map(({ id, title, hint }) => ({ id, t
 const loaded = await loadAnswersOrReport(chapter, input.answersDir);
 for (let index = input.startAt; index < chapter.tasks.length; index++) {
   post({ type: 'start', index });
-  const report = 'reports' in loaded ? loaded.reports[index]! : await runTask(chapter, chapter.tasks[index]!, loaded.answers);
+  const task = chapter.tasks[index]!;
+  const stuck = task.dependsOn?.find((id) => input.timedOut.includes(id));
+  const report =
+    'reports' in loaded
+      ? loaded.reports[index]!
+      : stuck
+        ? { chapter: chapter.number, id: task.id, title: task.title, hint: task.hint, status: 'fail' as const, ms: 0,
+            message: `task ${task.id}: not run: it uses your answer to ${stuck}, which did not finish in time` }
+        : await runTask(chapter, task, loaded.answers);
   post({ type: 'result', index, report });
 }
 await chapter.close?.();
