@@ -22,6 +22,7 @@ export const PROPERTY_RUNS = 300;
 
 const retryWithoutKeys: Task<ChapterOneAnswers> = {
   id: '1.1',
+  answer: 'answers.ts: retryWithoutKeys()',
   title: 'Retry without idempotency keys',
   hint: 'The server already charged the card before the client timed out. Without a key, how can it tell the retry from a new payment?',
   check(answers) {
@@ -44,6 +45,7 @@ const retryWithoutKeys: Task<ChapterOneAnswers> = {
 
 const retryWithKey: Task<ChapterOneAnswers> = {
   id: '1.2',
+  answer: 'answers.ts: retryWithKey()',
   title: 'Retry with an idempotency key',
   hint: 'The key names the operation. Look it up, compare the parameters, and decide by the key’s state: completed, still in flight, or parameters that differ.',
   check(answers) {
@@ -115,6 +117,7 @@ export const MAX_SENSIBLE_TTL_HOURS = 30 * 24;
 
 const keyTtl: Task<ChapterOneAnswers> = {
   id: '1.3',
+  answer: 'answers.ts: keyTtl()',
   title: 'How long to keep idempotency keys',
   hint: 'A key must outlive every retry of its operation. How long after the first attempt can your client still retry? Stripe keeps keys for at least 24 hours.',
   check(answers) {
@@ -165,6 +168,7 @@ const siblingsArbitrary = fc
 
 const makeIdempotencyKey: Task<ChapterOneAnswers> = {
   id: '1.4',
+  answer: 'answers.ts: makeIdempotencyKey()',
   title: 'The idempotency key format',
   hint: 'Derive the key from what identifies the operation (merchant, action, order), never from the attempt or the time, and never from card numbers or emails. Stripe accepts up to 255 characters.',
   check(answers) {

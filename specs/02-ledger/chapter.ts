@@ -436,12 +436,14 @@ async function loadPrediction(dir: string): Promise<LedgerAnswers['whatSurvivesA
 const tasks: readonly Task<LedgerAnswers>[] = [
   {
     id: '2.1',
+    answer: answerFiles.schemaAndPayment,
     title: 'The schema and the rows of the payment',
     hint: 'Three tables (accounts, transactions, entries); amount_minor bigint, signed; write both entries inside BEGIN … COMMIT.',
     check: checkSchemaAndPayment,
   },
   {
     id: '2.2',
+    answer: `${answerFiles.unbalancedQuery}, ${answerFiles.enforcement}`,
     title: 'The invariant: a query, and its enforcement at COMMIT',
     hint: 'Group entries by transaction and currency; refuse with a CONSTRAINT TRIGGER … DEFERRABLE INITIALLY DEFERRED.',
     dependsOn: ['2.1'],
@@ -449,6 +451,7 @@ const tasks: readonly Task<LedgerAnswers>[] = [
   },
   {
     id: '2.3',
+    answer: answerFiles.refunds,
     title: 'Refunds as reversal entries',
     hint: 'A refund is a new transaction with refund_of = the payment and entries of opposite sign; a deferred trigger sums the refunds.',
     dependsOn: ['2.1'],
@@ -456,6 +459,7 @@ const tasks: readonly Task<LedgerAnswers>[] = [
   },
   {
     id: '2.4',
+    answer: `${answerFiles.prediction}: whatSurvivesACrash()`,
     title: 'A crash between the two INSERTs',
     hint: 'In autocommit each INSERT is committed on its own; crash recovery rolls back every transaction that had not committed.',
     check: checkCrashPrediction,

@@ -34,7 +34,7 @@ export async function runTask<A>(chapter: Pick<Chapter<A>, 'number' | 'slug'>, t
       result = { status: 'error', message: `task ${task.id}: the check returned no verdict` };
     }
   } catch (error) {
-    if (isNotAnswered(error)) result = { status: 'todo', message: `not answered yet: edit exercises/${chapter.slug}/` };
+    if (isNotAnswered(error)) result = { status: 'todo', message: `not answered yet: edit ${chapter.slug}/${task.answer ?? ''}` };
     else if (error instanceof WrongShape) result = { status: 'fail', message: `task ${task.id}: wrong shape: ${error.message}` };
     else result = { status: 'error', message: `task ${task.id}: your answer threw ${describeError(error)}` };
   }

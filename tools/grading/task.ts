@@ -25,6 +25,8 @@ export interface Task<TAnswers> {
   title: string;
   /** Printed when the task is not yet passing. */
   hint: string;
+  /** Where the student answers it, e.g. `answers.ts: retryWithoutKeys()`. */
+  answer?: string;
   /**
    * Tasks whose answers this check also runs (2.2 runs the schema of 2.1). If one of them
    * did not finish in time, this task is failed at once instead of waiting out its own limit.
