@@ -1,0 +1,93 @@
+/**
+ * The merchant's side of a webhook: the events it receives, the state its handler keeps, and
+ * what exactly-once processing of a set of events would leave behind (the specification a
+ * handler is judged against).
+ *
+ * Stripe's documented behaviour is the reference (https://docs.stripe.com/webhooks): an
+ * endpoint may receive the same event more than once, and events are not guaranteed to arrive
+ * in the order they were created.
+ */
+
+export type WebhookEventType = 'payment_intent.succeeded' | 'charge.refunded';
+
+export interface WebhookEvent {
+  /** Unique per event; a redelivery of the same event carries the same id. */
+  id: string;
+  type: WebhookEventType;
+  /** When the event was created, in seconds; later events describe later facts. */
+  created: number;
+  orderId: string;
+  /** The payment's amount, or the refund's (partial refunds are separate events), in minor units. */
+  amountMinor: number;
+}
+
+export type OrderStatus = 'paid' | 'refunded';
+
+export interface OrderRecord {
+  /** The status the latest event (by `created`) gave the order. */
+  status: OrderStatus;
+  /** When the event that set `status` was created, in seconds. */
+  statusSetAt: number;
+  /** Received minus refunded, in minor units. */
+  netMinor: number;
+}
+
+export interface MerchantState {
+  /** Ids of the events the handler has applied: its record for telling redeliveries apart. */
+  processedEventIds: string[];
+  orders: Record<string, OrderRecord>;
+  /** Receipts emailed to customers: one per payment, a side effect that must not repeat. */
+  receiptsSent: number;
+}
+
+export const emptyMerchantState = (): MerchantState => ({ processedEventIds: [], orders: {}, receiptsSent: 0 });
+
+/**
+ * A handler as first written: it applies every delivery it receives, and lets the last one
+ * delivered set the order's status. Correct only if every event arrives once and in order.
+ */
+export function naiveHandler(state: MerchantState, event: WebhookEvent): MerchantState {
+  const order = state.orders[event.orderId];
+  const netMinor = (order?.netMinor ?? 0) + (event.type === 'payment_intent.succeeded' ? event.amountMinor : -event.amountMinor);
+  const status: OrderStatus = event.type === 'payment_intent.succeeded' ? 'paid' : 'refunded';
+  return {
+    processedEventIds: [...state.processedEventIds, event.id],
+    orders: { ...state.orders, [event.orderId]: { status, statusSetAt: event.created, netMinor } },
+    receiptsSent: state.receiptsSent + (event.type === 'payment_intent.succeeded' ? 1 : 0),
+  };
+}
+
+/**
+ * The state exactly-once, in-order processing leaves: each distinct event applied once, in the
+ * order the events were created (ties broken by id, so that the result is a function of the set).
+ */
+export function exactlyOnce(events: readonly WebhookEvent[]): MerchantState {
+  const distinct = [...new Map(events.map((e) => [e.id, e])).values()];
+  distinct.sort((a, b) => a.created - b.created || a.id.localeCompare(b.id));
+  return distinct.reduce(naiveHandler, emptyMerchantState());
+}
+
+/** What the business sees of a merchant's state: orders and receipts, not the handler's bookkeeping. */
+export interface BusinessView {
+  orders: Record<string, { status: OrderStatus; netMinor: number }>;
+  receiptsSent: number;
+}
+
+export function businessView(state: MerchantState): BusinessView {
+  const ids = Object.keys(state.orders).sort();
+  return {
+    orders: Object.fromEntries(ids.map((id) => [id, { status: state.orders[id]!.status, netMinor: state.orders[id]!.netMinor }])),
+    receiptsSent: state.receiptsSent,
+  };
+}
+
+export const sameBusinessState = (a: MerchantState, b: MerchantState) =>
+  JSON.stringify(businessView(a)) === JSON.stringify(businessView(b));
+
+/**
+ * A handler that skips an event it has already applied, recognised by its id. Redeliveries of
+ * one event are then harmless; events that arrive out of order are another matter.
+ */
+export function dedupingHandler(state: MerchantState, event: WebhookEvent): MerchantState {
+  return state.processedEventIds.includes(event.id) ? state : naiveHandler(state, event);
+}

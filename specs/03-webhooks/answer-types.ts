@@ -1,0 +1,54 @@
+/** The shapes of chapter 3's answers: what the student fills in `exercises/03-webhooks/answers.ts`. */
+import type { MerchantState, OrderRecord, OrderStatus, WebhookEvent, WebhookEventType } from '../../models/webhook-delivery/merchant.ts';
+import type { TerminalPolicy } from '../../models/webhook-delivery/machine.ts';
+
+export type { MerchantState, OrderRecord, OrderStatus, TerminalPolicy, WebhookEvent, WebhookEventType };
+
+/**
+ * Task 3.1: the merchant's webhook handler. Pure: it gets the merchant's state and one delivery,
+ * and returns the state after processing it (it may return the same state unchanged).
+ */
+export type WebhookHandler = (state: MerchantState, event: WebhookEvent) => MerchantState;
+
+/** Task 3.2: the retry schedule after a failed first attempt. */
+export interface RetrySchedule {
+  /** The delay before retry n (n = 1, 2, …) after attempt n failed, before jitter, in seconds. */
+  baseDelaysSeconds: number[];
+  /**
+   * Jitter: each delay is multiplied by a factor drawn uniformly from
+   * [1 − jitterFraction, 1 + jitterFraction].
+   */
+  jitterFraction: number;
+  /** Why this jitter, in a sentence (not graded). */
+  jitterDescription: string;
+}
+
+/**
+ * Task 3.3: how the dispatcher shares its delivery workers between endpoints.
+ *
+ * `shared_fifo`: every ready attempt joins one queue; a free worker takes the oldest.
+ * `per_endpoint`: each endpoint has its own queue; free workers serve the endpoints with ready
+ * work in turn (round-robin), never more than `maxInFlightPerEndpoint` requests to one endpoint
+ * at once; with a `slowLane`, endpoints found slow are served only by a reserved share of the
+ * workers.
+ */
+export type DispatchPolicy =
+  | { queueing: 'shared_fifo'; timeoutSeconds: number }
+  | {
+      queueing: 'per_endpoint';
+      timeoutSeconds: number;
+      maxInFlightPerEndpoint: number;
+      slowLane: null | {
+        /** An endpoint is slow after a response slower than this (or a timeout); fast again after a fast one. */
+        slowAfterSeconds: number;
+        /** At most this share of the workers (0–1) serves slow endpoints at once. */
+        workerShare: number;
+      };
+    };
+
+export interface ChapterThreeAnswers {
+  handleWebhook: WebhookHandler;
+  retrySchedule: () => RetrySchedule;
+  dispatchPolicy: () => DispatchPolicy;
+  terminalPolicy: () => TerminalPolicy;
+}

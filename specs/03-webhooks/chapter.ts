@@ -1,0 +1,275 @@
+/**
+ * Chapter 3's four tasks, each with the one check that serves both `npm test` (against the
+ * reference answers) and the grader (against a student's).
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import fc from 'fast-check';
+import { fail, pass, type Chapter, type Task } from '../../tools/grading/task.ts';
+import { expectShape, isBoolean, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
+import { scenarioConfig, type WebhookDeliveryConfig } from '../../models/webhook-delivery/machine.ts';
+import { businessView, emptyMerchantState, exactlyOnce, sameBusinessState, type MerchantState, type WebhookEvent } from '../../models/webhook-delivery/merchant.ts';
+import { delaysNeverShrink, DEADLINE_SECONDS, duplicateChangesNothing, endsDeliveredOrDeadLettered, noAttemptAfterDeadline, replayPossible } from './invariants.ts';
+import { dedupConfig, endings, exploreConfig } from './analysis.ts';
+import { fleetFigures, fleetScenario, simulateFleet, type FleetScenario } from './simulation.ts';
+import type { ChapterThreeAnswers, DispatchPolicy, RetrySchedule } from './answer-types.ts';
+
+/** Seed and run count of the random checks; printed with every result that uses them. */
+export const PROPERTY_SEED = 2026;
+export const PROPERTY_RUNS = 300;
+
+// ---------------------------------------------------------------------------------------------
+// 3.1 — an idempotent handler
+
+/** A merchant's events: per order one payment, then up to two partial refunds, all distinct ids. */
+export const eventsArbitrary: fc.Arbitrary<WebhookEvent[]> = fc
+  .array(
+    fc.record({
+      amountMinor: fc.integer({ min: 100, max: 100_000 }),
+      paidAt: fc.integer({ min: 0, max: 1_000 }),
+      refunds: fc.array(fc.record({ share: fc.integer({ min: 1, max: 50 }), after: fc.integer({ min: 1, max: 1_000 }) }), { maxLength: 2 }),
+    }),
+    { minLength: 1, maxLength: 4 },
+  )
+  .map((orders) => {
+    let n = 0;
+    return orders.flatMap((order, o) => [
+      { id: `evt_${++n}`, type: 'payment_intent.succeeded' as const, created: order.paidAt, orderId: `order_${o + 1}`, amountMinor: order.amountMinor },
+      ...order.refunds.map((r) => ({
+        id: `evt_${++n}`,
+        type: 'charge.refunded' as const,
+        created: order.paidAt + r.after,
+        orderId: `order_${o + 1}`,
+        amountMinor: Math.floor((order.amountMinor * r.share) / 100),
+      })),
+    ]);
+  });
+
+/** Each event delivered 1–3 times, in creation order. */
+const duplicatedInOrder = eventsArbitrary.chain((events) =>
+  fc.tuple(fc.constant(events), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: events.length, maxLength: events.length })).map(([es, copies]) => ({
+    events: es,
+    deliveries: [...es].sort((a, b) => a.created - b.created).flatMap((e, i) => Array.from({ length: copies[i]! }, () => e)),
+  })),
+);
+
+/** Each event delivered once, in any order. */
+const reordered = eventsArbitrary.chain((events) => fc.shuffledSubarray(events, { minLength: events.length }).map((deliveries) => ({ events, deliveries })));
+
+/** Each event delivered 1–3 times, in any order. */
+const duplicatedAndReordered = duplicatedInOrder.chain(({ events, deliveries }) =>
+  fc.shuffledSubarray(deliveries, { minLength: deliveries.length }).map((shuffled) => ({ events, deliveries: shuffled })),
+);
+
+function processAll(handler: ChapterThreeAnswers['handleWebhook'], deliveries: readonly WebhookEvent[]): MerchantState {
+  return deliveries.reduce((state, event) => {
+    const next = handler(structuredClone(state), structuredClone(event));
+    if (typeof next !== 'object' || next === null || typeof next.orders !== 'object' || !Array.isArray(next.processedEventIds)) {
+      throw new WrongShape(`handleWebhook returned ${JSON.stringify(next)}, expected a MerchantState`);
+    }
+    return next;
+  }, emptyMerchantState());
+}
+
+/** The model's delivery of the scenario's event, with the merchant running a given handler. */
+export function handlerInModel(handler: ChapterThreeAnswers['handleWebhook']) {
+  const config: WebhookDeliveryConfig = { ...dedupConfig, handler };
+  const { exploration, violations } = exploreConfig(config);
+  return { exploration, violation: violations.find((v) => v.id === duplicateChangesNothing.id) };
+}
+
+const handleWebhook: Task<ChapterThreeAnswers> = {
+  id: '3.1',
+  title: 'An idempotent webhook handler',
+  hint: 'A redelivery carries the same event id: remember the ids you have applied. Events may also arrive out of order: let a later event (by `created`) decide the order’s status, whichever arrives last.',
+  check(answers) {
+    // One call outside fast-check first, so that a stub or a throwing answer reads as itself.
+    processAll(answers.handleWebhook, [scenarioConfig.event]);
+    const options = { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS };
+    const figures: Record<string, number> = { seed: PROPERTY_SEED, runsPerProperty: PROPERTY_RUNS };
+    const properties: [string, fc.Arbitrary<{ events: WebhookEvent[]; deliveries: WebhookEvent[] }>][] = [
+      ['redelivered events leave the state exactly-once processing leaves', duplicatedInOrder],
+      ['events delivered out of order leave the state in-order processing leaves', reordered],
+      ['duplicates and reorders together leave the exactly-once state', duplicatedAndReordered],
+    ];
+    for (const [statement, arbitrary] of properties) {
+      const details = fc.check(
+        fc.property(arbitrary, ({ events, deliveries }) => sameBusinessState(processAll(answers.handleWebhook, deliveries), exactlyOnce(events))),
+        options,
+      );
+      if (details.failed) {
+        if (details.errorInstance instanceof WrongShape) throw details.errorInstance;
+        const [{ events, deliveries }] = details.counterexample!;
+        const got = JSON.stringify(businessView(processAll(answers.handleWebhook, deliveries)));
+        const expected = JSON.stringify(businessView(exactlyOnce(events)));
+        const deliveryList = deliveries.map((e) => `${e.id} ${e.type} ${e.orderId} ${e.amountMinor} created ${e.created}`).join('\n');
+        const model = statement.startsWith('redelivered') ? handlerInModel(answers.handleWebhook).violation : undefined;
+        const trace = [`deliveries, in the order they arrived:\n${deliveryList}`, model ? `\nthe model's delivery, with your handler:\n${model.trace}` : ''].join('\n');
+        return fail(`property “${statement}” fails: your handler ends with ${got}, exactly-once processing with ${expected} (seed ${PROPERTY_SEED})`, { trace, figures });
+      }
+    }
+    const { exploration, violation } = handlerInModel(answers.handleWebhook);
+    figures.states = exploration.figures.states;
+    if (violation) return fail(`in the model, a redelivery changes the merchant’s state twice (${duplicateChangesNothing.id})`, { trace: violation.trace, figures });
+    return pass(
+      `3 properties hold over ${PROPERTY_RUNS} random delivery streams each (seed ${PROPERTY_SEED}); in the model (${exploration.figures.states} states, lost acks and retries included) ${duplicateChangesNothing.id} holds`,
+      { figures },
+    );
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// 3.2 — the retry schedule
+
+/** Attempts allowed in all, first included: a bound on the work one failing event may cause. */
+export const MAX_ATTEMPTS = 25;
+/** Jitter above this makes a delay unrecognisable from its neighbours. */
+export const MAX_JITTER = 0.5;
+/** The last retry must fall on the third day: no earlier than this after the event. */
+export const COVERAGE_SECONDS = 48 * 3600;
+
+/** The delays after jitter, one draw in [−1, 1] per delay, rounded to whole seconds. */
+export const jittered = (schedule: RetrySchedule, draws: readonly number[]) =>
+  schedule.baseDelaysSeconds.map((d, i) => Math.round(d * (1 + schedule.jitterFraction * draws[i]!)));
+
+/** When each retry is sent, in seconds after the event (the first attempt at 0). */
+export const retryTimes = (delays: readonly number[]) => delays.map((_, i) => delays.slice(0, i + 1).reduce((a, b) => a + b, 0));
+
+const isPositiveNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+const retrySchedule: Task<ChapterThreeAnswers> = {
+  id: '3.2',
+  title: 'The retry schedule',
+  hint: 'Exponential backoff: each delay a fixed multiple of the one before, from about a minute, so that the last retry lands on the third day and never after 72 h — at the largest jitter too. A ratio well above (1 + jitter) / (1 − jitter) keeps delays growing whatever the draws.',
+  check(answers) {
+    const schedule = expectShape('3.2 retrySchedule()', answers.retrySchedule(), {
+      baseDelaysSeconds: (v: unknown) => Array.isArray(v) && v.length > 0 && v.every(isPositiveNumber),
+      jitterFraction: (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+      jitterDescription: (v: unknown) => typeof v === 'string',
+    });
+    const figures: Record<string, number> = { seed: PROPERTY_SEED, runs: PROPERTY_RUNS, retries: schedule.baseDelaysSeconds.length };
+    const attempts = schedule.baseDelaysSeconds.length + 1;
+    if (attempts > MAX_ATTEMPTS) return fail(`${attempts} attempts in all: more than ${MAX_ATTEMPTS}, too much work for one failing event`, { figures });
+    if (schedule.jitterFraction === 0) return fail('no jitter: events that failed together (an endpoint that was down) would all be retried at the same instant', { figures });
+    if (schedule.jitterFraction > MAX_JITTER) return fail(`jitter of ±${schedule.jitterFraction * 100} %: more than ±${MAX_JITTER * 100} %`, { figures });
+
+    const draws = fc.array(fc.oneof(fc.constant(-1), fc.constant(1), fc.double({ min: -1, max: 1, noNaN: true })), {
+      minLength: schedule.baseDelaysSeconds.length,
+      maxLength: schedule.baseDelaysSeconds.length,
+    });
+    const h = (s: number) => `${+(s / 3600).toFixed(2)} h`;
+    const properties: [string, (delays: number[]) => boolean][] = [
+      ['delays never shrink, whatever the jitter draws', (d) => d.every((x, i) => i === 0 || x >= d[i - 1]!)],
+      ['no retry is sent more than 72 h after the event', (d) => retryTimes(d).at(-1)! <= DEADLINE_SECONDS],
+      ['the last retry falls on the third day (48–72 h after the event)', (d) => retryTimes(d).at(-1)! >= COVERAGE_SECONDS],
+    ];
+    for (const [statement, holds] of properties) {
+      const details = fc.check(fc.property(draws, (x) => holds(jittered(schedule, x))), { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS });
+      if (details.failed) {
+        const delays = jittered(schedule, details.counterexample![0]);
+        const times = retryTimes(delays);
+        const trace = delays.map((d, i) => `retry ${i + 1}: wait ${d} s, sent at ${h(times[i]!)}`).join('\n');
+        return fail(`property “${statement}” fails for the jittered delays [${delays.join(', ')}] s (seed ${PROPERTY_SEED})`, { trace, figures });
+      }
+    }
+    // The model at the two extremes of the jitter: delays never shrink, no attempt past 72 h,
+    // with timeouts, errors and lost acknowledgements in between.
+    for (const extreme of [1, -1]) {
+      const config = { ...dedupConfig, retryDelaysSeconds: jittered(schedule, schedule.baseDelaysSeconds.map(() => extreme)) };
+      const { exploration, violations } = exploreConfig(config);
+      figures[extreme > 0 ? 'statesAtMaxJitter' : 'statesAtMinJitter'] = exploration.figures.states;
+      const bad = violations.find((v) => v.id === noAttemptAfterDeadline.id || v.id === delaysNeverShrink.id);
+      if (bad) return fail(`the model, at ${extreme > 0 ? 'maximum' : 'minimum'} jitter, violates ${bad.id}: ${bad.statement}`, { trace: bad.trace, figures });
+    }
+    const last = retryTimes(schedule.baseDelaysSeconds).at(-1)!;
+    return pass(
+      `${attempts} attempts, last retry at ${h(last)} (±${schedule.jitterFraction * 100} %); 3 properties hold over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}); the model at both jitter extremes (${figures.statesAtMaxJitter} + ${figures.statesAtMinJitter} states) keeps ${noAttemptAfterDeadline.id} and ${delaysNeverShrink.id}`,
+      { figures },
+    );
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// 3.3 — slow merchants
+
+/** Healthy merchants answer within 0.8 s; their events must be delivered within this, at p99. */
+export const HEALTHY_P99_BOUND_SECONDS = 2;
+
+export function checkDispatchPolicy(policy: DispatchPolicy, scenario: FleetScenario = fleetScenario) {
+  const figures = fleetFigures(simulateFleet(scenario, policy));
+  const problems: string[] = [];
+  if (!(figures.healthy.p99 <= HEALTHY_P99_BOUND_SECONDS)) {
+    problems.push(`healthy merchants’ p99 delivery latency is ${figures.healthy.p99.toFixed(2)} s, above ${HEALTHY_P99_BOUND_SECONDS} s`);
+  }
+  const abandoned = figures.slow.events - figures.slow.delivered;
+  if (abandoned > 0) problems.push(`${abandoned} of ${figures.slow.events} events of slow merchants (which do answer, in up to ${scenario.slowLatencySeconds[1]} s) were never delivered`);
+  return { figures, problems };
+}
+
+const dispatchPolicy: Task<ChapterThreeAnswers> = {
+  id: '3.3',
+  title: 'Slow merchants',
+  hint: 'In one shared queue, a slow endpoint’s requests hold the workers for seconds each, and everyone queues behind them. Give each endpoint its own queue, cap what one endpoint may have in flight, and keep slow endpoints to a share of the workers. Cutting the timeout alone abandons merchants that are slow but working.',
+  check(answers) {
+    const raw = answers.dispatchPolicy();
+    const policy = expectShape('3.3 dispatchPolicy()', raw, {
+      queueing: isOneOf('shared_fifo', 'per_endpoint'),
+      timeoutSeconds: (v: unknown) => isPositiveNumber(v) && (v as number) <= 600,
+    });
+    if (policy.queueing === 'per_endpoint') {
+      expectShape('3.3 dispatchPolicy()', policy, { maxInFlightPerEndpoint: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1 });
+      if (policy.slowLane !== null) {
+        expectShape('3.3 dispatchPolicy()', policy, {
+          slowLane: { slowAfterSeconds: isPositiveNumber, workerShare: (v: unknown) => isPositiveNumber(v) && (v as number) < 1 },
+        });
+      }
+    }
+    const { figures, problems } = checkDispatchPolicy(policy);
+    const s = fleetScenario;
+    const numbers = {
+      merchants: s.merchants,
+      events: figures.events,
+      seed: s.seed,
+      healthyP99Ms: Math.round(figures.healthy.p99 * 1000),
+      slowDelivered: figures.slow.delivered,
+    };
+    if (problems.length > 0) return fail(`${problems.join('; ')} (${s.merchants} merchants, ${figures.events} events, seed ${s.seed})`, { figures: numbers });
+    return pass(
+      `${s.merchants} merchants, ${figures.events} events (seed ${s.seed}): healthy merchants’ p99 ${figures.healthy.p99.toFixed(2)} s ≤ ${HEALTHY_P99_BOUND_SECONDS} s; every slow merchant’s event delivered`,
+      { figures: numbers },
+    );
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// 3.4 — after 72 hours
+
+const terminalPolicy: Task<ChapterThreeAnswers> = {
+  id: '3.4',
+  title: 'After 72 hours',
+  hint: 'An event that could not be delivered in three days must not vanish: keep it, stop hammering the endpoint, tell the merchant, and let them replay it once their server is fixed.',
+  check(answers) {
+    const policy = expectShape('3.4 terminalPolicy()', answers.terminalPolicy(), {
+      event: isOneOf('dead_letter', 'discard'),
+      disableEndpoint: isBoolean,
+      notifyMerchant: isBoolean,
+      allowReplay: isBoolean,
+    });
+    const { exploration, violations } = exploreConfig({ ...dedupConfig, terminalPolicy: { ...policy } });
+    const figures = { states: exploration.figures.states, finishedRuns: exploration.figures.terminal };
+    const bad = violations.find((v) => v.id === endsDeliveredOrDeadLettered.id || v.id === replayPossible.id);
+    if (bad) return fail(`${bad.id} fails: ${bad.statement}`, { trace: bad.trace, figures });
+    const ends = Object.entries(endings(exploration)).map(([status, n]) => `${n} ${status.replace('_', '-')}`).join(', ');
+    return pass(`in ${exploration.figures.states} states, every run ends delivered or dead-lettered and notified (${ends}), and a replay can deliver from every dead-lettered state`, { figures });
+  },
+};
+
+export const chapter: Chapter<ChapterThreeAnswers> = {
+  number: 3,
+  slug: '03-webhooks',
+  title: 'Webhook reliability',
+  tasks: [handleWebhook, retrySchedule, dispatchPolicy, terminalPolicy],
+  async loadAnswers(dir) {
+    return (await import(pathToFileURL(join(dir, 'answers.ts')).href)) as ChapterThreeAnswers;
+  },
+};
