@@ -49,7 +49,9 @@ export function describeStep(event: WebhookDeliveryEvent, before: Snapshot, afte
     case 'ACK_LOST':
       return `${at} the 200 for ${attemptName(a)} is lost on the way back`;
     case 'ATTEMPT_TIMES_OUT':
-      return `${at} no response to ${attemptName(a)} within ${a.now - b.attempt!.at} s: ${afterFailure(a)}`;
+      return b.wire === 'ok_response'
+        ? `${at} the 200 for ${attemptName(a)} is lost: it comes after the ${a.now - b.attempt!.at} s timeout, Stripe has given up: ${afterFailure(a)}`
+        : `${at} no response to ${attemptName(a)} within ${a.now - b.attempt!.at} s: ${afterFailure(a)}`;
     case 'MERCHANT_REPLAYS':
       return `${at} merchant fixes its server, re-enables the endpoint and replays the event (${attemptName(a)})`;
     case 'TIME_PASSES':
@@ -86,8 +88,10 @@ export function sequenceOfStep(event: WebhookDeliveryEvent, before: Snapshot, af
         : [{ kind: 'note', over: ['Stripe'], text: afterFailure(a) }];
     case 'ACK_LOST':
       return [{ kind: 'message', from: 'Merchant', to: 'Stripe', text: `200 OK (${attemptName(a)}) lost`, style: 'lost' }];
-    case 'ATTEMPT_TIMES_OUT':
-      return [{ kind: 'note', over: ['Stripe'], text: `t=${clock(a.now)} no response to ${attemptName(b)}: ${afterFailure(a)}` }];
+    case 'ATTEMPT_TIMES_OUT': {
+      const late: SequenceItem[] = b.wire === 'ok_response' ? [{ kind: 'message', from: 'Merchant', to: 'Stripe', text: `200 OK (${attemptName(b)}) after the timeout: lost`, style: 'lost' }] : [];
+      return [...late, { kind: 'note', over: ['Stripe'], text: `t=${clock(a.now)} no response to ${attemptName(b)} in time: ${afterFailure(a)}` }];
+    }
     case 'TIME_PASSES':
       return [];
   }

@@ -189,10 +189,11 @@ export function createWebhookDeliveryModel(config: WebhookDeliveryConfig) {
       merchantMayReplay: ({ context }) =>
         context.status === 'dead_lettered' && config.terminalPolicy.allowReplay && context.replays < config.maxReplays,
       // Time moves on only when nothing timed is due now and something is due later; while a
-      // request or response is on the wire, only if the merchant may be slower than the timeout.
+      // request is on the wire, only if the merchant may be slower than the timeout. A response
+      // on the wire arrives or is lost (ACK_LOST) first: a 2xx that comes too late is lost too.
       nothingDueNow: ({ context }) => {
         const due = deadlines(context, config);
-        return due.length > 0 && due.every((t) => t > context.now) && (context.wire === 'idle' || modes.merchantSlow);
+        return due.length > 0 && due.every((t) => t > context.now) && (context.wire === 'idle' || (modes.merchantSlow && context.wire === 'request'));
       },
     },
     actions: {

@@ -18,6 +18,12 @@ import {
   type WriteMode,
 } from '../../models/ledger-write/machine.ts';
 import {
+  candidateEvents as webhookDeliveryEvents,
+  createWebhookDeliveryModel,
+  scenarioConfig as webhookDeliveryScenario,
+} from '../../models/webhook-delivery/machine.ts';
+import { dedupingHandler } from '../../models/webhook-delivery/merchant.ts';
+import {
   candidateEvents as twoPhaseEvents,
   createTwoPhaseCommitModel,
 } from '../../models/two-phase-commit/machine.ts';
@@ -71,5 +77,11 @@ export const modelsUnderTest: ModelUnderTest[] = [
     label: 'three resource managers',
     machine: createTwoPhaseCommitModel({ resourceManagers: 3 }),
     events: twoPhaseEvents,
+  },
+  {
+    folder: 'webhook-delivery',
+    label: 'every failure mode, a deduplicating handler, a replay',
+    machine: createWebhookDeliveryModel({ ...webhookDeliveryScenario, handler: dedupingHandler }),
+    events: webhookDeliveryEvents,
   },
 ];
