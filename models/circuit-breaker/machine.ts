@@ -15,7 +15,7 @@
  * breaker changed mode (a call let through before it opened) does not count: the window
  * starts afresh on every change.
  */
-import { and, assign, setup } from 'xstate';
+import { and, assign, not, setup } from 'xstate';
 
 export interface CircuitBreakerConfig {
   /** The card network this breaker guards (one breaker per network). */
@@ -143,7 +143,12 @@ export function createCircuitBreakerModel(config: CircuitBreakerConfig) {
       },
       half_open: {
         on: {
-          CALL_REQUESTED: [{ guard: and(['probeSlotFree', 'roomForAnotherCall']), actions: 'letProbeThrough' }, {}],
+          // Probes beyond N are refused; a call that finds no room in flight waits (the bound
+          // of the exploration, not a decision of the breaker).
+          CALL_REQUESTED: [
+            { guard: and(['probeSlotFree', 'roomForAnotherCall']), actions: 'letProbeThrough' },
+            { guard: not('probeSlotFree') },
+          ],
           PROBE_SUCCEEDED: [
             { guard: and(['probeInFlight', 'lastProbeNeededToClose']), target: 'closed', actions: 'closeAfterProbes' },
             { guard: 'probeInFlight', actions: 'countProbeSuccess' },

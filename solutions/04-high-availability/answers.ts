@@ -1,0 +1,134 @@
+/**
+ * Chapter 4 — High-availability payment processing: your answers.
+ *
+ * Replace each `throw new Error('TODO: not answered yet')` with your answer, then run
+ * `npm run check -- 4`. The types say what each answer must look like.
+ */
+import type {
+  ActiveActiveArchitecture,
+  BreakerInput,
+  BreakerState,
+  BreakerStepResult,
+  BreakerThresholds,
+  CrossRegionAnswer,
+  RetrySafetyAnswer,
+  StatusTransition,
+} from '../../specs/04-high-availability/answer-types.ts';
+
+/** 4.1 — The multi-region active-active architecture of the payments database. */
+export function architecture(): ActiveActiveArchitecture {
+  // BEGIN SOLUTION
+  // Five regions, each the single writer (home) of the accounts whose customers are nearest,
+  // so that no region carries the 40 % US-East carries today. Three replicas per region; each
+  // region's accounts fail over to a neighbour. Promotion moves the account's writer lease in
+  // a consensus store spanning the regions and bumps its epoch; the database refuses writes
+  // with a stale epoch, so a region that was only cut off cannot keep writing.
+  // Availabilities: a region's services as AWS's EC2 region-level SLA (99.99 %,
+  // https://aws.amazon.com/compute/sla/), a database replica as RDS Multi-AZ's SLA (99.95 %,
+  // https://aws.amazon.com/rds/sla/), global routing assumed at 99.9999 %.
+  return {
+    regions: [
+      { name: 'us-east', shareOfTransactionsPercent: 22, databaseReplicas: 3, failoverTo: 'us-west' },
+      { name: 'us-west', shareOfTransactionsPercent: 18, databaseReplicas: 3, failoverTo: 'us-east' },
+      { name: 'eu-west', shareOfTransactionsPercent: 22, databaseReplicas: 3, failoverTo: 'eu-central' },
+      { name: 'eu-central', shareOfTransactionsPercent: 18, databaseReplicas: 3, failoverTo: 'eu-west' },
+      { name: 'ap-southeast', shareOfTransactionsPercent: 20, databaseReplicas: 3, failoverTo: 'us-west' },
+    ],
+    componentAvailability: { databaseReplica: 0.9995, regionServices: 0.9999, globalRouting: 0.999999 },
+    writes: 'home_region_only',
+    failover: { fencing: 'epoch_fencing', promotionSeconds: 30, regionFailuresPerYear: 2 },
+    oneRegionFailureAffectsPercent: 22,
+  };
+  // END SOLUTION
+}
+
+/** 4.2 — A cross-border payment: the payer's account in the US region, the payee's in the EU. */
+export function crossRegionTransfer(): CrossRegionAnswer {
+  // BEGIN SOLUTION
+  // A saga: collect first (payer → US transit), then pay out (EU transit → payee). If the EU
+  // refuses the credit, refund the payer from transit. The credit is the last step, so it is
+  // never undone. No lock is held across regions, so no crash or partition can block it.
+  return {
+    protocol: 'saga',
+    steps: [
+      { action: 'debit_payer_into_transit', compensation: 'refund_payer_from_transit' },
+      { action: 'credit_payee_from_transit', compensation: null },
+    ],
+  };
+  // END SOLUTION
+}
+
+/** 4.3 — The breaker's thresholds. */
+export function breakerThresholds(): BreakerThresholds {
+  // BEGIN SOLUTION
+  // Open after 3 failures among the last 5 calls; after 10 s let 2 probes through and close
+  // when both succeed.
+  return { windowSize: 5, failureThreshold: 3, halfOpenProbes: 2, successesToClose: 2, cooldownSeconds: 10 };
+  // END SOLUTION
+}
+
+/** 4.3 — One step of the breaker: its next state, and whether a requested call goes through. */
+export function breakerStep(state: BreakerState, input: BreakerInput, thresholds: BreakerThresholds): BreakerStepResult {
+  // BEGIN SOLUTION
+  const fresh = { recentOutcomes: [], probesSent: 0, probesSucceeded: 0 };
+  const stay = { state, letThrough: false };
+  switch (state.mode) {
+    case 'closed': {
+      if (input.type === 'CALL_REQUESTED') return { state, letThrough: true };
+      if (input.type !== 'CALL_SUCCEEDED' && input.type !== 'CALL_FAILED') return stay;
+      const outcome = input.type === 'CALL_SUCCEEDED' ? 'success' : 'failure';
+      const recentOutcomes = [...state.recentOutcomes, outcome].slice(-thresholds.windowSize) as BreakerState['recentOutcomes'];
+      const failures = recentOutcomes.filter((o) => o === 'failure').length;
+      if (failures >= thresholds.failureThreshold) return { state: { mode: 'open', ...fresh }, letThrough: false };
+      return { state: { ...state, recentOutcomes }, letThrough: false };
+    }
+    case 'open':
+      return input.type === 'COOLDOWN_ELAPSED' ? { state: { mode: 'half_open', ...fresh }, letThrough: false } : stay;
+    case 'half_open':
+      if (input.type === 'CALL_REQUESTED') {
+        if (state.probesSent >= thresholds.halfOpenProbes) return stay;
+        return { state: { ...state, probesSent: state.probesSent + 1 }, letThrough: true };
+      }
+      if (input.type === 'PROBE_FAILED') return { state: { mode: 'open', ...fresh }, letThrough: false };
+      if (input.type === 'PROBE_SUCCEEDED') {
+        const probesSucceeded = state.probesSucceeded + 1;
+        if (probesSucceeded >= thresholds.successesToClose) return { state: { mode: 'closed', ...fresh }, letThrough: false };
+        return { state: { ...state, probesSucceeded }, letThrough: false };
+      }
+      return stay;
+  }
+  // END SOLUTION
+}
+
+/** 4.4 — Every status change of a PaymentIntent: from, event, to. */
+export function paymentIntentTransitions(): StatusTransition[] {
+  // BEGIN SOLUTION
+  // From https://docs.stripe.com/payments/paymentintents/lifecycle and the cancel and capture
+  // references (https://docs.stripe.com/api/payment_intents/cancel, …/capture).
+  return [
+    { from: 'requires_payment_method', event: 'ATTACH_PAYMENT_METHOD', to: 'requires_confirmation' },
+    { from: 'requires_payment_method', event: 'CANCEL', to: 'canceled' },
+    { from: 'requires_confirmation', event: 'CONFIRM_RECEIVED', to: 'requires_action' },
+    { from: 'requires_confirmation', event: 'CONFIRM_RECEIVED', to: 'processing' },
+    { from: 'requires_confirmation', event: 'CANCEL', to: 'canceled' },
+    { from: 'requires_action', event: 'CUSTOMER_AUTHENTICATES', to: 'processing' },
+    { from: 'requires_action', event: 'AUTHENTICATION_FAILS', to: 'requires_payment_method' },
+    { from: 'requires_action', event: 'CANCEL', to: 'canceled' },
+    { from: 'processing', event: 'CARD_AUTHORISED', to: 'requires_capture' },
+    { from: 'processing', event: 'CARD_AUTHORISED', to: 'succeeded' },
+    { from: 'processing', event: 'CARD_DECLINED', to: 'requires_payment_method' },
+    { from: 'requires_capture', event: 'CAPTURE', to: 'succeeded' },
+    { from: 'requires_capture', event: 'CANCEL', to: 'canceled' },
+    { from: 'requires_capture', event: 'AUTHORISATION_EXPIRES', to: 'canceled' },
+  ];
+  // END SOLUTION
+}
+
+/** 4.4 — How the client retries a confirm that timed out, and what the retry gets. */
+export function confirmRetrySafety(): RetrySafetyAnswer {
+  // BEGIN SOLUTION
+  // Retry the same intent's confirm with the same idempotency key: the retry gets the first
+  // response replayed. The intent's status allows one confirmation, so one charge at most.
+  return { confirmRetries: 'same_idempotency_key', retryAfterConfirmGets: 'the first response replayed', successfulChargesPerIntentAtMost: 1 };
+  // END SOLUTION
+}

@@ -1,0 +1,225 @@
+/**
+ * What the models say about chapter 4's scenario. The checks compare a student's answers with
+ * these results, and the answer key prints them: both come from the same runs.
+ */
+import { explore, type Exploration } from '../../tools/explore/explore.ts';
+import { formatTrace } from '../../tools/render/trace.ts';
+import {
+  candidateEvents as failoverEvents,
+  createRegionFailoverModel,
+  writersOf,
+  type RegionFailoverConfig,
+  type RegionFailoverEvent,
+  type RegionFailoverSnapshot,
+} from '../../models/region-failover/machine.ts';
+import { settlement } from '../../models/cross-region-transfer/ledger.ts';
+import { createSagaTransferModel, sagaEvents, type SagaConfig, type SagaEvent, type SagaSnapshot } from '../../models/cross-region-transfer/saga.ts';
+import {
+  createTwoPhaseTransferModel,
+  twoPhaseEvents,
+  type TwoPhaseSnapshot,
+  type TwoPhaseTransferConfig,
+  type TwoPhaseTransferEvent,
+} from '../../models/cross-region-transfer/two-phase.ts';
+import { describeSagaState, describeSagaStep, describeTwoPhaseState, describeTwoPhaseStep } from '../../models/cross-region-transfer/describe.ts';
+import {
+  candidateEvents as breakerEvents,
+  createCircuitBreakerModel,
+  type CircuitBreakerConfig,
+  type CircuitBreakerContext,
+  type CircuitBreakerEvent,
+} from '../../models/circuit-breaker/machine.ts';
+import {
+  candidateEvents as intentEvents,
+  createPaymentIntentModel,
+  scenarioConfig as intentScenario,
+  statusOf,
+  type PaymentIntentConfig,
+  type PaymentIntentEvent,
+  type PaymentIntentSnapshot,
+} from '../../models/payment-intent/machine.ts';
+import {
+  atMostOneSuccessfulCharge,
+  breakerStepProperties,
+  captureWithinAuthorised,
+  halfOpenProbesBounded,
+  moneyConserved,
+  noUnsecuredPayout,
+  singleWriter,
+  terminalStatusesAbsorb,
+  twoPhaseNeverBlocks,
+} from './invariants.ts';
+import type { ActiveActiveArchitecture, StatusTransition } from './answer-types.ts';
+
+const memo = <K, V>(compute: (key: K) => V) => {
+  const cache = new Map<string, V>();
+  return (key: K): V => {
+    const id = JSON.stringify(key);
+    if (!cache.has(id)) cache.set(id, compute(key));
+    return cache.get(id)!;
+  };
+};
+
+// ── 4.1 ─────────────────────────────────────────────────────────────────────────────────────
+
+/** The failover model for a descriptor: one account homed in each region, failing over as planned. */
+export function failoverConfigFor(arch: ActiveActiveArchitecture): RegionFailoverConfig {
+  const regions = arch.regions.map((r) => r.name);
+  return {
+    regions,
+    accounts: arch.regions.map((r) => ({ id: `acct_${r.name}`, home: r.name, failoverTo: r.failoverTo })),
+    writes: arch.writes,
+    fencing: arch.failover.fencing,
+    // Two failures (and recoveries) in a run where the space allows; one on large deployments.
+    maxRegionFailures: regions.length <= 4 ? 2 : 1,
+  };
+}
+
+export type FailoverExploration = Exploration<RegionFailoverSnapshot, RegionFailoverEvent>;
+
+export const exploreFailover = memo((config: RegionFailoverConfig): FailoverExploration => {
+  const events = failoverEvents(config);
+  return explore(createRegionFailoverModel(config), { events: () => events, invariants: [singleWriter(config)] }) as FailoverExploration;
+});
+
+export function failoverTrace(config: RegionFailoverConfig, exploration: FailoverExploration): string | undefined {
+  const violation = exploration.violations[0];
+  if (!violation) return undefined;
+  return formatTrace(violation.trace, {
+    step: (event) =>
+      ({
+        REGION_FAILS: `region ${'region' in event ? event.region : ''} fails`,
+        REGION_ISOLATED: `region ${'region' in event ? event.region : ''} is cut off from the others (alive, still serving its clients)`,
+        REGION_RECOVERS: `region ${'region' in event ? event.region : ''} is back, believing what it believed before`,
+        WRITER_PROMOTED: `health checks see the writer of ${'account' in event ? event.account : ''} unreachable: the other region is promoted`,
+        REGION_LEARNS_LEASES: `region ${'region' in event ? event.region : ''} reads the leases again`,
+      })[event.type],
+    state: ({ context }) =>
+      config.accounts
+        .map((a) => `${a.id}: writers ${writersOf(context, config, a.id).join(' + ') || 'none'}`)
+        .join('; '),
+  });
+}
+
+// ── 4.2 ─────────────────────────────────────────────────────────────────────────────────────
+
+export type SagaExploration = Exploration<SagaSnapshot, SagaEvent>;
+export type TwoPhaseExploration = Exploration<TwoPhaseSnapshot, TwoPhaseTransferEvent>;
+
+/** States from which no terminal state can be reached (the run can never finish). */
+function stuckStates(exploration: { snapshots: unknown[]; edges: { from: number; to: number }[]; terminal: number[] }): number[] {
+  const into = new Map<number, number[]>();
+  for (const { from, to } of exploration.edges) into.set(to, [...(into.get(to) ?? []), from]);
+  const canFinish = new Set(exploration.terminal);
+  const queue = [...exploration.terminal];
+  while (queue.length) {
+    for (const from of into.get(queue.pop()!) ?? []) if (!canFinish.has(from)) (canFinish.add(from), queue.push(from));
+  }
+  return exploration.snapshots.map((_, i) => i).filter((i) => !canFinish.has(i));
+}
+
+export interface TransferVerdict<TExploration> {
+  exploration: TExploration;
+  /** Terminal states by how the transfer ended. */
+  ends: Record<'completed' | 'compensated' | 'unsettled', number[]>;
+  stuck: number[];
+}
+
+function verdict<T extends { snapshots: { context: { balances: import('../../models/cross-region-transfer/ledger.ts').Balances } }[]; edges: { from: number; to: number }[]; terminal: number[] }>(
+  exploration: T,
+  config: { initial: import('../../models/cross-region-transfer/ledger.ts').Balances; amountMinor: number },
+): TransferVerdict<T> {
+  const ends: TransferVerdict<T>['ends'] = { completed: [], compensated: [], unsettled: [] };
+  for (const i of exploration.terminal) ends[settlement(exploration.snapshots[i]!.context.balances, config.initial, config.amountMinor)].push(i);
+  return { exploration, ends, stuck: stuckStates(exploration) };
+}
+
+export const exploreSaga = memo((config: SagaConfig) =>
+  verdict(
+    explore(createSagaTransferModel(config), {
+      events: () => sagaEvents,
+      invariants: [moneyConserved(config.initial), noUnsecuredPayout(config.initial, config.amountMinor)],
+      stopAtFirstViolation: false,
+      keepEdges: true,
+    }) as SagaExploration,
+    config,
+  ),
+);
+
+export const exploreTwoPhase = memo((config: TwoPhaseTransferConfig) =>
+  verdict(
+    explore(createTwoPhaseTransferModel(config), {
+      events: () => twoPhaseEvents,
+      invariants: [moneyConserved(config.initial), noUnsecuredPayout(config.initial, config.amountMinor), twoPhaseNeverBlocks],
+      stopAtFirstViolation: false,
+      keepEdges: true,
+    }) as TwoPhaseExploration,
+    config,
+  ),
+);
+
+export const sagaTraceText = (config: SagaConfig, trace: SagaExploration['violations'][number]['trace']) =>
+  formatTrace(trace, { step: describeSagaStep(config), state: describeSagaState });
+
+export const twoPhaseTraceText = (trace: TwoPhaseExploration['violations'][number]['trace']) =>
+  formatTrace(trace, { step: describeTwoPhaseStep, state: describeTwoPhaseState });
+
+// ── 4.3 ─────────────────────────────────────────────────────────────────────────────────────
+
+export type BreakerSnapshot = { value: unknown; context: CircuitBreakerContext };
+export type BreakerExploration = Exploration<BreakerSnapshot, CircuitBreakerEvent>;
+
+export const exploreBreaker = memo(
+  (config: CircuitBreakerConfig): BreakerExploration =>
+    explore(createCircuitBreakerModel(config), {
+      events: breakerEvents,
+      invariants: [halfOpenProbesBounded(config)],
+      stepProperties: breakerStepProperties(config),
+      stopAtFirstViolation: false,
+      keepEdges: true,
+    }) as BreakerExploration,
+);
+
+// ── 4.4 ─────────────────────────────────────────────────────────────────────────────────────
+
+export type IntentExploration = Exploration<PaymentIntentSnapshot, PaymentIntentEvent>;
+
+export const exploreIntent = memo(
+  (config: PaymentIntentConfig): IntentExploration =>
+    explore(createPaymentIntentModel(config), {
+      events: (snapshot) => intentEvents(snapshot, config),
+      invariants: [atMostOneSuccessfulCharge, captureWithinAuthorised],
+      stepProperties: [terminalStatusesAbsorb],
+      stopAtFirstViolation: false,
+      keepEdges: true,
+    }) as IntentExploration,
+);
+
+/** The configs whose union of transitions is the lifecycle: manual and automatic capture. */
+export const lifecycleConfigs: [string, PaymentIntentConfig][] = [
+  ['manual capture, same key on retries', intentScenario],
+  ['automatic capture, same key on retries', { ...intentScenario, captureMethod: 'automatic' }],
+  ['manual capture, a new key on each retry', { ...intentScenario, confirmRetryKey: 'new_key' }],
+];
+
+const transitionId = (t: StatusTransition) => `${t.from} --${t.event}--> ${t.to}`;
+
+/** Every status change the model makes, over the lifecycle configs, with the state count. */
+export function modelTransitions(): { transitions: StatusTransition[]; states: number } {
+  const found = new Map<string, StatusTransition>();
+  let states = 0;
+  for (const [, config] of lifecycleConfigs) {
+    const exploration = exploreIntent(config);
+    states += exploration.figures.states;
+    for (const edge of exploration.edges) {
+      const from = statusOf(exploration.snapshots[edge.from]!);
+      const to = statusOf(exploration.snapshots[edge.to]!);
+      if (from === to) continue;
+      const t = { from, event: edge.eventType, to } as StatusTransition;
+      found.set(transitionId(t), t);
+    }
+  }
+  return { transitions: [...found.values()].sort((a, b) => transitionId(a).localeCompare(transitionId(b))), states };
+}
+
+export { transitionId };

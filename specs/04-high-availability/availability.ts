@@ -1,0 +1,91 @@
+/**
+ * Availability from components, by series and parallel composition:
+ *
+ *   series   (every part must be up)        A = A1 × A2 × …
+ *   parallel (any one part up is enough)     A = 1 − (1 − A1)(1 − A2)…
+ *
+ * assuming parts fail independently. An architecture descriptor (task 4.1) becomes one block
+ * per region's accounts; the whole system's availability is the transaction-weighted mean of
+ * its regions' (the share of transactions that succeed when requests arrive at random times).
+ */
+import type { ActiveActiveArchitecture, RegionPlan } from './answer-types.ts';
+
+export type Block =
+  | { kind: 'component'; name: string; availability: number }
+  | { kind: 'series'; name: string; parts: Block[] }
+  | { kind: 'parallel'; name: string; parts: Block[] };
+
+export const component = (name: string, availability: number): Block => ({ kind: 'component', name, availability });
+export const series = (name: string, ...parts: Block[]): Block => ({ kind: 'series', name, parts });
+export const parallel = (name: string, ...parts: Block[]): Block => ({ kind: 'parallel', name, parts });
+
+export function availabilityOf(block: Block): number {
+  switch (block.kind) {
+    case 'component':
+      return block.availability;
+    case 'series':
+      return block.parts.reduce((a, part) => a * availabilityOf(part), 1);
+    case 'parallel':
+      return 1 - block.parts.reduce((u, part) => u * (1 - availabilityOf(part)), 1);
+  }
+}
+
+/** A year of 365.25 days. */
+export const SECONDS_PER_YEAR = 365.25 * 24 * 3600;
+export const MINUTES_PER_YEAR = SECONDS_PER_YEAR / 60;
+
+/** The target of the exercise: 99.999 %. */
+export const TARGET = 0.99999;
+
+export const downtimeMinutesPerYear = (availability: number) => (1 - availability) * MINUTES_PER_YEAR;
+
+/** `99.99912 %`: enough digits to tell five nines from four. */
+export const percent = (availability: number, digits = 5) => `${(availability * 100).toFixed(digits)} %`;
+
+/** A region's write path: its services, and any one of its database replicas. */
+export function regionWritePath(region: RegionPlan, arch: ActiveActiveArchitecture): Block {
+  const c = arch.componentAvailability;
+  const replicas = Array.from({ length: region.databaseReplicas }, (_, i) => component(`${region.name} db replica ${i + 1}`, c.databaseReplica));
+  return series(`${region.name} write path`, component(`${region.name} services`, c.regionServices), parallel(`${region.name} database`, ...replicas));
+}
+
+/**
+ * The time spent promoting the failover region, as a component: unavailable for
+ * `promotionSeconds` after each of `regionFailuresPerYear` failures.
+ */
+export const failoverSwitch = (arch: ActiveActiveArchitecture) =>
+  component('failover switch-over', 1 - (arch.failover.regionFailuresPerYear * arch.failover.promotionSeconds) / SECONDS_PER_YEAR);
+
+/** The accounts homed in one region: routing, then the home write path or the failover one. */
+export function accountsBlock(region: RegionPlan, arch: ActiveActiveArchitecture): Block {
+  const routing = component('global routing', arch.componentAvailability.globalRouting);
+  const home = regionWritePath(region, arch);
+  const standby = arch.regions.find((r) => r.name === region.failoverTo);
+  if (!standby || standby.name === region.name) return series(`${region.name} accounts (no failover)`, routing, home);
+  return series(`${region.name} accounts`, routing, failoverSwitch(arch), parallel(`${region.name} or ${standby.name}`, home, regionWritePath(standby, arch)));
+}
+
+export interface AvailabilityReport {
+  perRegion: { region: string; sharePercent: number; writePath: number; accounts: number }[];
+  /** Transaction-weighted availability of the whole system. */
+  overall: number;
+  /** Share of transactions a single region's failure stops until failover completes (the worst region). */
+  blastRadiusPercent: number;
+  /** The region whose failure affects the most transactions. */
+  worstRegion: string;
+}
+
+export function availabilityReport(arch: ActiveActiveArchitecture): AvailabilityReport {
+  const perRegion = arch.regions.map((region) => ({
+    region: region.name,
+    sharePercent: region.shareOfTransactionsPercent,
+    writePath: availabilityOf(regionWritePath(region, arch)),
+    accounts: availabilityOf(accountsBlock(region, arch)),
+  }));
+  const totalShare = perRegion.reduce((s, r) => s + r.sharePercent, 0);
+  const overall = perRegion.reduce((s, r) => s + (r.sharePercent / totalShare) * r.accounts, 0);
+  // With multi-writer regions every region serves every account: one failure stops only the
+  // requests that were in it. Single writer: it stops every account homed there until failover.
+  const worst = [...perRegion].sort((a, b) => b.sharePercent - a.sharePercent)[0]!;
+  return { perRegion, overall, blastRadiusPercent: worst.sharePercent, worstRegion: worst.region };
+}

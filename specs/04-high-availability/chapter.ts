@@ -1,0 +1,317 @@
+/**
+ * Chapter 4's four tasks, each with the one check that serves both `npm test` (against the
+ * reference answers) and the grader (against a student's).
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import fc from 'fast-check';
+import { transition } from 'xstate';
+import { fail, pass, type Chapter, type Task } from '../../tools/grading/task.ts';
+import { expectShape, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
+import { randomWalk } from '../../tools/explore/random-walk.ts';
+import type { Trace } from '../../tools/explore/explore.ts';
+import { localActions } from '../../models/cross-region-transfer/ledger.ts';
+import { initialBalances, sagaScenario, type SagaConfig } from '../../models/cross-region-transfer/saga.ts';
+import { twoPhaseScenario } from '../../models/cross-region-transfer/two-phase.ts';
+import { candidateEvents as breakerEvents, createCircuitBreakerModel, letThrough, visaConfig, type CircuitBreakerConfig, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
+import { scenarioConfig as intentScenario, statusOf } from '../../models/payment-intent/machine.ts';
+import { availabilityReport, downtimeMinutesPerYear, percent, TARGET } from './availability.ts';
+import { alwaysFinishes, endsSettled, singleWriter, twoPhaseNeverBlocks } from './invariants.ts';
+import {
+  exploreBreaker,
+  exploreFailover,
+  exploreIntent,
+  exploreSaga,
+  exploreTwoPhase,
+  failoverConfigFor,
+  failoverTrace,
+  modelTransitions,
+  sagaTraceText,
+  transitionId,
+  twoPhaseTraceText,
+  type BreakerSnapshot,
+} from './analysis.ts';
+import { closedBreaker, type ActiveActiveArchitecture, type BreakerState, type BreakerThresholds, type ChapterFourAnswers, type CrossRegionAnswer, type StatusTransition } from './answer-types.ts';
+
+/** Seed and run count of the random checks; printed with every result that uses them. */
+export const PROPERTY_SEED = 2026;
+export const PROPERTY_RUNS = 200;
+
+const isFraction = (v: unknown) => typeof v === 'number' && v > 0 && v <= 1;
+const isPositive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+// ── 4.1 ─────────────────────────────────────────────────────────────────────────────────────
+
+function checkArchitectureShape(arch: ActiveActiveArchitecture): void {
+  expectShape('4.1 architecture()', arch, {
+    componentAvailability: { databaseReplica: isFraction, regionServices: isFraction, globalRouting: isFraction },
+    writes: isOneOf('home_region_only', 'any_region'),
+    failover: { fencing: isOneOf('epoch_fencing', 'none'), promotionSeconds: isPositive, regionFailuresPerYear: isPositive },
+    oneRegionFailureAffectsPercent: isPositive,
+  });
+  if (!Array.isArray(arch.regions) || arch.regions.length === 0) throw new WrongShape('4.1 architecture().regions should be a non-empty list');
+  const names = arch.regions.map((r) => r.name);
+  arch.regions.forEach((region, i) => {
+    expectShape(`4.1 architecture().regions[${i}]`, region, {
+      name: (v) => typeof v === 'string' && v.length > 0,
+      shareOfTransactionsPercent: isPositive,
+      databaseReplicas: (v) => isInteger(v) && (v as number) >= 1 && (v as number) <= 9,
+      failoverTo: (v) => typeof v === 'string',
+    });
+  });
+  if (new Set(names).size !== names.length) throw new WrongShape(`4.1 region names repeat: ${names.join(', ')}`);
+  if (arch.regions.length > 8) throw new WrongShape('4.1 more than 8 regions: the failover model is checked exhaustively, keep it to 8');
+}
+
+const architecture: Task<ChapterFourAnswers> = {
+  id: '4.1',
+  title: 'Multi-region active-active payments database',
+  hint: 'Home every account in one region (its single writer), spread the homes so no region carries 40 %, give each region a failover region, and fence the old writer when you promote the new one. Compose availabilities: series multiplies, parallel multiplies the unavailabilities.',
+  check(answers) {
+    const arch = answers.architecture();
+    checkArchitectureShape(arch);
+    const names = arch.regions.map((r) => r.name);
+    const shares = arch.regions.reduce((s, r) => s + r.shareOfTransactionsPercent, 0);
+    if (Math.abs(shares - 100) > 1e-9) return fail(`the regions' shares of transactions add up to ${shares} %, not 100 %`);
+    const badFailover = arch.regions.find((r) => r.failoverTo === r.name || !names.includes(r.failoverTo));
+    if (badFailover) return fail(`region ${badFailover.name} fails over to "${badFailover.failoverTo}": it must name another region of the deployment`);
+
+    const report = availabilityReport(arch);
+    const failoverConfig = failoverConfigFor(arch);
+    const exploration = exploreFailover(failoverConfig);
+    const figures = {
+      availability: percent(report.overall),
+      downtimeMinutesPerYear: +downtimeMinutesPerYear(report.overall).toFixed(2),
+      blastRadiusPercent: report.blastRadiusPercent,
+      failoverStates: exploration.figures.states,
+    };
+    if (report.overall < TARGET) {
+      const rows = report.perRegion.map((r) => `${r.region}: ${percent(r.accounts)}`).join('; ');
+      return fail(
+        `computed availability ${percent(report.overall)} (${figures.downtimeMinutesPerYear} min of downtime a year) is below 99.999 % (${downtimeMinutesPerYear(TARGET).toFixed(2)} min); per region: ${rows}`,
+        { figures },
+      );
+    }
+    if (exploration.violations.length > 0) {
+      return fail(`${singleWriter(failoverConfig).id} violated: an account gets two writer regions (${exploration.figures.states} states explored)`, {
+        trace: failoverTrace(failoverConfig, exploration),
+        figures,
+      });
+    }
+    if (Math.abs(arch.oneRegionFailureAffectsPercent - report.blastRadiusPercent) > 0.5) {
+      return fail(
+        `you say one region's failure affects ${arch.oneRegionFailureAffectsPercent} % of transactions; your descriptor says ${report.blastRadiusPercent} % (region ${report.worstRegion}, until its accounts fail over)`,
+        { figures },
+      );
+    }
+    return pass(
+      `availability ${percent(report.overall)} ≥ 99.999 % (${figures.downtimeMinutesPerYear} min/year); one writer per account in all ${exploration.figures.states} states of failover; a region's failure affects at most ${report.blastRadiusPercent} % of transactions, for ${arch.failover.promotionSeconds} s`,
+      { figures },
+    );
+  },
+};
+
+// ── 4.2 ─────────────────────────────────────────────────────────────────────────────────────
+
+/** The saga model run with the student's steps. */
+export const sagaConfigFor = (answer: CrossRegionAnswer): SagaConfig => ({ ...sagaScenario, steps: answer.steps });
+
+const crossRegionTransfer: Task<ChapterFourAnswers> = {
+  id: '4.2',
+  title: 'Cross-region transactions (a cross-border payment)',
+  hint: 'A protocol that holds locks while it waits for a coordinator in another region blocks when that coordinator crashes or the link fails. Move money one region at a time through a transit account, and say how each step is undone.',
+  check(answers) {
+    const answer = expectShape('4.2 crossRegionTransfer()', answers.crossRegionTransfer(), { protocol: isOneOf('two_phase_commit', 'saga') });
+    if (answer.protocol === 'two_phase_commit') {
+      const run = exploreTwoPhase(twoPhaseScenario);
+      const blocked = run.exploration.violations.find((v) => v.property.id === twoPhaseNeverBlocks.id);
+      return fail(
+        blocked
+          ? `2PC blocks: ${twoPhaseNeverBlocks.id} (“${twoPhaseNeverBlocks.statement}”) is violated after ${blocked.trace.steps.length} steps (${run.exploration.figures.states} states explored)`
+          : 'the 2PC model found no blocking run (unexpected)',
+        { trace: blocked ? twoPhaseTraceText(blocked.trace) : undefined, figures: { states: run.exploration.figures.states } },
+      );
+    }
+    if (!Array.isArray(answer.steps) || answer.steps.length === 0 || answer.steps.length > 4) {
+      throw new WrongShape('4.2 crossRegionTransfer().steps should list 1 to 4 steps');
+    }
+    answer.steps.forEach((step, i) =>
+      expectShape(`4.2 crossRegionTransfer().steps[${i}]`, step, { action: isOneOf(...localActions), compensation: isOneOf(...localActions, null) }),
+    );
+    const config = sagaConfigFor(answer);
+    const run = exploreSaga(config);
+    const e = run.exploration;
+    const figures = { states: e.figures.states, transitions: e.figures.transitions, finishedRuns: e.figures.terminal, completed: run.ends.completed.length, compensated: run.ends.compensated.length };
+    const violation = e.violations[0];
+    if (violation) {
+      return fail(`${violation.property.id} violated: ${violation.property.statement}`, { trace: sagaTraceText(config, violation.trace), figures });
+    }
+    if (run.stuck.length > 0) {
+      return fail(`${alwaysFinishes.id}: ${run.stuck.length} reachable states from which the transfer can never finish`, { trace: sagaTraceText(config, e.pathTo(run.stuck[0]!)), figures });
+    }
+    if (run.ends.unsettled.length > 0) {
+      return fail(`${endsSettled.id} violated: ${run.ends.unsettled.length} of ${e.figures.terminal} finished runs leave money in transit or in the wrong account`, {
+        trace: sagaTraceText(config, e.pathTo(run.ends.unsettled[0]!)),
+        figures,
+      });
+    }
+    if (run.ends.completed.length === 0) return fail('no run completes the payment: the payee is never paid', { figures });
+    return pass(
+      `over ${e.figures.states} states with a crash, a partition and refusals: money conserved, never paid out before collected, every run finishes settled (${figures.completed} completed, ${figures.compensated} compensated end states)`,
+      { figures },
+    );
+  },
+};
+
+// ── 4.3 ─────────────────────────────────────────────────────────────────────────────────────
+
+export const breakerConfigFor = (t: BreakerThresholds): CircuitBreakerConfig => ({ ...visaConfig, ...t, network: 'visa' });
+
+type BreakerTrace = Trace<BreakerSnapshot, CircuitBreakerEvent>;
+
+/** Replay a model trace through the student's function; the first disagreement, as text, or undefined. */
+export function replayBreaker(answers: ChapterFourAnswers, thresholds: BreakerThresholds, trace: BreakerTrace): string | undefined {
+  let mine: BreakerState = structuredClone(closedBreaker);
+  let before = trace.initial;
+  const lines: string[] = [];
+  for (const [i, { event, snapshot }] of trace.steps.entries()) {
+    const result = answers.breakerStep(mine, event, thresholds);
+    if (typeof result !== 'object' || result === null || typeof result.state !== 'object' || typeof result.letThrough !== 'boolean') {
+      throw new WrongShape(`breakerStep returned ${JSON.stringify(result)}, expected { state, letThrough }`);
+    }
+    const modelThrough = event.type === 'CALL_REQUESTED' && letThrough(before, snapshot);
+    lines.push(`${String(i + 1).padStart(3)}. ${event.type}: model ${String(before.value)} → ${String(snapshot.value)}${event.type === 'CALL_REQUESTED' ? (modelThrough ? ' (let through)' : ' (refused)') : ''}; yours → ${result.state.mode}${event.type === 'CALL_REQUESTED' ? (result.letThrough ? ' (let through)' : ' (refused)') : ''}`);
+    if (result.state.mode !== snapshot.value || (event.type === 'CALL_REQUESTED' && result.letThrough !== modelThrough)) {
+      return lines.join('\n') + '\n     ^ differs from the model';
+    }
+    mine = result.state;
+    before = snapshot;
+  }
+  return undefined;
+}
+
+const circuitBreaker: Task<ChapterFourAnswers> = {
+  id: '4.3',
+  title: 'Circuit breaker for card network calls',
+  hint: 'Closed: record outcomes in the window, open on the threshold. Open: refuse every call until the cool-down. Half-open: let through at most N probes; one failed probe reopens, enough successful ones close. Late answers from an earlier mode do not count.',
+  check(answers) {
+    const thresholds = expectShape('4.3 breakerThresholds()', answers.breakerThresholds(), {
+      windowSize: (v) => isInteger(v) && (v as number) >= 1 && (v as number) <= 12,
+      failureThreshold: (v) => isInteger(v) && (v as number) >= 1,
+      halfOpenProbes: (v) => isInteger(v) && (v as number) >= 1 && (v as number) <= 10,
+      successesToClose: (v) => isInteger(v) && (v as number) >= 1,
+      cooldownSeconds: (v) => typeof v === 'number' && v > 0,
+    });
+    if (thresholds.failureThreshold > thresholds.windowSize) {
+      return fail(`failureThreshold ${thresholds.failureThreshold} > windowSize ${thresholds.windowSize}: the window never holds enough failures, so the breaker never opens, even in a total Visa outage`);
+    }
+    if (thresholds.successesToClose > thresholds.halfOpenProbes) {
+      return fail(`successesToClose ${thresholds.successesToClose} > halfOpenProbes ${thresholds.halfOpenProbes}: half-open never lets enough probes through to close, so the breaker stays shut after Visa recovers`);
+    }
+    const config = breakerConfigFor(thresholds);
+    const exploration = exploreBreaker(config);
+    // Model-based testing: the shortest path to every state, then every transition out of it.
+    const machine = createCircuitBreakerModel(config);
+    let replayed = 0;
+    for (let i = 0; i < exploration.snapshots.length; i++) {
+      const path = exploration.pathTo(i);
+      const state = exploration.snapshots[i]!;
+      for (const event of breakerEvents()) {
+        if (machine.getTransitionData(state as never, event).length === 0) continue;
+        const next = transition(machine, state as never, event)[0] as unknown as BreakerSnapshot;
+        const trace: BreakerTrace = { initial: path.initial, steps: [...path.steps, { event, snapshot: next }] };
+        const difference = replayBreaker(answers, thresholds, trace);
+        replayed++;
+        if (difference) {
+          return fail(`your breakerStep disagrees with the model on the path below (${exploration.figures.states} states explored)`, { trace: difference, figures: { states: exploration.figures.states } });
+        }
+      }
+    }
+    // Random runs longer than the explorer's paths: many outages and recoveries in a row.
+    const options = { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS };
+    let counterexample: string | undefined;
+    const property = fc.property(fc.array(fc.nat(), { minLength: 20, maxLength: 120 }), (choices) => {
+      const trace = randomWalk(machine, breakerEvents, choices) as unknown as BreakerTrace;
+      counterexample = replayBreaker(answers, thresholds, trace);
+      return counterexample === undefined;
+    });
+    const details = fc.check(property, options);
+    const figures = { states: exploration.figures.states, pathsReplayed: replayed, randomRuns: PROPERTY_RUNS, seed: PROPERTY_SEED };
+    if (details.failed) {
+      if (details.errorInstance instanceof WrongShape) throw details.errorInstance;
+      return fail(`your breakerStep disagrees with the model on a random run (seed ${PROPERTY_SEED})`, { trace: counterexample, figures });
+    }
+    return pass(
+      `your breakerStep agrees with the model on ${replayed} paths (every transition of its ${exploration.figures.states} states) and ${PROPERTY_RUNS} random runs (seed ${PROPERTY_SEED})`,
+      { figures },
+    );
+  },
+};
+
+// ── 4.4 ─────────────────────────────────────────────────────────────────────────────────────
+
+const paymentIntent: Task<ChapterFourAnswers> = {
+  id: '4.4',
+  title: 'Stripe’s PaymentIntent and retry safety',
+  hint: 'Follow https://docs.stripe.com/payments/paymentintents/lifecycle: which status does each event move the intent to? A confirm executes only in requires_confirmation; what does a retry that arrives later find?',
+  check(answers) {
+    const given = answers.paymentIntentTransitions();
+    if (!Array.isArray(given)) throw new WrongShape('4.4 paymentIntentTransitions() should return a list of { from, event, to }');
+    const { transitions, states } = modelTransitions();
+    const model = new Set(transitions.map(transitionId));
+    const yours = new Set(given.map((t: StatusTransition) => transitionId(t)));
+    const missing = [...model].filter((t) => !yours.has(t));
+    const extra = [...yours].filter((t) => !model.has(t));
+    const figures: Record<string, number | string> = { states, transitions: transitions.length };
+    if (missing.length || extra.length) {
+      return fail(
+        [missing.length ? `missing ${missing.length}: ${missing.join('; ')}` : '', extra.length ? `not in the model ${extra.length}: ${extra.join('; ')}` : ''].filter(Boolean).join(' — '),
+        { figures },
+      );
+    }
+    const safety = expectShape('4.4 confirmRetrySafety()', answers.confirmRetrySafety(), {
+      confirmRetries: isOneOf('same_idempotency_key', 'new_idempotency_key', 'new_payment_intent'),
+      retryAfterConfirmGets: isOneOf('the first response replayed', 'an unexpected-state error', 'a second charge'),
+      successfulChargesPerIntentAtMost: isInteger,
+    });
+    if (safety.confirmRetries === 'new_payment_intent') {
+      return fail('a new PaymentIntent per retry defeats the design: each intent allows one successful charge, so two intents for one order allow two. Retry the confirm of the same intent.', { figures });
+    }
+    const config = { ...intentScenario, confirmRetryKey: safety.confirmRetries === 'same_idempotency_key' ? ('same_key' as const) : ('new_key' as const) };
+    const exploration = exploreIntent(config);
+    const maxCharges = Math.max(...exploration.snapshots.map((s) => s.context.successfulCharges));
+    // A retry arriving after its payment method's first confirm was executed.
+    const answered = new Set(
+      exploration.snapshots.flatMap((s) =>
+        s.context.results.filter((r) => r.attempt > 1 && s.context.results.some((first) => first.attempt < r.attempt && first.response === 'executed' && first.key.split('_')[1] === r.key.split('_')[1])).map((r) => r.response),
+      ),
+    );
+    const expected = answered.has('replayed') ? 'the first response replayed' : 'an unexpected-state error';
+    figures.statesRetryConfig = exploration.figures.states;
+    if (safety.successfulChargesPerIntentAtMost !== maxCharges) {
+      return fail(`the model reaches at most ${maxCharges} successful charge(s) per intent, you say ${safety.successfulChargesPerIntentAtMost}`, { figures });
+    }
+    if (answered.has('executed')) {
+      return fail(`with ${safety.confirmRetries.replaceAll('_', ' ')}, the model finds a late retry of a confirm that executes again: after a decline and a new card, the old retry confirms the new card without the customer asking (${exploration.figures.states} states explored)`, { figures });
+    }
+    if (safety.retryAfterConfirmGets !== expected) {
+      return fail(`with ${safety.confirmRetries.replaceAll('_', ' ')}, a retry after the confirm executed gets ${[...answered].join(' or ')} in the model; you say ${safety.retryAfterConfirmGets}`, { figures });
+    }
+    return pass(
+      `your ${transitions.length} transitions are exactly the model's (${states} states over 3 configs); with ${safety.confirmRetries.replaceAll('_', ' ')} a late retry gets ${expected}, and no run has more than ${maxCharges} successful charge`,
+      { figures },
+    );
+  },
+};
+
+export const chapter: Chapter<ChapterFourAnswers> = {
+  number: 4,
+  slug: '04-high-availability',
+  title: 'High-availability payment processing',
+  tasks: [architecture, crossRegionTransfer, circuitBreaker, paymentIntent],
+  async loadAnswers(dir) {
+    return (await import(pathToFileURL(join(dir, 'answers.ts')).href)) as ChapterFourAnswers;
+  },
+};
+
+export { initialBalances, statusOf };

@@ -1,0 +1,126 @@
+/**
+ * The invariants of chapter 4's models, each with an id, a one-line statement and the task it
+ * backs. The explorer checks state invariants in every reachable state and step properties on
+ * every transition of a bounded config.
+ */
+import type { Invariant, StepProperty } from '../../tools/explore/explore.ts';
+import { canWrite, type RegionFailoverConfig, type RegionFailoverSnapshot } from '../../models/region-failover/machine.ts';
+import { total, type Balances } from '../../models/cross-region-transfer/ledger.ts';
+import { blockedParticipants, type TwoPhaseSnapshot } from '../../models/cross-region-transfer/two-phase.ts';
+import { letThrough, type CircuitBreakerConfig, type CircuitBreakerContext, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
+import { statusOf, terminalStatuses, type PaymentIntentEvent, type PaymentIntentSnapshot } from '../../models/payment-intent/machine.ts';
+
+// ── 4.1: region failover ───────────────────────────────────────────────────────────────────
+
+export const singleWriter = (config: RegionFailoverConfig): Invariant<RegionFailoverSnapshot> => ({
+  id: 'HA-SINGLE-WRITER',
+  statement: 'no account has two writer regions, at any moment, failover included',
+  task: '4.1',
+  holds: ({ context }) => config.accounts.every((a) => config.regions.filter((r) => canWrite(context, config, r, a.id)).length <= 1),
+});
+
+// ── 4.2: cross-region transfer ─────────────────────────────────────────────────────────────
+
+type Balanced = { context: { balances: Balances } };
+
+export const moneyConserved = (initial: Balances): Invariant<Balanced> => ({
+  id: 'XFER-CONSERVED',
+  statement: 'money is conserved across regions: payer + US transit + EU transit + payee never changes',
+  task: '4.2',
+  holds: ({ context }) => total(context.balances) === total(initial),
+});
+
+export const noUnsecuredPayout = (initial: Balances, amountMinor: number): Invariant<Balanced> => ({
+  id: 'XFER-SECURED',
+  statement: 'the payee is credited only while the payer’s debit stands (no money paid out before it is collected)',
+  task: '4.2',
+  holds: ({ context }) => context.balances.payee <= initial.payee || context.balances.payer <= initial.payer - amountMinor,
+});
+
+export const twoPhaseNeverBlocks: Invariant<TwoPhaseSnapshot> = {
+  id: 'XFER-NO-BLOCK',
+  statement: 'no participant waits, holding its lock, for a coordinator it cannot reach',
+  task: '4.2',
+  holds: ({ context }) => blockedParticipants(context).length === 0,
+};
+
+/**
+ * Properties of whole runs, judged on the explored graph rather than state by state (money in
+ * flight is normal in the middle of a transfer).
+ */
+export const endsSettled = {
+  id: 'XFER-SETTLED',
+  statement: 'every run ends settled: completed or compensated, with nothing left in transit',
+  task: '4.2',
+};
+
+export const alwaysFinishes = {
+  id: 'XFER-FINISHES',
+  statement: 'from every reachable state the transfer can still finish (no state it is stuck in)',
+  task: '4.2',
+};
+
+// ── 4.3: circuit breaker ───────────────────────────────────────────────────────────────────
+
+type BreakerSnapshot = { value: unknown; context: CircuitBreakerContext };
+type BreakerStep = StepProperty<BreakerSnapshot, CircuitBreakerEvent>;
+
+export const openLetsNothingThrough: BreakerStep = {
+  id: 'CB-OPEN',
+  statement: 'an open breaker lets no call through',
+  task: '4.3',
+  holds: (before, event, after) => before.value !== 'open' || event.type !== 'CALL_REQUESTED' || !letThrough(before, after),
+};
+
+export const halfOpenProbesBounded = (config: CircuitBreakerConfig): Invariant<BreakerSnapshot> => ({
+  id: 'CB-PROBES',
+  statement: `a half-open breaker lets at most N probes through (N = halfOpenProbes = ${config.halfOpenProbes})`,
+  task: '4.3',
+  holds: ({ value, context }) => value !== 'half_open' || context.probesSent <= config.halfOpenProbes,
+});
+
+export const closesOnlyAfterProbes = (config: CircuitBreakerConfig): BreakerStep => ({
+  id: 'CB-CLOSE',
+  statement: `the breaker closes only from half-open, on a successful probe that makes ${config.successesToClose} in a row`,
+  task: '4.3',
+  holds: (before, event, after) =>
+    after.value !== 'closed' ||
+    before.value === 'closed' ||
+    (before.value === 'half_open' && event.type === 'PROBE_SUCCEEDED' && before.context.probesSucceeded + 1 >= config.successesToClose),
+});
+
+export const reopensOnFailedProbe: BreakerStep = {
+  id: 'CB-REOPEN',
+  statement: 'a failed probe opens the breaker again',
+  task: '4.3',
+  holds: (before, event, after) => before.value !== 'half_open' || event.type !== 'PROBE_FAILED' || before.context.probesInFlight === 0 || after.value === 'open',
+};
+
+export const breakerStepProperties = (config: CircuitBreakerConfig) => [openLetsNothingThrough, closesOnlyAfterProbes(config), reopensOnFailedProbe];
+
+// ── 4.4: payment intent ────────────────────────────────────────────────────────────────────
+
+export const atMostOneSuccessfulCharge: Invariant<PaymentIntentSnapshot> = {
+  id: 'PI-ONE-CHARGE',
+  statement: 'a PaymentIntent has at most one successful charge, whatever the retries',
+  task: '4.4',
+  holds: ({ context }) => context.successfulCharges <= 1,
+};
+
+export const captureWithinAuthorised: Invariant<PaymentIntentSnapshot> = {
+  id: 'PI-CAPTURE',
+  statement: 'the amount captured never exceeds the amount authorised',
+  task: '4.4',
+  holds: ({ context }) => context.capturedMinor <= context.authorisedMinor,
+};
+
+export const terminalStatusesAbsorb: StepProperty<PaymentIntentSnapshot, PaymentIntentEvent> = {
+  id: 'PI-TERMINAL',
+  statement: 'succeeded and canceled are final: no event changes the status, the charges or the amount captured',
+  task: '4.4',
+  holds: (before, _event, after) =>
+    !terminalStatuses.includes(statusOf(before)) ||
+    (statusOf(after) === statusOf(before) &&
+      after.context.successfulCharges === before.context.successfulCharges &&
+      after.context.capturedMinor === before.context.capturedMinor),
+};
