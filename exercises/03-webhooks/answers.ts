@@ -1,0 +1,33 @@
+/**
+ * Chapter 3 — Webhook reliability: your answers.
+ *
+ * Replace each `throw new Error('TODO: not answered yet')` with your answer, then run
+ * `npm run check -- 3`. The types say what each answer must look like.
+ */
+import type {
+  DispatchPolicy,
+  MerchantState,
+  RetrySchedule,
+  TerminalPolicy,
+  WebhookEvent,
+} from '../../specs/03-webhooks/answer-types.ts';
+
+/** 3.1 — The merchant's handler: the state after processing one delivery of an event. */
+export function handleWebhook(state: MerchantState, event: WebhookEvent): MerchantState {
+  throw new Error('TODO: not answered yet');
+}
+
+/** 3.2 — The delays before each retry, and their jitter. */
+export function retrySchedule(): RetrySchedule {
+  throw new Error('TODO: not answered yet');
+}
+
+/** 3.3 — How the dispatcher shares its workers, so that slow merchants do not delay the others. */
+export function dispatchPolicy(): DispatchPolicy {
+  throw new Error('TODO: not answered yet');
+}
+
+/** 3.4 — What happens to an event whose retries have all failed, 72 hours on. */
+export function terminalPolicy(): TerminalPolicy {
+  throw new Error('TODO: not answered yet');
+}

@@ -1,0 +1,261 @@
+/**
+ * Chapter 3's answer key, generated: every figure, table, trace, diagram and plot below comes
+ * from a run of the model, of the fleet simulation or of the reference answers during
+ * `npm run build`.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { markdownTable } from '../../tools/render/table.ts';
+import { mermaidBlock, mermaidSequence, type SequenceItem } from '../../tools/render/sequence.ts';
+import { projectExploration, renderSvg } from '../../tools/render/state-diagram.ts';
+import { runTask } from '../../tools/grading/run-task.ts';
+import { solutionRegions } from '../../tools/build/stubs.ts';
+import type { ChapterKey } from '../../tools/build/chapter-key.ts';
+import type { Trace } from '../../tools/explore/explore.ts';
+import { scenarioConfig, type WebhookDeliveryConfig, type WebhookDeliveryEvent } from '../../models/webhook-delivery/machine.ts';
+import { clock, participants, sequenceOfStep } from '../../models/webhook-delivery/describe.ts';
+import { replayPossible, webhookInvariants } from '../../specs/03-webhooks/invariants.ts';
+import {
+  dedupConfig,
+  discardConfig,
+  endings,
+  exploreConfig,
+  lostAckRun,
+  pastDeadlineConfig,
+  replayRun,
+  shrinkingConfig,
+  type Snapshot,
+} from '../../specs/03-webhooks/analysis.ts';
+import {
+  chapter,
+  checkDispatchPolicy,
+  COVERAGE_SECONDS,
+  HEALTHY_P99_BOUND_SECONDS,
+  jittered,
+  MAX_ATTEMPTS,
+  PROPERTY_RUNS,
+  PROPERTY_SEED,
+  retryTimes,
+} from '../../specs/03-webhooks/chapter.ts';
+import { fleetScenario, healthyP99ByWindow, simulateFleet } from '../../specs/03-webhooks/simulation.ts';
+import type { DispatchPolicy } from '../../specs/03-webhooks/answer-types.ts';
+import * as reference from './answers.ts';
+
+function sequence(trace: Trace<Snapshot, WebhookDeliveryEvent>): string {
+  const items: SequenceItem[] = [];
+  let before = trace.initial;
+  for (const { event, snapshot } of trace.steps) {
+    items.push(...sequenceOfStep(event, before, snapshot));
+    before = snapshot;
+  }
+  return mermaidBlock(mermaidSequence(participants, items));
+}
+
+const configs: [string, WebhookDeliveryConfig][] = [
+  ['naive handler', scenarioConfig],
+  ['deduplicating handler', dedupConfig],
+  ['a ninth retry at 164 h', pastDeadlineConfig],
+  ['a shrinking schedule (1 h, then 1 min)', shrinkingConfig],
+  ['event discarded, endpoint left on, no notice', discardConfig],
+];
+
+/** The policies of the 3.3 comparison, from the naive one to the reference answer. */
+export const comparedPolicies: [string, DispatchPolicy][] = [
+  ['one shared FIFO queue, 30 s timeout (naive)', { queueing: 'shared_fifo', timeoutSeconds: 30 }],
+  ['one shared FIFO queue, 5 s timeout', { queueing: 'shared_fifo', timeoutSeconds: 5 }],
+  ['per-endpoint queues, round-robin, no cap', { queueing: 'per_endpoint', timeoutSeconds: 30, maxInFlightPerEndpoint: fleetScenario.workers, slowLane: null }],
+  ['per-endpoint queues, at most 10 in flight per endpoint', { queueing: 'per_endpoint', timeoutSeconds: 30, maxInFlightPerEndpoint: 10, slowLane: null }],
+  ['the reference answer: per-endpoint, cap 10, slow endpoints on a quarter of the workers', reference.dispatchPolicy()],
+];
+
+const seconds = (s: number) => (Number.isNaN(s) ? '—' : s < 100 ? `${s.toFixed(2)} s` : clock(Math.round(s)));
+
+/** A line chart rendered to SVG by Vega-Lite and Vega in Node (no browser, no canvas). */
+async function lineChartSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg.trim() + '\n';
+}
+
+export async function buildKey(): Promise<ChapterKey> {
+  const answersFile = fileURLToPath(new URL('./answers.ts', import.meta.url));
+  const regions = solutionRegions(readFileSync(answersFile, 'utf8'), 'typescript');
+  const answers = await chapter.loadAnswers(fileURLToPath(new URL('.', import.meta.url)));
+  const reports = [];
+  for (const task of chapter.tasks) reports.push(await runTask(chapter, task, answers));
+
+  const explorations = configs.map(([name, config]) => ({ name, ...exploreConfig(config) }));
+  const naive = exploreConfig(scenarioConfig);
+  const dedup = exploreConfig(dedupConfig);
+  const doubleCredit = naive.violations.find((v) => v.id === 'WEBHOOK-4')!;
+  const doubleCreditTrace = naive.exploration.violations.find((v) => v.property.id === 'WEBHOOK-4')!.trace;
+  const lostAck = lostAckRun(dedupConfig)!;
+  const replayed = replayRun(dedupConfig)!;
+  const dedupEndings = endings(dedup.exploration);
+
+  // 3.2: the reference schedule, nominal and at both jitter extremes.
+  const schedule = reference.retrySchedule();
+  const nominal = retryTimes(schedule.baseDelaysSeconds);
+  const low = jittered(schedule, schedule.baseDelaysSeconds.map(() => -1));
+  const high = jittered(schedule, schedule.baseDelaysSeconds.map(() => 1));
+  const earliest = retryTimes(low);
+  const latest = retryTimes(high);
+  const scheduleRows = [
+    [1, '—', '—', '0 s', '0 s', '0 s'],
+    ...schedule.baseDelaysSeconds.map((d, i) => [i + 2, clock(d), `${clock(low[i]!)} – ${clock(high[i]!)}`, clock(nominal[i]!), clock(earliest[i]!), clock(latest[i]!)]),
+  ];
+
+  // 3.3: every compared policy on the full fleet.
+  const fleet = comparedPolicies.map(([name, policy]) => ({ name, policy, ...checkDispatchPolicy(policy), run: simulateFleet(fleetScenario, policy) }));
+  const naiveFleet = fleet[0]!;
+  const referenceFleet = fleet[fleet.length - 1]!;
+  const windowSeconds = 30;
+  const series = [naiveFleet, fleet[2]!, fleet[3]!, referenceFleet].flatMap((f, i) =>
+    healthyP99ByWindow(f.run, windowSeconds).map(({ window, p99 }) => ({ policy: `${i + 1}. ${f.name.split(':')[0]}`, minute: window / 60, p99 })),
+  );
+  const plot = await lineChartSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `Healthy merchants: p99 delivery latency of the events created in each ${windowSeconds} s (${fleetScenario.merchants} merchants, seed ${fleetScenario.seed})`,
+    width: 640,
+    height: 300,
+    data: { values: series },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'minute', type: 'quantitative', title: 'event created at (minutes)' },
+      y: { field: 'p99', type: 'quantitative', title: 'p99 delivery latency (s, log scale)', scale: { type: 'log' } },
+      color: { field: 'policy', type: 'nominal', legend: { orient: 'bottom', columns: 1, title: null } },
+    },
+  });
+
+  // 3.4: the event's lifecycle, projected from the deduplicating config's exploration.
+  const projected = projectExploration(dedup.exploration.snapshots, dedup.exploration.edges, (s) =>
+    s.context.status === 'dead_lettered' ? 'dead_lettered\n(endpoint disabled,\nmerchant notified)' : s.context.status,
+  );
+  const lifecycle = await renderSvg({
+    nodes: projected.nodes.map((node) => ({ ...node, initial: node.id === 'pending', final: node.id === 'delivered' })),
+    edges: projected.edges,
+    title: `One event's delivery: every arrow is a transition the explorer took (${dedup.exploration.figures.states} states)`,
+  });
+
+  const invariantFigures = markdownTable(
+    ['config', 'distinct states', 'transitions', 'depth', 'finished runs', 'violated'],
+    explorations.map(({ name, exploration: e, violations }) => [name, e.figures.states, e.figures.transitions, e.figures.depth, e.figures.terminal, violations.map((v) => v.id).join(', ') || 'none']),
+    ['left', 'right', 'right', 'right', 'right', 'left'],
+  );
+
+  const s = fleetScenario;
+  const md: string[] = [];
+  md.push(
+    `# Chapter 3 — Webhook reliability: answer key`,
+    '',
+    `_Generated by \`npm run build\` from the model in \`models/webhook-delivery/\`, the fleet simulation in \`specs/03-webhooks/simulation.ts\` and the reference answers in \`solutions/03-webhooks/answers.ts\`. Do not edit by hand._`,
+    '',
+    `The scenario: a payment.succeeded event (order 1842, ${scenarioConfig.event.amountMinor} minor units) must reach a merchant's endpoint. The model explores every interleaving of the dispatcher, the network, the merchant's server (which may answer 500, be slower than the ${scenarioConfig.responseTimeoutSeconds} s timeout, or process the event and lose its 200 on the way back) and the clock, across the whole retry schedule and a replay after dead-lettering. Stripe's documented behaviour (https://docs.stripe.com/webhooks): a 2xx acknowledges an event and anything else is retried; in live mode Stripe retries with exponential backoff for up to three days; an endpoint may receive the same event more than once, and events are not guaranteed to arrive in the order they were created.`,
+    '',
+    `## Checks of the reference answers`,
+    '',
+    markdownTable(['task', 'status', 'what the check found'], reports.map((r) => [r.id, r.status.toUpperCase(), r.message])),
+    '',
+    `## The invariants, and where they hold`,
+    '',
+    markdownTable(
+      ['id', 'task', 'statement', ...explorations.map((e) => e.name)],
+      [...webhookInvariants, replayPossible].map((inv) => [
+        inv.id,
+        inv.task,
+        inv.statement,
+        ...explorations.map(({ violations }) => (violations.some((v) => v.id === inv.id) ? '**violated**' : 'holds')),
+      ]),
+    ),
+    '',
+    invariantFigures,
+    '',
+    `${webhookInvariants.map((i) => i.id).join(', ')} are checked in every reachable state; ${replayPossible.id} on the graph of states (from each dead-lettered state, some path still reaches delivery).`,
+    '',
+    `## 3.1 — Why at-least-once delivery needs idempotent handlers`,
+    '',
+    `**Answer.** The dispatcher knows an event arrived only when it receives the merchant's 2xx. When the merchant has processed the event but the 200 is lost — or arrives after the timeout — the dispatcher cannot tell that case from a request that never arrived, and the only safe thing it can do is send the event again. Delivery is therefore at least once, never exactly once, and it is the handler that must make the second delivery harmless. The model shows it: with a handler that applies every delivery, ${doubleCredit.id} (“${doubleCredit.statement}”) is violated after ${doubleCreditTrace.steps.length} steps — the order is credited twice and the customer gets two receipts. With a handler that skips event ids it has applied, ${dedup.exploration.figures.states} states hold every invariant.`,
+    '',
+    sequence(doubleCreditTrace),
+    '',
+    '```text',
+    doubleCredit.trace,
+    '```',
+    '',
+    `The same lost acknowledgement with the deduplicating handler: the redelivery is acknowledged and changes nothing.`,
+    '',
+    sequence(dedup.exploration.pathTo(lostAck)),
+    '',
+    `Deduplicating is half of the answer. Events also arrive out of order, so the reference handler lets the latest event by \`created\` decide an order's status, while amounts simply add up. Checked by 3 properties over ${PROPERTY_RUNS} random delivery streams each (seed ${PROPERTY_SEED}) — duplicates, reorders, and both — against exactly-once, in-order processing, and by the model with the handler plugged in.`,
+    '',
+    '```ts',
+    regions[0]!,
+    '```',
+    '',
+    `## 3.2 — The retry schedule`,
+    '',
+    `**Answer.** Exponential backoff, ×3 from one minute, ${schedule.baseDelaysSeconds.length} retries (${schedule.baseDelaysSeconds.length + 1} attempts in all), with ±${schedule.jitterFraction * 100} % jitter: ${schedule.jitterDescription}. The last retry is sent ${clock(nominal.at(-1)!)} after the event (${clock(earliest.at(-1)!)} – ${clock(latest.at(-1)!)} with jitter): on the third day, never past 72 h. Stripe documents exponential backoff for up to three days in live mode but not its individual intervals (https://docs.stripe.com/webhooks), so these times are this design's, not Stripe's. Checked: at most ${MAX_ATTEMPTS} attempts; jitter above 0 and at most ±50 %; over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}), delays never shrink, no retry after 72 h, the last retry no earlier than ${clock(COVERAGE_SECONDS)}; and the model at both jitter extremes keeps WEBHOOK-2 and WEBHOOK-3.`,
+    '',
+    markdownTable(['attempt', 'delay before it', 'delay with jitter', 'sent at', 'earliest', 'latest'], scheduleRows, ['right', 'right', 'right', 'right', 'right', 'right']),
+    '',
+    `(Times from the event's creation, leaving out the up to ${scenarioConfig.responseTimeoutSeconds} s each failed attempt waits for its timeout.)`,
+    '',
+    '```ts',
+    regions[1]!,
+    '```',
+    '',
+    `## 3.3 — Slow merchants`,
+    '',
+    `**Answer.** In one shared queue, every request to a slow endpoint holds a worker for seconds and everyone else waits behind it: head-of-line blocking. The fix is isolation: a queue per endpoint, served in turn, so that one endpoint's backlog is only its own; a cap on the requests in flight to one endpoint, so that a large slow merchant cannot take every worker; and slow endpoints (a response slower than 5 s, or a timeout) kept to a quarter of the workers until they answer fast again. The timeout stays at 30 s: cutting it frees workers sooner but fails merchants that are slow yet working, and their events end dead-lettered.`,
+    '',
+    `The fleet, simulated (deterministic, seed ${s.seed}): ${s.merchants} merchants — ${referenceFleet.figures.merchants.healthy} healthy (answer in ${s.healthyLatencySeconds[0]}–${s.healthyLatencySeconds[1]} s), ${referenceFleet.figures.merchants.slow} slow (${s.slowLatencySeconds[0]}–${s.slowLatencySeconds[1]} s; one of them a large merchant receiving ${s.largeSlowMerchantShare * 100} % of all events), ${referenceFleet.figures.merchants.down} down (never answer) — ${s.eventsPerSecond} events a second for ${s.trafficSeconds / 60} minutes (${referenceFleet.figures.events} events), ${s.workers} delivery workers, failed attempts retried on the schedule of 3.2 without jitter. Latency is from the event's creation to the merchant's 2xx. The check requires healthy merchants' p99 ≤ ${HEALTHY_P99_BOUND_SECONDS} s and every slow merchant's event delivered.`,
+    '',
+    markdownTable(
+      ['policy', 'healthy p50', 'healthy p99', 'healthy max', 'slow merchants: delivered', 'slow p99', 'down: dead-lettered', 'attempts', 'check'],
+      fleet.map((f) => [
+        f.name,
+        seconds(f.figures.healthy.p50),
+        seconds(f.figures.healthy.p99),
+        seconds(f.figures.healthy.max),
+        `${f.figures.slow.delivered} / ${f.figures.slow.events}`,
+        seconds(f.figures.slow.p99),
+        `${f.figures.down.deadLettered} / ${f.figures.down.events}`,
+        f.figures.attempts,
+        f.problems.length === 0 ? 'pass' : 'fail',
+      ]),
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    ),
+    '',
+    `From the naive policy to the reference one, healthy merchants' p99 falls from ${seconds(naiveFleet.figures.healthy.p99)} to ${seconds(referenceFleet.figures.healthy.p99)} — their own response time. The price is paid by the slow merchants alone: their p99 rises from ${seconds(naiveFleet.figures.slow.p99)} to ${seconds(referenceFleet.figures.slow.p99)}, as the large slow merchant's backlog drains at the pace its own server allows; every one of their events is still delivered.`,
+    '',
+    `![Healthy merchants' p99 latency over time, per policy](slow-merchants.svg)`,
+    '',
+    '```ts',
+    regions[2]!,
+    '```',
+    '',
+    `## 3.4 — After 72 hours`,
+    '',
+    `**Answer.** When the last retry of the three-day window fails, the event is dead-lettered (kept, not deleted), the endpoint is disabled so that new events stop feeding a server that has failed for days, and the merchant is notified. Once the server is fixed, the merchant re-enables the endpoint and replays the dead-lettered events; their handler, idempotent by 3.1, makes a replay of something already processed harmless. In the model's ${dedup.exploration.figures.states} states, every finished run ends delivered (${dedupEndings.delivered ?? 0} runs) or dead-lettered with the merchant notified (${dedupEndings.dead_lettered ?? 0} runs), and from every dead-lettered state a replay can still deliver (${replayPossible.id}). Discarding the event instead, or not notifying, or not disabling the endpoint, violates WEBHOOK-1; refusing replays violates ${replayPossible.id}.`,
+    '',
+    '```ts',
+    regions[3]!,
+    '```',
+    '',
+    `The shortest run that dead-letters the event and then delivers it by a replay:`,
+    '',
+    sequence(dedup.exploration.pathTo(replayed)),
+    '',
+    `![The event's lifecycle](delivery-lifecycle.svg)`,
+    '',
+  );
+  return {
+    markdown: md.join('\n'),
+    files: { 'slow-merchants.svg': plot, 'delivery-lifecycle.svg': lifecycle },
+    modelFigures: { 'webhook-delivery': invariantFigures },
+    summary: `4 tasks; ${webhookInvariants.length + 1} invariants over ${explorations.reduce((n, e) => n + e.exploration.figures.states, 0)} states in ${explorations.length} configs; a ${s.merchants}-merchant simulation (seed ${s.seed}); reference answers ${reports.filter((r) => r.status === 'pass').length}/${reports.length} pass`,
+  };
+}
