@@ -126,7 +126,7 @@ export async function buildKey(): Promise<ChapterKey> {
     encoding: {
       x: { field: 'minute', type: 'quantitative', title: 'event created at (minutes)' },
       y: { field: 'p99', type: 'quantitative', title: 'p99 delivery latency (s, log scale)', scale: { type: 'log' } },
-      color: { field: 'policy', type: 'nominal', legend: { orient: 'bottom', columns: 1, title: null } },
+      color: { field: 'policy', type: 'nominal', legend: { orient: 'bottom', columns: 1, title: null, labelLimit: 0 } },
     },
   });
 
