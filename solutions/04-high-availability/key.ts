@@ -1,0 +1,337 @@
+/**
+ * Chapter 4's answer key, generated: every figure, table, trace and diagram below comes from
+ * a run of a model, of the availability calculation or of the reference answers during
+ * `npm run build`.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { initialTransition, transition } from 'xstate';
+import { markdownTable } from '../../tools/render/table.ts';
+import { mermaidBlock, mermaidSequence, type SequenceItem } from '../../tools/render/sequence.ts';
+import { projectExploration, renderSvg } from '../../tools/render/state-diagram.ts';
+import { runTask } from '../../tools/grading/run-task.ts';
+import { solutionRegions } from '../../tools/build/stubs.ts';
+import type { ChapterKey } from '../../tools/build/chapter-key.ts';
+import type { Trace } from '../../tools/explore/explore.ts';
+import { scenarioConfig as failoverScenario } from '../../models/region-failover/machine.ts';
+import { sagaScenario, type SagaEvent, type SagaSnapshot } from '../../models/cross-region-transfer/saga.ts';
+import { twoPhaseScenario, type TwoPhaseSnapshot, type TwoPhaseTransferEvent } from '../../models/cross-region-transfer/two-phase.ts';
+import { sagaSequence, twoPhaseSequence } from '../../models/cross-region-transfer/describe.ts';
+import { createCircuitBreakerModel, letThrough, visaConfig, type CircuitBreakerConfig, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
+import { statuses, statusOf, terminalStatuses } from '../../models/payment-intent/machine.ts';
+import { availabilityReport, downtimeMinutesPerYear, MINUTES_PER_YEAR, percent, TARGET } from '../../specs/04-high-availability/availability.ts';
+import { alwaysFinishes, endsSettled, singleWriter, twoPhaseNeverBlocks } from '../../specs/04-high-availability/invariants.ts';
+import {
+  exploreBreaker,
+  exploreFailover,
+  exploreIntent,
+  exploreSaga,
+  exploreTwoPhase,
+  failoverConfigFor,
+  failoverTrace,
+  lifecycleConfigs,
+  modelTransitions,
+  sagaTraceText,
+  twoPhaseTraceText,
+  type BreakerSnapshot,
+} from '../../specs/04-high-availability/analysis.ts';
+import { breakerConfigFor, chapter, PROPERTY_RUNS, PROPERTY_SEED } from '../../specs/04-high-availability/chapter.ts';
+import type { ActiveActiveArchitecture } from '../../specs/04-high-availability/answer-types.ts';
+import * as reference from './answers.ts';
+
+function sequenceOf<S, E>(trace: Trace<S, E>, participants: string[], step: (event: E, before: S, after: S) => SequenceItem[]): string {
+  const items: SequenceItem[] = [];
+  let before = trace.initial;
+  for (const { event, snapshot } of trace.steps) {
+    items.push(...step(event, before, snapshot));
+    before = snapshot;
+  }
+  return mermaidBlock(mermaidSequence(participants, items));
+}
+
+const minutes = (m: number) => (m < 1 ? `${(m * 60).toFixed(1)} s` : m < 120 ? `${m.toFixed(2)} min` : `${(m / 60).toFixed(2)} h`);
+
+/** The scenario's design: US-East the single writer of its 40 % of transactions, no failover region. */
+function scenarioDesign(arch: ActiveActiveArchitecture): ActiveActiveArchitecture {
+  return {
+    ...arch,
+    regions: [
+      { name: 'us-east', shareOfTransactionsPercent: 40, databaseReplicas: 3, failoverTo: 'us-east' },
+      { name: 'elsewhere', shareOfTransactionsPercent: 60, databaseReplicas: 3, failoverTo: 'elsewhere' },
+    ],
+  };
+}
+
+/** A Visa outage, second by second: one call a second to each network; Visa fails from 10 s to 40 s. */
+export function visaOutageTimeline(config: CircuitBreakerConfig, seconds = 60) {
+  const machines = { visa: createCircuitBreakerModel(config), mastercard: createCircuitBreakerModel({ ...config, network: 'mastercard' }) };
+  let visa = initialTransition(machines.visa)[0] as unknown as BreakerSnapshot;
+  let mastercard = initialTransition(machines.mastercard)[0] as unknown as BreakerSnapshot;
+  const step = (machine: typeof machines.visa, s: BreakerSnapshot, event: CircuitBreakerEvent) =>
+    machine.getTransitionData(s as never, event).length === 0 ? s : (transition(machine, s as never, event)[0] as unknown as BreakerSnapshot);
+  let openedAt = -1;
+  const rows: { t: number; visaUp: boolean; mode: string; call: string; failuresInWindow: number; mastercard: string }[] = [];
+  for (let t = 0; t < seconds; t++) {
+    const visaUp = t < 10 || t >= 40;
+    if (visa.value === 'open' && t - openedAt >= config.cooldownSeconds) visa = step(machines.visa, visa, { type: 'COOLDOWN_ELAPSED' });
+    const before = visa;
+    visa = step(machines.visa, visa, { type: 'CALL_REQUESTED' });
+    const through = letThrough(before, visa);
+    const probe = before.value === 'half_open';
+    let call = 'refused fast';
+    if (through) {
+      const outcome: CircuitBreakerEvent['type'] = probe ? (visaUp ? 'PROBE_SUCCEEDED' : 'PROBE_FAILED') : visaUp ? 'CALL_SUCCEEDED' : 'CALL_FAILED';
+      visa = step(machines.visa, visa, { type: outcome });
+      call = `${probe ? 'probe' : 'call'} ${visaUp ? 'succeeds' : 'fails'}`;
+    }
+    if (visa.value === 'open' && before.value !== 'open') openedAt = t;
+    mastercard = step(machines.mastercard, mastercard, { type: 'CALL_REQUESTED' });
+    mastercard = step(machines.mastercard, mastercard, { type: 'CALL_SUCCEEDED' });
+    rows.push({ t, visaUp, mode: String(visa.value), call, failuresInWindow: visa.context.recentOutcomes.filter((o) => o === 'failure').length, mastercard: String(mastercard.value) });
+  }
+  return rows;
+}
+
+export async function buildKey(): Promise<ChapterKey> {
+  const answersFile = fileURLToPath(new URL('./answers.ts', import.meta.url));
+  const regions = solutionRegions(readFileSync(answersFile, 'utf8'), 'typescript');
+  const answers = await chapter.loadAnswers(fileURLToPath(new URL('.', import.meta.url)));
+  const reports = [];
+  for (const task of chapter.tasks) reports.push(await runTask(chapter, task, answers));
+
+  // 4.1
+  const arch = reference.architecture();
+  const report = availabilityReport(arch);
+  const single = availabilityReport(scenarioDesign(arch));
+  const failoverConfig = failoverConfigFor(arch);
+  const failover = exploreFailover(failoverConfig);
+  const failoverVariants: [string, typeof failoverScenario][] = [
+    ['three regions, epoch fencing (reference)', failoverScenario],
+    ['three regions, no fencing', { ...failoverScenario, fencing: 'none' }],
+    ['three regions, every region writes every account', { ...failoverScenario, writes: 'any_region' }],
+    [`the reference descriptor (${arch.regions.length} regions, one failure)`, failoverConfig],
+  ];
+  const failoverRuns = failoverVariants.map(([name, config]) => ({ name, config, exploration: exploreFailover(config) }));
+  const unfenced = failoverRuns[1]!;
+  const c = arch.componentAvailability;
+  const architectureSvg = await renderSvg({
+    title: `Active-active: each account has one writer region; failover moves its lease (epoch + 1), fenced writes (${failover.figures.states} failover states checked)`,
+    nodes: [
+      { id: 'routing', label: `global routing\n${percent(c.globalRouting, 4)}`, initial: true },
+      { id: 'lease', label: 'writer leases (consensus store\nacross regions, epoch per account)' },
+      ...arch.regions.map((r) => ({ id: r.name, label: `${r.name}\nhome of ${r.shareOfTransactionsPercent} % of transactions\n${r.databaseReplicas} DB replicas × ${percent(c.databaseReplica, 2)}` })),
+    ],
+    edges: [
+      ...arch.regions.map((r) => ({ from: 'routing', to: r.name, label: 'writes of its accounts' })),
+      ...arch.regions.map((r) => ({ from: r.name, to: r.failoverTo, label: 'fails over to' })),
+      ...arch.regions.map((r) => ({ from: 'lease', to: r.name, label: 'epoch' })),
+    ],
+  });
+
+  // 4.2
+  const saga = exploreSaga(sagaScenario);
+  const twoPhase = exploreTwoPhase(twoPhaseScenario);
+  const crashStop = exploreTwoPhase({ ...twoPhaseScenario, coordinatorRecovers: false });
+  const blocked = twoPhase.exploration.violations.find((v) => v.property.id === twoPhaseNeverBlocks.id)!;
+  const sagaCompleted = saga.ends.completed[0]!;
+  const sagaCompensated = saga.ends.compensated.find((i) => saga.exploration.pathTo(i).steps.some((s) => s.event.type === 'STEP_REFUSED' ) && saga.exploration.snapshots[i]!.context.outcomes.f0 === 'committed')!;
+  const sagaCrash = saga.exploration.terminal.find((i) => saga.exploration.snapshots[i]!.context.crashes === 1 && saga.exploration.snapshots[i]!.context.partitions === 1 && saga.ends.completed.includes(i));
+  const sagaSteps = sagaSequence(sagaScenario);
+  const sagaDiagram = (i: number) => sequenceOf(saga.exploration.pathTo(i), ['Orchestrator', 'US', 'EU'], (e: SagaEvent, b: SagaSnapshot, a: SagaSnapshot) => sagaSteps(e, b, a));
+  const twoPhaseDiagram = (trace: Trace<TwoPhaseSnapshot, TwoPhaseTransferEvent>) => sequenceOf(trace, ['Coordinator', 'US', 'EU'], twoPhaseSequence);
+  const stuckForever = crashStop.stuck.length;
+
+  // 4.3
+  const thresholds = reference.breakerThresholds();
+  const breakerConfig = breakerConfigFor(thresholds);
+  const breaker = exploreBreaker(breakerConfig);
+  const breakerSvg = await renderSvg({
+    ...projectExploration(breaker.snapshots, breaker.edges, (s) => String(s.value)),
+    nodes: (['closed', 'open', 'half_open'] as const).map((id) => ({ id, initial: id === 'closed' })),
+    title: `Circuit breaker (per card network): every arrow a transition the explorer took (${breaker.figures.states} states)`,
+  });
+  const timeline = visaOutageTimeline(breakerConfig);
+  const shownRows = timeline.filter((row, i) => i === 0 || row.mode !== timeline[i - 1]!.mode || row.visaUp !== timeline[i - 1]!.visaUp || row.call !== timeline[i - 1]!.call);
+  const refused = timeline.filter((r) => r.call === 'refused fast').length;
+  const failedCalls = timeline.filter((r) => r.call.endsWith('fails')).length;
+
+  // 4.4
+  const lifecycle = modelTransitions();
+  const intentRuns = lifecycleConfigs.map(([name, config]) => ({ name, config, exploration: exploreIntent(config) }));
+  const manual = intentRuns[0]!.exploration;
+  const automatic = intentRuns[1]!.exploration;
+  const intentSvg = await renderSvg({
+    ...projectExploration([...manual.snapshots, ...automatic.snapshots], [...manual.edges, ...automatic.edges.map((e) => ({ ...e, from: e.from + manual.snapshots.length, to: e.to + manual.snapshots.length }))], (s) => statusOf(s)),
+    nodes: statuses.map((id) => ({ id, initial: id === 'requires_payment_method', final: terminalStatuses.includes(id) })),
+    title: `PaymentIntent statuses: every arrow a transition the explorer took (manual and automatic capture, ${manual.figures.states + automatic.figures.states} states)`,
+  });
+  const shortest = statuses.map((status) => {
+    const runs = [manual, automatic].map((e) => ({ e, i: e.snapshots.findIndex((s) => statusOf(s) === status) })).filter((r) => r.i >= 0);
+    const best = runs.sort((a, b) => a.e.pathTo(a.i).steps.length - b.e.pathTo(b.i).steps.length)[0]!;
+    const path = best.e.pathTo(best.i).steps.map((s) => s.event.type + ('amountMinor' in s.event ? `(${s.event.amountMinor})` : '') + ('needsAuthentication' in s.event && s.event.needsAuthentication ? '(3DS)' : ''));
+    return { status, capture: best.e === manual ? 'manual' : 'automatic', steps: path.length, path: path.join(' → ') || '(start)' };
+  });
+  const retryRuns = intentRuns.map(({ name, exploration }) => {
+    const responses = new Set(exploration.snapshots.flatMap((s) => s.context.results.filter((r) => r.attempt > 1).map((r) => r.response)));
+    return { name, states: exploration.figures.states, maxCharges: Math.max(...exploration.snapshots.map((s) => s.context.successfulCharges)), responses: [...responses].sort().join(', '), violations: exploration.violations.map((v) => v.property.id).join(', ') || 'none' };
+  });
+
+  const md: string[] = [];
+  md.push(
+    '# Chapter 4 — High-availability payment processing: answer key',
+    '',
+    '_Generated by `npm run build` from the models in `models/region-failover/`, `models/cross-region-transfer/`, `models/circuit-breaker/` and `models/payment-intent/`, the availability calculation in `specs/04-high-availability/availability.ts`, and the reference answers in `solutions/04-high-availability/answers.ts`. Do not edit by hand._',
+    '',
+    'The scenario: $1T a year across 42 countries; a database failure in US-East would stop 40 % of transactions; the target is 99.999 % availability.',
+    '',
+    '## Checks of the reference answers',
+    '',
+    markdownTable(['task', 'status', 'what the check found'], reports.map((r) => [r.id, r.status.toUpperCase(), r.message])),
+    '',
+    '## 4.1 — Multi-region active-active',
+    '',
+    `**Answer.** Partition accounts by home region: each account has exactly one writer region at a time, the region nearest its customers, and the homes are spread so that no region carries more than ${report.blastRadiusPercent} % of transactions (US-East carries 40 % today). Every region is active: it writes its own accounts and holds replicas of others. When a region fails, its accounts fail over to a paired region: the control plane moves each account's writer lease (held in a consensus store spanning the regions) and raises its epoch, and the database refuses writes that carry a stale epoch (fencing), so a region that was only cut off — alive, and still believing it is the writer — cannot keep writing. Computed from the components below, the design is ${percent(report.overall)} available: ${minutes(downtimeMinutesPerYear(report.overall))} of downtime a year, within the ${minutes(downtimeMinutesPerYear(TARGET))} that 99.999 % allows. A one-region failure stops ${report.blastRadiusPercent} % of transactions (the accounts homed in ${report.worstRegion}) for the ${arch.failover.promotionSeconds} s of promotion, then none. The scenario's design, US-East alone writing its 40 %, is ${percent(single.perRegion[0]!.accounts)} available for those transactions: ${minutes(downtimeMinutesPerYear(single.perRegion[0]!.accounts))} a year.`,
+    '',
+    `Availabilities: a region's services as the EC2 region-level SLA (99.99 %, https://aws.amazon.com/compute/sla/); a database replica as the RDS Multi-AZ SLA (99.95 %, https://aws.amazon.com/rds/sla/); global routing assumed at ${percent(c.globalRouting, 4)}; ${arch.failover.regionFailuresPerYear} region failures a year, each costing ${arch.failover.promotionSeconds} s of promotion (assumed). Series: multiply availabilities; parallel: multiply unavailabilities. A year is ${MINUTES_PER_YEAR} minutes.`,
+    '',
+    markdownTable(
+      ['block', 'composition', 'availability', 'downtime per year'],
+      [
+        ['database replica', 'component', percent(c.databaseReplica), minutes(downtimeMinutesPerYear(c.databaseReplica))],
+        ['region services', 'component', percent(c.regionServices), minutes(downtimeMinutesPerYear(c.regionServices))],
+        ['global routing', 'component', percent(c.globalRouting), minutes(downtimeMinutesPerYear(c.globalRouting))],
+        ...report.perRegion.map((r) => [`${r.region} write path`, `services × (${arch.regions.find((x) => x.name === r.region)!.databaseReplicas} replicas in parallel)`, percent(r.writePath), minutes(downtimeMinutesPerYear(r.writePath))]),
+        ...report.perRegion.map((r) => [`${r.region} accounts (${r.sharePercent} %)`, `routing × switch-over × (home ∥ ${arch.regions.find((x) => x.name === r.region)!.failoverTo})`, percent(r.accounts), minutes(downtimeMinutesPerYear(r.accounts))]),
+        ['**whole system** (weighted by share)', 'Σ share × accounts', `**${percent(report.overall)}**`, `**${minutes(downtimeMinutesPerYear(report.overall))}**`],
+        ['the scenario: US-East alone writes its 40 %', 'routing × services × (3 replicas)', percent(single.perRegion[0]!.accounts), minutes(downtimeMinutesPerYear(single.perRegion[0]!.accounts))],
+        ['target', '', percent(TARGET), minutes(downtimeMinutesPerYear(TARGET))],
+      ],
+      ['left', 'left', 'right', 'right'],
+    ),
+    '',
+    '![Architecture](architecture.svg)',
+    '',
+    `**Single writer during failover.** The failover model (\`models/region-failover/\`) lets regions fail or be cut off (the health checks cannot tell which), promote the other region, come back with stale beliefs and re-read the leases. ${singleWriter(failoverConfig).id} — “${singleWriter(failoverConfig).statement}”:`,
+    '',
+    markdownTable(
+      ['config', 'regions', 'failures per run', 'distinct states', 'transitions', `${singleWriter(failoverConfig).id}`],
+      failoverRuns.map(({ name, config, exploration: e }) => [name, config.regions.length, config.maxRegionFailures, e.figures.states, e.figures.transitions, e.violations.length ? `**violated** (${e.violations[0]!.trace.steps.length} steps)` : 'holds']),
+      ['left', 'right', 'right', 'right', 'right', 'left'],
+    ),
+    '',
+    'Without fencing, the shortest way to two writers:',
+    '',
+    '```text',
+    failoverTrace(unfenced.config, unfenced.exploration) ?? '(none)',
+    '```',
+    '',
+    '```ts',
+    regions[0]!,
+    '```',
+    '',
+    '## 4.2 — Cross-region transactions',
+    '',
+    `**Answer.** Not two-phase commit: a participant that voted yes holds its lock and may neither commit nor abort until it hears the coordinator's decision, so a coordinator crash (or a partition) after prepare leaves the payer's account locked. The model finds this in ${blocked.trace.steps.length} steps (${twoPhaseNeverBlocks.id}, ${twoPhase.exploration.figures.states} states explored); with a coordinator that never returns, ${stuckForever} of ${crashStop.exploration.figures.states} reachable states can never finish. Use a saga of local transactions through transit accounts: the US moves the amount from the payer into US transit; the EU moves it from EU transit to the payee; if the EU refuses, the US refunds the payer from transit. Each region records each step by transfer id, so a resent request is answered from the record, never applied twice. Explored with one orchestrator crash, one partition, and both refusals: ${saga.exploration.figures.states} states, money conserved in all of them, the payee never paid before the payer is debited, no state that cannot finish, and every finished run settled (${saga.ends.completed.length} completed and ${saga.ends.compensated.length} compensated end states, ${saga.ends.unsettled.length} unsettled).`,
+    '',
+    markdownTable(
+      ['protocol', 'config', 'distinct states', 'transitions', 'conserved', twoPhaseNeverBlocks.id, alwaysFinishes.id, endsSettled.id],
+      [
+        ['2PC', 'coordinator recovers', twoPhase.exploration.figures.states, twoPhase.exploration.figures.transitions, 'holds', '**violated**', twoPhase.stuck.length ? `**${twoPhase.stuck.length} stuck**` : 'holds', twoPhase.ends.unsettled.length ? '**violated**' : 'holds'],
+        ['2PC', 'coordinator lost for good', crashStop.exploration.figures.states, crashStop.exploration.figures.transitions, 'holds', '**violated**', crashStop.stuck.length ? `**${crashStop.stuck.length} stuck**` : 'holds', crashStop.ends.unsettled.length ? '**violated**' : 'holds'],
+        ['saga', 'reference steps', saga.exploration.figures.states, saga.exploration.figures.transitions, saga.exploration.violations.length ? '**violated**' : 'holds', 'holds (no lock across steps)', saga.stuck.length ? '**stuck**' : 'holds', saga.ends.unsettled.length ? '**violated**' : 'holds'],
+      ],
+    ),
+    '',
+    `The 2PC counterexample: the coordinator crashes after the US prepared.`,
+    '',
+    twoPhaseDiagram(blocked.trace),
+    '',
+    '```text',
+    twoPhaseTraceText(blocked.trace),
+    '```',
+    '',
+    'The saga, completed:',
+    '',
+    sagaDiagram(sagaCompleted),
+    '',
+    'The saga, compensated (the EU refuses the credit; the payer is refunded from transit):',
+    '',
+    sagaDiagram(sagaCompensated),
+    '',
+    ...(sagaCrash === undefined
+      ? []
+      : ['The saga through an orchestrator crash and a partition, still completed exactly once:', '', '```text', sagaTraceText(sagaScenario, saga.exploration.pathTo(sagaCrash)), '```', '']),
+    '```ts',
+    regions[1]!,
+    '```',
+    '',
+    '## 4.3 — Circuit breaker for card network calls',
+    '',
+    `**Answer.** One breaker per card network, so a Visa outage never stops Mastercard payments. Closed: calls go through and the last ${thresholds.windowSize} outcomes are kept; ${thresholds.failureThreshold} failures among them open it. Open: every call is refused at once (the payment can be routed elsewhere or declined fast, instead of holding a thread for a timeout). After ${thresholds.cooldownSeconds} s it goes half-open and lets at most ${thresholds.halfOpenProbes} probes through; ${thresholds.successesToClose} successful probes close it, one failed probe opens it again. The model (${breaker.figures.states} states, ${breaker.figures.transitions} transitions) holds all four properties; the reference \`breakerStep\` agrees with it on every transition and on ${PROPERTY_RUNS} random runs (seed ${PROPERTY_SEED}).`,
+    '',
+    markdownTable(
+      ['id', 'statement', 'result'],
+      [...breaker.violations.map((v) => [v.property.id, v.property.statement, '**violated**']), ...['CB-OPEN', 'CB-PROBES', 'CB-CLOSE', 'CB-REOPEN'].filter((id) => !breaker.violations.some((v) => v.property.id === id)).map((id) => [id, { 'CB-OPEN': 'an open breaker lets no call through', 'CB-PROBES': `a half-open breaker lets at most N probes through (N = ${breakerConfig.halfOpenProbes})`, 'CB-CLOSE': `the breaker closes only from half-open, on a successful probe that makes ${breakerConfig.successesToClose} in a row`, 'CB-REOPEN': 'a failed probe opens the breaker again' }[id]!, `holds in ${breaker.figures.states} states`])],
+    ),
+    '',
+    '![Circuit breaker](circuit-breaker.svg)',
+    '',
+    `A Visa outage, run through the model: one call a second to each network; Visa fails from 10 s to 40 s. Rows where something changes; in ${timeline.length} s, ${failedCalls} Visa calls reached the failing network and ${refused} were refused fast. Mastercard's breaker stays closed throughout.`,
+    '',
+    markdownTable(
+      ['t (s)', 'Visa', 'the call', 'Visa breaker after', 'failures in window', 'Mastercard breaker'],
+      shownRows.map((r) => [r.t, r.visaUp ? 'up' : '**down**', r.call, r.mode, r.failuresInWindow, r.mastercard]),
+      ['right', 'left', 'left', 'left', 'right', 'left'],
+    ),
+    '',
+    '```ts',
+    regions[2]!,
+    '',
+    regions[3]!,
+    '```',
+    '',
+    '## 4.4 — Stripe\'s PaymentIntent',
+    '',
+    `**Answer.** A PaymentIntent is one object per payment whose status says what it needs next (https://docs.stripe.com/payments/paymentintents/lifecycle): \`requires_payment_method\` → \`requires_confirmation\` → (\`requires_action\` for 3-D Secure) → \`processing\` → \`requires_capture\` (manual capture) or \`succeeded\`; a decline returns it to \`requires_payment_method\`; \`canceled\` and \`succeeded\` are final. It improves retry safety because a confirm executes only in \`requires_confirmation\`: a retried confirm finds the intent already processing or done and cannot charge again; sent with the same idempotency key (https://docs.stripe.com/api/idempotent_requests) it gets the first response replayed. In every state of the models, an intent has at most one successful charge, terminal statuses absorb, and capture never exceeds the authorised amount. A new key on each retry is not as safe: the model finds a stale retry that confirms the *next* card after a decline.`,
+    '',
+    markdownTable(
+      ['config', 'distinct states', 'most successful charges', 'what confirm retries got', 'invariants violated'],
+      retryRuns.map((r) => [r.name, r.states, r.maxCharges, r.responses, r.violations]),
+      ['left', 'right', 'right', 'left', 'left'],
+    ),
+    '',
+    '![PaymentIntent lifecycle](payment-intent.svg)',
+    '',
+    'A shortest path to every status:',
+    '',
+    markdownTable(['status', 'capture', 'steps', 'path'], shortest.map((s) => [`\`${s.status}\``, s.capture, s.steps, s.path]), ['left', 'left', 'right', 'left']),
+    '',
+    `The ${lifecycle.transitions.length} status changes the model makes (${lifecycle.states} states over ${lifecycleConfigs.length} configs):`,
+    '',
+    '```ts',
+    regions[4]!,
+    '',
+    regions[5]!,
+    '```',
+    '',
+  );
+
+  const figuresOf = (rows: { name: string; exploration: { figures: { states: number; transitions: number; depth: number }; violations: { property: { id: string } }[] } }[]) =>
+    markdownTable(['config', 'distinct states', 'transitions', 'depth', 'invariants violated'], rows.map(({ name, exploration: e }) => [name, e.figures.states, e.figures.transitions, e.figures.depth, e.violations.map((v) => v.property.id).join(', ') || 'none']));
+  const totalStates = failoverRuns.reduce((n, r) => n + r.exploration.figures.states, 0) + saga.exploration.figures.states + twoPhase.exploration.figures.states + crashStop.exploration.figures.states + breaker.figures.states + intentRuns.reduce((n, r) => n + r.exploration.figures.states, 0);
+  return {
+    markdown: md.join('\n'),
+    files: { 'architecture.svg': architectureSvg, 'circuit-breaker.svg': breakerSvg, 'payment-intent.svg': intentSvg },
+    modelFigures: {
+      'region-failover': figuresOf(failoverRuns),
+      'cross-region-transfer': figuresOf([
+        { name: 'saga, reference steps (1 crash, 1 partition, refusals)', exploration: saga.exploration },
+        { name: '2PC, coordinator recovers', exploration: twoPhase.exploration },
+        { name: '2PC, coordinator lost for good', exploration: crashStop.exploration },
+      ]),
+      'circuit-breaker': figuresOf([{ name: `visa: window ${breakerConfig.windowSize}, threshold ${breakerConfig.failureThreshold}, ${breakerConfig.halfOpenProbes} probes, close after ${breakerConfig.successesToClose}`, exploration: breaker }]),
+      'payment-intent': figuresOf(intentRuns),
+    },
+    summary: `4 tasks; availability ${percent(report.overall)} computed; 2PC blocking found in ${blocked.trace.steps.length} steps; ${totalStates} states over ${failoverRuns.length + 3 + 1 + intentRuns.length} configs; reference answers ${reports.filter((r) => r.status === 'pass').length}/${reports.length} pass`,
+  };
+}
