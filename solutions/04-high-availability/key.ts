@@ -139,7 +139,7 @@ export async function buildKey(): Promise<ChapterKey> {
   const sagaSteps = sagaSequence(sagaScenario);
   const sagaDiagram = (i: number) => sequenceOf(saga.exploration.pathTo(i), ['Orchestrator', 'US', 'EU'], (e: SagaEvent, b: SagaSnapshot, a: SagaSnapshot) => sagaSteps(e, b, a));
   const twoPhaseDiagram = (trace: Trace<TwoPhaseSnapshot, TwoPhaseTransferEvent>) => sequenceOf(trace, ['Coordinator', 'US', 'EU'], twoPhaseSequence);
-  const stuckForever = crashStop.stuck.length;
+  const stuckForever = crashStop.ends.blocked.length;
 
   // 4.3
   const thresholds = reference.breakerThresholds();
@@ -231,14 +231,14 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     '## 4.2 — Cross-region transactions',
     '',
-    `**Answer.** Not two-phase commit: a participant that voted yes holds its lock and may neither commit nor abort until it hears the coordinator's decision, so a coordinator crash (or a partition) after prepare leaves the payer's account locked. The model finds this in ${blocked.trace.steps.length} steps (${twoPhaseNeverBlocks.id}, ${twoPhase.exploration.figures.states} states explored); with a coordinator that never returns, ${stuckForever} of ${crashStop.exploration.figures.states} reachable states can never finish. Use a saga of local transactions through transit accounts: the US moves the amount from the payer into US transit; the EU moves it from EU transit to the payee; if the EU refuses, the US refunds the payer from transit. Each region records each step by transfer id, so a resent request is answered from the record, never applied twice. Explored with one orchestrator crash, one partition, and both refusals: ${saga.exploration.figures.states} states, money conserved in all of them, the payee never paid before the payer is debited, no state that cannot finish, and every finished run settled (${saga.ends.completed.length} completed and ${saga.ends.compensated.length} compensated end states, ${saga.ends.unsettled.length} unsettled).`,
+    `**Answer.** Not two-phase commit: a participant that voted yes holds its lock and may neither commit nor abort until it hears the coordinator's decision, so a coordinator crash (or a partition) after prepare leaves the payer's account locked. The model finds this in ${blocked.trace.steps.length} steps (${twoPhaseNeverBlocks.id}, ${twoPhase.exploration.figures.states} states explored); with a coordinator that never returns, ${stuckForever} of the ${crashStop.exploration.figures.terminal} ways a run can end leave an account locked for good. Use a saga of local transactions through transit accounts: the US moves the amount from the payer into US transit; the EU moves it from EU transit to the payee; if the EU refuses, the US refunds the payer from transit. Each region records each step by transfer id, so a resent request is answered from the record, never applied twice. Explored with one orchestrator crash, one partition, and both refusals: ${saga.exploration.figures.states} states, money conserved in all of them, the payee never paid before the payer is debited, no state that cannot finish, and every finished run settled (${saga.ends.completed.length} completed and ${saga.ends.compensated.length} compensated end states, ${saga.ends.unsettled.length} unsettled).`,
     '',
     markdownTable(
-      ['protocol', 'config', 'distinct states', 'transitions', 'conserved', twoPhaseNeverBlocks.id, alwaysFinishes.id, endsSettled.id],
+      ['protocol', 'config', 'distinct states', 'transitions', 'conserved', twoPhaseNeverBlocks.id, alwaysFinishes.id, endsSettled.id, 'end states: completed / compensated / locked for good'],
       [
-        ['2PC', 'coordinator recovers', twoPhase.exploration.figures.states, twoPhase.exploration.figures.transitions, 'holds', '**violated**', twoPhase.stuck.length ? `**${twoPhase.stuck.length} stuck**` : 'holds', twoPhase.ends.unsettled.length ? '**violated**' : 'holds'],
-        ['2PC', 'coordinator lost for good', crashStop.exploration.figures.states, crashStop.exploration.figures.transitions, 'holds', '**violated**', crashStop.stuck.length ? `**${crashStop.stuck.length} stuck**` : 'holds', crashStop.ends.unsettled.length ? '**violated**' : 'holds'],
-        ['saga', 'reference steps', saga.exploration.figures.states, saga.exploration.figures.transitions, saga.exploration.violations.length ? '**violated**' : 'holds', 'holds (no lock across steps)', saga.stuck.length ? '**stuck**' : 'holds', saga.ends.unsettled.length ? '**violated**' : 'holds'],
+        ['2PC', 'coordinator recovers', twoPhase.exploration.figures.states, twoPhase.exploration.figures.transitions, 'holds', '**violated**', twoPhase.stuck.length ? `**${twoPhase.stuck.length} stuck**` : 'holds', twoPhase.ends.unsettled.length + twoPhase.ends.blocked.length ? '**violated**' : 'holds', `${twoPhase.ends.completed.length} / ${twoPhase.ends.compensated.length} / ${twoPhase.ends.blocked.length}`],
+        ['2PC', 'coordinator lost for good', crashStop.exploration.figures.states, crashStop.exploration.figures.transitions, 'holds', '**violated**', crashStop.stuck.length ? `**${crashStop.stuck.length} stuck**` : 'holds', crashStop.ends.unsettled.length + crashStop.ends.blocked.length ? '**violated**' : 'holds', `${crashStop.ends.completed.length} / ${crashStop.ends.compensated.length} / ${crashStop.ends.blocked.length}`],
+        ['saga', 'reference steps', saga.exploration.figures.states, saga.exploration.figures.transitions, saga.exploration.violations.length ? '**violated**' : 'holds', 'holds (no lock across steps)', saga.stuck.length ? '**stuck**' : 'holds', saga.ends.unsettled.length ? '**violated**' : 'holds', `${saga.ends.completed.length} / ${saga.ends.compensated.length} / 0`],
       ],
     ),
     '',

@@ -120,17 +120,21 @@ function stuckStates(exploration: { snapshots: unknown[]; edges: { from: number;
 
 export interface TransferVerdict<TExploration> {
   exploration: TExploration;
-  /** Terminal states by how the transfer ended. */
-  ends: Record<'completed' | 'compensated' | 'unsettled', number[]>;
+  /** Terminal states by how the transfer ended; `blocked`: a participant still holds its lock, for good. */
+  ends: Record<'completed' | 'compensated' | 'unsettled' | 'blocked', number[]>;
   stuck: number[];
 }
 
 function verdict<T extends { snapshots: { context: { balances: import('../../models/cross-region-transfer/ledger.ts').Balances } }[]; edges: { from: number; to: number }[]; terminal: number[] }>(
   exploration: T,
   config: { initial: import('../../models/cross-region-transfer/ledger.ts').Balances; amountMinor: number },
+  holdsLocks: (snapshot: T['snapshots'][number]) => boolean = () => false,
 ): TransferVerdict<T> {
-  const ends: TransferVerdict<T>['ends'] = { completed: [], compensated: [], unsettled: [] };
-  for (const i of exploration.terminal) ends[settlement(exploration.snapshots[i]!.context.balances, config.initial, config.amountMinor)].push(i);
+  const ends: TransferVerdict<T>['ends'] = { completed: [], compensated: [], unsettled: [], blocked: [] };
+  for (const i of exploration.terminal) {
+    const snapshot = exploration.snapshots[i]!;
+    ends[holdsLocks(snapshot) ? 'blocked' : settlement(snapshot.context.balances, config.initial, config.amountMinor)].push(i);
+  }
   return { exploration, ends, stuck: stuckStates(exploration) };
 }
 
@@ -150,11 +154,14 @@ export const exploreTwoPhase = memo((config: TwoPhaseTransferConfig) =>
   verdict(
     explore(createTwoPhaseTransferModel(config), {
       events: () => twoPhaseEvents,
-      invariants: [moneyConserved(config.initial), noUnsecuredPayout(config.initial, config.amountMinor), twoPhaseNeverBlocks],
+      // XFER-SECURED is not checked here: in 2PC the payer's funds are secured by its lock
+      // from prepare on, whichever region commits first.
+      invariants: [moneyConserved(config.initial), twoPhaseNeverBlocks],
       stopAtFirstViolation: false,
       keepEdges: true,
     }) as TwoPhaseExploration,
     config,
+    (snapshot) => snapshot.context.locked.us || snapshot.context.locked.eu,
   ),
 );
 

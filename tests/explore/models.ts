@@ -27,6 +27,27 @@ import {
   candidateEvents as twoPhaseEvents,
   createTwoPhaseCommitModel,
 } from '../../models/two-phase-commit/machine.ts';
+import {
+  candidateEvents as circuitBreakerEvents,
+  createCircuitBreakerModel,
+  visaConfig,
+} from '../../models/circuit-breaker/machine.ts';
+import {
+  candidateEvents as paymentIntentEvents,
+  createPaymentIntentModel,
+  scenarioConfig as paymentIntentScenario,
+} from '../../models/payment-intent/machine.ts';
+import { createSagaTransferModel, sagaEvents, sagaScenario } from '../../models/cross-region-transfer/saga.ts';
+import {
+  createTwoPhaseTransferModel,
+  twoPhaseEvents as twoPhaseTransferEvents,
+  twoPhaseScenario as twoPhaseTransferScenario,
+} from '../../models/cross-region-transfer/two-phase.ts';
+import {
+  candidateEvents as regionFailoverEvents,
+  createRegionFailoverModel,
+  scenarioConfig as regionFailoverScenario,
+} from '../../models/region-failover/machine.ts';
 
 export interface ModelUnderTest {
   /** The folder under `models/`. */
@@ -83,5 +104,35 @@ export const modelsUnderTest: ModelUnderTest[] = [
     label: 'every failure mode, a deduplicating handler, a replay',
     machine: createWebhookDeliveryModel({ ...webhookDeliveryScenario, handler: dedupingHandler }),
     events: webhookDeliveryEvents,
+  },
+  {
+    folder: 'circuit-breaker',
+    label: 'the Visa breaker',
+    machine: createCircuitBreakerModel(visaConfig),
+    events: circuitBreakerEvents,
+  },
+  {
+    folder: 'payment-intent',
+    label: 'manual capture, 3-D Secure, declines, confirm retries',
+    machine: createPaymentIntentModel({ ...paymentIntentScenario, maxPaymentMethods: 1 }),
+    events: (snapshot: never) => paymentIntentEvents(snapshot, { ...paymentIntentScenario, maxPaymentMethods: 1 }),
+  },
+  {
+    folder: 'cross-region-transfer',
+    label: 'the saga, with a crash and a partition',
+    machine: createSagaTransferModel(sagaScenario),
+    events: () => sagaEvents,
+  },
+  {
+    folder: 'cross-region-transfer',
+    label: 'two-phase commit, with a crash and a partition',
+    machine: createTwoPhaseTransferModel(twoPhaseTransferScenario),
+    events: () => twoPhaseTransferEvents,
+  },
+  {
+    folder: 'region-failover',
+    label: 'three regions, epoch fencing, two failures',
+    machine: createRegionFailoverModel(regionFailoverScenario),
+    events: () => regionFailoverEvents(regionFailoverScenario),
   },
 ];

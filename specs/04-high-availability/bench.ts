@@ -1,0 +1,43 @@
+/** The explorations `npm run bench` times for chapter 4: each model at the configs the key uses. */
+import { explore } from '../../tools/explore/explore.ts';
+import { candidateEvents as failoverEvents, createRegionFailoverModel, scenarioConfig as failoverScenario } from '../../models/region-failover/machine.ts';
+import { createSagaTransferModel, sagaEvents, sagaScenario } from '../../models/cross-region-transfer/saga.ts';
+import { createTwoPhaseTransferModel, twoPhaseEvents, twoPhaseScenario } from '../../models/cross-region-transfer/two-phase.ts';
+import { candidateEvents as breakerEvents, createCircuitBreakerModel, visaConfig } from '../../models/circuit-breaker/machine.ts';
+import { candidateEvents as intentEvents, createPaymentIntentModel } from '../../models/payment-intent/machine.ts';
+import { atMostOneSuccessfulCharge, breakerStepProperties, captureWithinAuthorised, halfOpenProbesBounded, moneyConserved, singleWriter, terminalStatusesAbsorb, twoPhaseNeverBlocks } from './invariants.ts';
+import { lifecycleConfigs } from './analysis.ts';
+
+export const benchModels = [
+  {
+    model: 'region-failover',
+    config: 'three regions, fencing, two failures',
+    run: () => explore(createRegionFailoverModel(failoverScenario), { events: () => failoverEvents(failoverScenario), invariants: [singleWriter(failoverScenario)] }).figures,
+  },
+  {
+    model: 'cross-region-transfer',
+    config: 'saga, reference steps',
+    run: () => explore(createSagaTransferModel(sagaScenario), { events: () => sagaEvents, invariants: [moneyConserved(sagaScenario.initial)] }).figures,
+  },
+  {
+    model: 'cross-region-transfer',
+    config: '2PC, coordinator recovers',
+    run: () =>
+      explore(createTwoPhaseTransferModel(twoPhaseScenario), { events: () => twoPhaseEvents, invariants: [moneyConserved(twoPhaseScenario.initial), twoPhaseNeverBlocks], stopAtFirstViolation: false }).figures,
+  },
+  {
+    model: 'circuit-breaker',
+    config: 'visa',
+    run: () => explore(createCircuitBreakerModel(visaConfig), { events: breakerEvents, invariants: [halfOpenProbesBounded(visaConfig)], stepProperties: breakerStepProperties(visaConfig) }).figures,
+  },
+  ...lifecycleConfigs.map(([name, config]) => ({
+    model: 'payment-intent',
+    config: name,
+    run: () =>
+      explore(createPaymentIntentModel(config), {
+        events: (s) => intentEvents(s, config),
+        invariants: [atMostOneSuccessfulCharge, captureWithinAuthorised],
+        stepProperties: [terminalStatusesAbsorb],
+      }).figures,
+  })),
+];

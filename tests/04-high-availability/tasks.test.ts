@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { chapter } from '../../specs/04-high-availability/chapter.ts';
+import { runTask } from '../../tools/grading/run-task.ts';
+import type { ChapterFourAnswers } from '../../specs/04-high-availability/answer-types.ts';
+
+const reference = await chapter.loadAnswers('solutions/04-high-availability');
+const check = (id: string, answers: ChapterFourAnswers) => runTask(chapter, chapter.tasks.find((t) => t.id === id)!, answers);
+
+describe('chapter 4’s checks', () => {
+  it.each(chapter.tasks.map((t) => t.id))('the reference answer to %s passes its check', async (id) => {
+    const report = await check(id, reference);
+    expect(report.status, report.message).toBe('pass');
+  });
+
+  const arch = reference.architecture();
+
+  it('4.1: failing over to no other region fails; slow promotion falls short of five nines', async () => {
+    const single = { ...arch, regions: [{ name: 'us-east', shareOfTransactionsPercent: 100, databaseReplicas: 3, failoverTo: 'us-east' }] };
+    const report = await check('4.1', { ...reference, architecture: () => single });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/another region/) });
+    // Manual failover: 15 minutes of promotion after each of 2 region failures a year.
+    const twoRegions = { ...arch, failover: { ...arch.failover, promotionSeconds: 900 } };
+    const low = await check('4.1', { ...reference, architecture: () => twoRegions });
+    expect(low).toMatchObject({ status: 'fail', message: expect.stringMatching(/below 99.999 %/) });
+  });
+
+  it('4.1: failover without fencing fails with the two-writer trace', async () => {
+    const report = await check('4.1', { ...reference, architecture: () => ({ ...arch, failover: { ...arch.failover, fencing: 'none' } }) });
+    expect(report.status).toBe('fail');
+    expect(report.message).toMatch(/HA-SINGLE-WRITER/);
+    expect(report.trace).toMatch(/cut off[\s\S]*writers us-east \+ us-west/);
+  });
+
+  it('4.1: multi-writer accounts fail; a wrong blast radius fails', async () => {
+    expect((await check('4.1', { ...reference, architecture: () => ({ ...arch, writes: 'any_region' }) })).status).toBe('fail');
+    const report = await check('4.1', { ...reference, architecture: () => ({ ...arch, oneRegionFailureAffectsPercent: 40 }) });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/22 %/) });
+  });
+
+  it('4.2: two-phase commit fails with the blocking counterexample', async () => {
+    const report = await check('4.2', { ...reference, crossRegionTransfer: () => ({ protocol: 'two_phase_commit', steps: [] }) });
+    expect(report.status).toBe('fail');
+    expect(report.message).toMatch(/2PC blocks/);
+    expect(report.trace).toMatch(/coordinator crashes[\s\S]*locks held: US/);
+  });
+
+  it('4.2: crediting the payee first pays out money not yet collected', async () => {
+    const report = await check('4.2', {
+      ...reference,
+      crossRegionTransfer: () => ({
+        protocol: 'saga',
+        steps: [
+          { action: 'credit_payee_from_transit', compensation: 'reverse_payee_credit' },
+          { action: 'debit_payer_into_transit', compensation: 'refund_payer_from_transit' },
+        ],
+      }),
+    });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/XFER-SECURED/) });
+  });
+
+  it('4.2: a saga with no compensation leaves money in transit', async () => {
+    const report = await check('4.2', {
+      ...reference,
+      crossRegionTransfer: () => ({
+        protocol: 'saga',
+        steps: [
+          { action: 'debit_payer_into_transit', compensation: null },
+          { action: 'credit_payee_from_transit', compensation: null },
+        ],
+      }),
+    });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/XFER-SETTLED/) });
+  });
+
+  it('4.3: a half-open breaker that lets every call through fails, with the path', async () => {
+    const leaky: ChapterFourAnswers['breakerStep'] = (state, input, t) =>
+      state.mode === 'half_open' && input.type === 'CALL_REQUESTED' ? { state: { ...state, probesSent: state.probesSent + 1 }, letThrough: true } : reference.breakerStep(state, input, t);
+    const report = await check('4.3', { ...reference, breakerStep: leaky });
+    expect(report.status).toBe('fail');
+    expect(report.trace).toMatch(/differs from the model/);
+  });
+
+  it('4.3: a breaker that stays half-open after a failed probe fails', async () => {
+    const stubborn: ChapterFourAnswers['breakerStep'] = (state, input, t) =>
+      state.mode === 'half_open' && input.type === 'PROBE_FAILED' ? { state, letThrough: false } : reference.breakerStep(state, input, t);
+    expect((await check('4.3', { ...reference, breakerStep: stubborn })).status).toBe('fail');
+  });
+
+  it('4.3: thresholds that can never open the breaker fail', async () => {
+    const report = await check('4.3', { ...reference, breakerThresholds: () => ({ ...reference.breakerThresholds(), failureThreshold: 9 }) });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/never opens/) });
+  });
+
+  it('4.4: a missing decline arrow and an extra confirm from succeeded fail', async () => {
+    const transitions = reference.paymentIntentTransitions().filter((t) => t.event !== 'CARD_DECLINED');
+    transitions.push({ from: 'succeeded', event: 'CONFIRM_RECEIVED', to: 'processing' });
+    const report = await check('4.4', { ...reference, paymentIntentTransitions: () => transitions });
+    expect(report.status).toBe('fail');
+    expect(report.message).toMatch(/missing 1: processing --CARD_DECLINED--> requires_payment_method/);
+    expect(report.message).toMatch(/not in the model 1: succeeded --CONFIRM_RECEIVED--> processing/);
+  });
+
+  it('4.4: a new PaymentIntent per retry, or a new key per retry, fails', async () => {
+    const retry = (confirmRetries: 'new_payment_intent' | 'new_idempotency_key') => ({
+      ...reference,
+      confirmRetrySafety: () => ({ confirmRetries, retryAfterConfirmGets: 'an unexpected-state error' as const, successfulChargesPerIntentAtMost: 1 }),
+    });
+    expect(await check('4.4', retry('new_payment_intent'))).toMatchObject({ status: 'fail', message: expect.stringMatching(/two intents/) });
+    expect(await check('4.4', retry('new_idempotency_key'))).toMatchObject({ status: 'fail', message: expect.stringMatching(/confirms the new card/) });
+  });
+});
