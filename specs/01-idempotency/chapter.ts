@@ -2,10 +2,8 @@
  * Chapter 1's four tasks, each with the one check that serves both `npm test` (against the
  * reference answers) and the grader (against a student's).
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { fail, pass, type Chapter, type CheckResult, type Task } from '../../tools/grading/task.ts';
+import { fail, pass, type Chapter, type CheckResult, type Task, importAnswersModule } from '../../tools/grading/task.ts';
 import { explore } from '../../tools/explore/explore.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import { candidateEvents, createIdempotencyModel, scenarioConfig } from '../../models/idempotency-store/machine.ts';
@@ -233,9 +231,7 @@ export const chapter: Chapter<ChapterOneAnswers> = {
   slug: '01-idempotency',
   title: 'Idempotency keys',
   tasks: [retryWithoutKeys, retryWithKey, keyTtl, makeIdempotencyKey],
-  async loadAnswers(dir) {
-    return (await import(pathToFileURL(join(dir, 'answers.ts')).href)) as ChapterOneAnswers;
-  },
+  loadAnswers: importAnswersModule<ChapterOneAnswers>,
 };
 
 export type { CheckResult };

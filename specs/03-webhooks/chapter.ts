@@ -2,10 +2,8 @@
  * Chapter 3's four tasks, each with the one check that serves both `npm test` (against the
  * reference answers) and the grader (against a student's).
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { fail, pass, type Chapter, type Task } from '../../tools/grading/task.ts';
+import { fail, pass, type Chapter, type Task, importAnswersModule } from '../../tools/grading/task.ts';
 import { expectShape, isBoolean, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
 import { scenarioConfig, type WebhookDeliveryConfig } from '../../models/webhook-delivery/machine.ts';
 import { businessView, emptyMerchantState, exactlyOnce, sameBusinessState, type MerchantState, type WebhookEvent } from '../../models/webhook-delivery/merchant.ts';
@@ -269,7 +267,5 @@ export const chapter: Chapter<ChapterThreeAnswers> = {
   slug: '03-webhooks',
   title: 'Webhook reliability',
   tasks: [handleWebhook, retrySchedule, dispatchPolicy, terminalPolicy],
-  async loadAnswers(dir) {
-    return (await import(pathToFileURL(join(dir, 'answers.ts')).href)) as ChapterThreeAnswers;
-  },
+  loadAnswers: importAnswersModule<ChapterThreeAnswers>,
 };

@@ -2,11 +2,9 @@
  * Chapter 4's four tasks, each with the one check that serves both `npm test` (against the
  * reference answers) and the grader (against a student's).
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { transition } from 'xstate';
-import { fail, pass, type Chapter, type Task } from '../../tools/grading/task.ts';
+import { fail, pass, type Chapter, type Task, importAnswersModule } from '../../tools/grading/task.ts';
 import { expectShape, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
 import { randomWalk } from '../../tools/explore/random-walk.ts';
 import type { Trace } from '../../tools/explore/explore.ts';
@@ -309,9 +307,7 @@ export const chapter: Chapter<ChapterFourAnswers> = {
   slug: '04-high-availability',
   title: 'High-availability payment processing',
   tasks: [architecture, crossRegionTransfer, circuitBreaker, paymentIntent],
-  async loadAnswers(dir) {
-    return (await import(pathToFileURL(join(dir, 'answers.ts')).href)) as ChapterFourAnswers;
-  },
+  loadAnswers: importAnswersModule<ChapterFourAnswers>,
 };
 
 export { initialBalances, statusOf };

@@ -5,6 +5,8 @@
  * answers in `solutions/` (so the key passes its own checks), and the grader runs it
  * against a student's answers in `exercises/` or any folder given with `--answers`.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export type TaskStatus = 'pass' | 'fail' | 'error' | 'todo';
 
@@ -66,3 +68,8 @@ export const fail = (message: string, extra: Omit<CheckResult, 'status' | 'messa
   message,
   ...extra,
 });
+
+/** The usual `loadAnswers`: the chapter folder's `answers.ts` module, as the answers. */
+export async function importAnswersModule<TAnswers>(chapterDir: string): Promise<TAnswers> {
+  return (await import(pathToFileURL(join(chapterDir, 'answers.ts')).href)) as TAnswers;
+}
