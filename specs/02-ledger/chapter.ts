@@ -217,6 +217,8 @@ export async function checkUnbalancedQuery(
     try {
       const [, , , ids] = await db.exec(ledgerScript(ledger));
       const idOf = new Map(ids!.rows.map((r) => [String(r.reference), String(r.id)]));
+      // The query only reads: a statement that writes or drops is refused by Postgres itself.
+      await db.exec('SET TRANSACTION READ ONLY');
       const results = await runScript(db, query);
       const answer = results.filter((r) => r.columns.length > 0).at(-1);
       if (!answer || !answer.columns.includes('transaction_id')) {

@@ -75,6 +75,11 @@ describe('2.2 the invariant', () => {
   test('a query that returns every transaction fails', async () => {
     await expectFailure('2.2', withSql('unbalancedQuery', (s) => s.replace('HAVING SUM(amount_minor) <> 0', '')), /the query returned/);
   });
+  test('a query that drops the checker’s tables is refused by Postgres, and the ledger is left whole', async () => {
+    await expectFailure('2.2', withSql('unbalancedQuery', (text) => `DROP TABLE entries CASCADE;\n${text}`), /read-only transaction/);
+    expect((await task('2.3').check(reference)).status).toBe('pass');
+  });
+
   test('an enforcement checked per row instead of at COMMIT refuses even a balanced payment', async () => {
     await expectFailure('2.2', withSql('enforcement', (s) => s.replace('DEFERRABLE INITIALLY DEFERRED\n', '')), /balanced payment .* refused/);
   });
