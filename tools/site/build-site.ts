@@ -100,7 +100,7 @@ export async function buildSite(options: SiteOptions = {}): Promise<void> {
     const started = performance.now();
     const typedoc = await import('typedoc');
     const app = await typedoc.Application.bootstrapWithPlugins({
-      entryPoints: ['models/*/machine.ts', 'specs/*/invariants.ts', 'tools/explore/explore.ts', 'tools/grading/task.ts'].map((p) => join(repoRoot, p)),
+      entryPoints: ['models/*/*.ts', 'specs/*/invariants.ts', 'specs/*/answer-types.ts', 'tools/explore/explore.ts', 'tools/grading/task.ts'].map((p) => join(repoRoot, p)),
       out: join(siteDir, 'api'),
       tsconfig: join(repoRoot, 'tsconfig.json'),
       name: 'Payment System Design — API',
