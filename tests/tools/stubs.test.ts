@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MarkerError, hasSolutionMarkers, solutionRegions, stripSolutions } from '../../tools/build/stubs.ts';
+import { MarkerError, hasSolutionMarkers, solutionRegions, stripSolutions, todoCount } from '../../tools/build/stubs.ts';
 
 const reference = `export function answer(): number {
   // BEGIN SOLUTION
@@ -25,6 +25,12 @@ describe('the student-stub generator', () => {
     expect(() => stripSolutions('// BEGIN SOLUTION\nx', 'typescript', 'f.ts')).toThrow(MarkerError);
     expect(() => stripSolutions('x\n// END SOLUTION', 'typescript', 'f.ts')).toThrow(/f.ts:2/);
     expect(() => stripSolutions('// BEGIN SOLUTION\n// BEGIN SOLUTION\n// END SOLUTION', 'typescript')).toThrow(/line 1/);
+  });
+
+  it('counts the TODOs a stub still holds, so that the build can tell an answered one', () => {
+    const stub = stripSolutions(reference + reference.replace('answer()', 'other()'), 'typescript');
+    expect(todoCount(stub)).toBe(2);
+    expect(todoCount(stub.replace("throw new Error('TODO: not answered yet');", 'return 42;'))).toBe(1);
   });
 
   it('quotes the solution regions, dedented, for the answer key', () => {

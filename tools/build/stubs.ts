@@ -62,3 +62,6 @@ export function solutionRegions(text: string, language: StubLanguage): string[] 
     return lines.map((l) => l.slice(indent)).join('\n');
   });
 }
+
+/** How many unanswered TODOs a file still holds. */
+export const todoCount = (text: string) => text.split(NOT_ANSWERED).length - 1;

@@ -5,13 +5,15 @@
  *   npm run build                 everything
  *   npm run build -- --chapter 1  one chapter's stubs and key
  *   npm run build -- --no-site    skip the HTML site (and its API reference)
+ *   npm run build -- --overwrite-answers
+ *                                 replace student stubs even where answers were written
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chapterEntries, exercisesDir, findChapter, repoRoot, solutionsDir, type ChapterEntry } from '../chapters.ts';
-import { hasSolutionMarkers, languageOf, stripSolutions } from '../build/stubs.ts';
+import { hasSolutionMarkers, languageOf, stripSolutions, todoCount } from '../build/stubs.ts';
 import { replaceGeneratedBlock, writeIfChanged } from '../build/generated.ts';
 import type { ChapterKey } from '../build/chapter-key.ts';
 import { buildSite } from '../site/build-site.ts';
@@ -21,6 +23,7 @@ const { values } = parseArgs({
   options: {
     chapter: { type: 'string', short: 'c' },
     'no-site': { type: 'boolean', default: false },
+    'overwrite-answers': { type: 'boolean', default: false },
   },
 });
 
@@ -38,7 +41,15 @@ function buildStubs(entry: ChapterEntry) {
     if (!language || file === 'key.ts') continue;
     const text = readFileSync(join(from, file), 'utf8');
     if (!hasSolutionMarkers(text)) continue;
-    write(join(exercisesDir(entry), file), stripSolutions(text, language, join('solutions', entry.slug, file)));
+    const stub = stripSolutions(text, language, join('solutions', entry.slug, file));
+    const target = join(exercisesDir(entry), file);
+    // A student who runs the build must not lose their answers: a stub with fewer TODOs
+    // left than the fresh one has been answered, and is kept unless asked otherwise.
+    if (existsSync(target) && !values['overwrite-answers'] && todoCount(readFileSync(target, 'utf8')) < todoCount(stub)) {
+      log(`  kept ${relative(repoRoot, target)}: it holds answers (--overwrite-answers replaces it with a fresh stub)`);
+      continue;
+    }
+    write(target, stub);
   }
 }
 
