@@ -49,10 +49,15 @@ for (const entry of entries) {
     continue;
   }
   if (!values.json) console.log(chapterHeading(entry.number, entry.slug, relative(process.cwd(), dir) || '.'));
+  let previous = '';
   const reports = await gradeChapter(entry, dir, {
     timeoutMs,
     onReport: (report) => {
-      if (!values.json) console.log(formatReport(report, { traces: !values['no-trace'] }));
+      if (values.json) return;
+      // Answers that do not load fail every task with one message: print it once.
+      const repeated = report.status !== 'pass' && report.message === previous;
+      previous = report.message;
+      console.log(formatReport(repeated ? { ...report, message: '(the same as above)', trace: undefined } : report, { traces: !values['no-trace'] }));
     },
   });
   all.push(...reports);

@@ -25,7 +25,7 @@ export function formatReport(report: TaskReport, options: { traces?: boolean } =
   const lines = [`  ${label[report.status]}  ${report.id}  ${report.title}`, `        ${dim(report.message)}`];
   if (report.status !== 'pass') {
     if (report.hint) lines.push(`        hint: ${report.hint}`);
-    if (report.trace && options.traces !== false) lines.push(`        what the model does:`, indent(report.trace, '        '));
+    if (report.trace && options.traces !== false) lines.push(`        ${report.traceTitle ?? 'what the model does'}:`, indent(report.trace, '        '));
   }
   return lines.join('\n');
 }

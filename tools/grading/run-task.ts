@@ -17,11 +17,17 @@ export interface TaskReport extends CheckResult {
 const statuses = new Set(['pass', 'fail', 'error', 'todo']);
 
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const where = error.stack?.split('\n').find((line) => /answers|\.sql/.test(line))?.trim();
-    return `${error.name}: ${error.message}${where ? ` (${where})` : ''}`;
-  }
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const missing = /\banswers\.(\w+) is not a function/.exec(error.message);
+  if (missing) return `the answers do not export a function \`${missing[1]}\` (check its name and its \`export\`)`;
+  // The first stack frame in the student's file says where; the message's own lines are not frames.
+  const where = error.stack
+    ?.split('\n')
+    .map((line) => line.trim())
+    .find((line) => line.startsWith('at ') && /answers|\.sql/.test(line));
+  // A compiler's message puts the line and column on its second line.
+  const message = error.message.split('\n').filter((line) => line.trim()).slice(0, 2).join(' ');
+  return `${error.name}: ${message}${where ? ` (${where})` : ''}`;
 }
 
 export async function runTask<A>(chapter: Pick<Chapter<A>, 'number' | 'slug'>, task: Task<A>, answers: A): Promise<TaskReport> {
@@ -36,6 +42,7 @@ export async function runTask<A>(chapter: Pick<Chapter<A>, 'number' | 'slug'>, t
   } catch (error) {
     if (isNotAnswered(error)) result = { status: 'todo', message: `not answered yet: edit ${chapter.slug}/${task.answer ?? ''}` };
     else if (error instanceof WrongShape) result = { status: 'fail', message: `task ${task.id}: wrong shape: ${error.message}` };
+    else if (/\banswers\.\w+ is not a function/.test(String((error as Error)?.message))) result = { status: 'error', message: `task ${task.id}: ${describeError(error)}` };
     else result = { status: 'error', message: `task ${task.id}: your answer threw ${describeError(error)}` };
   }
   return { ...base, ...result, ms: performance.now() - started };

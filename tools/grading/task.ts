@@ -17,6 +17,8 @@ export interface CheckResult {
   message: string;
   /** On fail: the counterexample or the model's trace, readable as plain text. */
   trace?: string;
+  /** The heading printed above the trace (default: "what the model does"). */
+  traceTitle?: string;
   /** Figures of the check (states explored, random runs, seed), for reports. */
   figures?: Record<string, number | string>;
 }
