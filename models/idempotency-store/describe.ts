@@ -8,7 +8,7 @@ import type { IdempotencyContext, IdempotencyEvent, Response } from './machine.t
 type Snapshot = { context: IdempotencyContext };
 
 const clock = (seconds: number) =>
-  seconds < 120 ? `${seconds} s` : seconds < 7200 ? `${seconds / 60} min` : `${+(seconds / 3600).toFixed(2)} h`;
+  seconds < 120 ? `${seconds} s` : seconds < 7200 ? `${+(seconds / 60).toFixed(1)} min` : `${+(seconds / 3600).toFixed(2)} h`;
 
 const statusText = (r: Pick<Response, 'status' | 'chargeId' | 'replayed'>) =>
   ({ 200: `200 OK charge #${r.chargeId}`, 400: '400 idempotency error (parameters differ)', 409: '409 Conflict (request in progress)', 500: '500 card network error' })[r.status] +

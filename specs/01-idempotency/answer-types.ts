@@ -15,7 +15,8 @@ export interface RetryWithoutKeysPrediction {
 
 /** What one request gets back, and how many charges it creates. */
 export interface RequestOutcome {
-  status: HttpStatus;
+  /** The HTTP status code the request gets back. */
+  status: number;
   newCharges: number;
 }
 

@@ -31,11 +31,14 @@ const retryWithoutKeys: Task<ChapterOneAnswers> = {
     });
     const { exploration, runs, shortest, outcomes } = distinctOutcomes(keysOffConfig);
     const figures = { states: exploration.figures.states, scenarioRuns: runs.length };
-    const wrong = outcomes.filter(({ outcome }) => canonical(outcome) !== canonical(predicted));
     const trace = shortest === undefined ? undefined : traceText(exploration, shortest);
-    if (wrong.length > 0) {
-      const model = outcomes.map(({ outcome, runs: n }) => `${JSON.stringify(outcome)} in ${n} runs`).join('; ');
-      return fail(`predicted ${JSON.stringify(predicted)}, but the model ends with ${model}`, { trace, figures });
+    // Name what is off, not what is right: the trace shows what happens.
+    const wrongFields = (Object.keys(predicted) as (keyof typeof predicted)[]).filter((field) =>
+      outcomes.some(({ outcome }) => outcome[field] !== predicted[field]),
+    );
+    if (wrongFields.length > 0) {
+      const yours = wrongFields.map((field) => `${field} = ${JSON.stringify(predicted[field])}`).join(', ');
+      return fail(`${yours}: not what happens in the model's runs of the scenario; follow the trace to the end`, { trace, figures });
     }
     return pass(`the model agrees in all ${runs.length} interleavings of the scenario (${exploration.figures.states} states explored)`, { figures });
   },
@@ -55,20 +58,24 @@ const retryWithKey: Task<ChapterOneAnswers> = {
       withChangedParameters: outcome,
     }) as KeyedRetryAnswer;
     const model = keyedRetryCases();
-    const differences: string[] = [];
-    const compare = (field: string, expected: unknown, got: unknown) => {
-      if (canonical(expected) !== canonical(got)) differences.push(`${field}: model ${JSON.stringify(expected)}, yours ${JSON.stringify(got)}`);
-    };
-    compare('steps', model.afterCompletion.answer.steps, answer.steps);
-    compare('response', model.afterCompletion.answer.response, answer.response);
-    compare('whileFirstInFlight', model.whileFirstInFlight.answer, answer.whileFirstInFlight);
-    compare('withChangedParameters', model.withChangedParameters.answer, answer.withChangedParameters);
+    const cases = [
+      { field: 'steps', expected: model.afterCompletion.answer.steps, got: answer.steps, trace: model.afterCompletion.trace },
+      { field: 'response', expected: model.afterCompletion.answer.response, got: answer.response, trace: model.afterCompletion.trace },
+      { field: 'whileFirstInFlight', expected: model.whileFirstInFlight.answer, got: answer.whileFirstInFlight, trace: model.whileFirstInFlight.trace },
+      {
+        field: 'withChangedParameters',
+        expected: model.withChangedParameters.answer,
+        // Stripe answers 400 (an idempotency_error); the IETF Idempotency-Key draft
+        // (https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header), 422. Either refuses.
+        got: { ...answer.withChangedParameters, status: answer.withChangedParameters.status === 422 ? 400 : answer.withChangedParameters.status },
+        trace: model.withChangedParameters.trace,
+      },
+    ].map((c) => ({ ...c, shown: answer[c.field as keyof KeyedRetryAnswer] }));
+    const wrong = cases.filter((c) => canonical(c.expected) !== canonical(c.got));
     const figures = { states: model.afterCompletion.states, statesChangedParameters: model.withChangedParameters.states };
-    if (differences.length > 0) {
-      const first = differences[0]!.split(':')[0]!;
-      const trace =
-        first === 'whileFirstInFlight' ? model.whileFirstInFlight.trace : first === 'withChangedParameters' ? model.withChangedParameters.trace : model.afterCompletion.trace;
-      return fail(differences.join('; '), { trace, figures });
+    if (wrong.length > 0) {
+      const yours = wrong.map((c) => `${c.field} = ${JSON.stringify(c.shown)}`).join('; ');
+      return fail(`${yours}: not what the model's API does; the trace shows the ${wrong[0]!.field} case`, { trace: wrong[0]!.trace, figures });
     }
     return pass(`steps and responses match the model in all three cases (${figures.states} + ${figures.statesChangedParameters} states explored)`, { figures });
   },
@@ -110,6 +117,14 @@ export function keyedRetryCases() {
   return { afterCompletion, whileFirstInFlight, withChangedParameters };
 }
 
+/**
+ * The shortest retry window a design may plan for: in-process retries end within a minute,
+ * but a merchant's queued jobs and manual retries come hours later (hence Stripe's 24 h).
+ */
+export const MIN_RETRY_WINDOW_HOURS = 1;
+
+const round = (x: number) => +x.toFixed(2);
+
 /** Keys kept longer than this cost storage and outlive any sane retry policy. */
 export const MAX_SENSIBLE_TTL_HOURS = 30 * 24;
 
@@ -124,9 +139,10 @@ const keyTtl: Task<ChapterOneAnswers> = {
       retryWindowHours: (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
     });
     const windowSeconds = Math.round(retryWindowHours * 3600);
-    const scenarioWindow = scenarioConfig.clientTimeoutSeconds + scenarioConfig.retryDelaysSeconds[0]!;
-    if (windowSeconds < scenarioWindow) {
-      return fail(`a retry window of ${retryWindowHours} h does not even cover the scenario's retry at ${scenarioWindow} s`);
+    if (retryWindowHours < MIN_RETRY_WINDOW_HOURS) {
+      return fail(
+        `a retry window of ${round(retryWindowHours)} h covers only the client's own quick retries; merchants also retry from job queues and by hand, hours later: size the window (and the TTL) for those`,
+      );
     }
     if (ttlHours > MAX_SENSIBLE_TTL_HOURS) {
       return fail(`${ttlHours} h keeps every key for over ${MAX_SENSIBLE_TTL_HOURS / 24} days: far beyond any retry, at the cost of storage; size it from the retry window`);
@@ -134,7 +150,7 @@ const keyTtl: Task<ChapterOneAnswers> = {
     const run = doubleChargeRun(Math.round(ttlHours * 3600), windowSeconds);
     const figures = { states: run.exploration.figures.states };
     if (run.possible) {
-      return fail(`with keys kept ${ttlHours} h and retries for ${retryWindowHours} h, the model finds a double charge (${atMostOneCharge.id} violated)`, { trace: run.trace, figures });
+      return fail(`with keys kept ${round(ttlHours)} h and retries for ${round(retryWindowHours)} h, the model finds a double charge (${atMostOneCharge.id} violated)`, { trace: run.trace, figures });
     }
     return pass(`no double charge in ${figures.states} states with TTL ${ttlHours} h and a ${retryWindowHours} h retry window`, { figures });
   },
@@ -159,10 +175,14 @@ const retryArbitrary = fc.tuple(operationArbitrary, fc.integer({ min: 1, max: 10
   ([op, attempt, laterMs]) => [op, { ...op, attempt, attemptedAt: new Date(Date.parse(op.attemptedAt) + laterMs).toISOString() }] as const,
 );
 
-/** Two operations that differ in one identifying field only: the hardest to tell apart. */
+/**
+ * Two operations of one merchant that differ in one identifying field only: the hardest to
+ * tell apart. (Stripe scopes keys to the account that sends them, so two merchants may use
+ * the same key: the merchant id is optional in a key.)
+ */
 const siblingsArbitrary = fc
-  .tuple(operationArbitrary, operationArbitrary, fc.constantFrom('merchantId' as const, 'orderId' as const, 'action' as const))
-  .map(([a, other, field]) => [a, { ...a, [field]: other[field] }] as const);
+  .tuple(operationArbitrary, operationArbitrary, fc.constantFrom('orderId' as const, 'action' as const))
+  .map(([a, other, field]) => ({ a, b: { ...a, [field]: other[field] }, field }));
 
 const makeIdempotencyKey: Task<ChapterOneAnswers> = {
   id: '1.4',
@@ -179,19 +199,51 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
     keyOf(sampleOperation);
     const options = { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS };
     const figures = { seed: PROPERTY_SEED, runsPerProperty: PROPERTY_RUNS };
-    const properties: [string, fc.IProperty<never>][] = [
-      ['a key is a non-empty string of at most 255 characters', fc.property(operationArbitrary, (op) => { const k = keyOf(op); return k.length > 0 && k.length <= 255; }) as never],
-      ['a key contains no card number and no email address', fc.property(operationArbitrary, (op) => { const k = keyOf(op).toLowerCase(); return !k.includes(op.cardNumber) && !k.includes(op.customerEmail.toLowerCase()); }) as never],
-      ['a retry of the same operation gets the same key', fc.property(retryArbitrary, ([first, retry]) => keyOf(first) === keyOf(retry)) as never],
-      ['different operations get different keys', fc.property(siblingsArbitrary, ([a, b]) => identity(a) === identity(b) || keyOf(a) !== keyOf(b)) as never],
+    // Each property explains its own failure; fast-check runs the shrunk (smallest) failing
+    // example last, so the explanation left is the simplest one.
+    let why = '';
+    const explain = (holds: boolean, explanation: () => string) => {
+      if (!holds) why = explanation();
+      return holds;
+    };
+    const properties: [string, fc.IPropertyWithHooks<never>][] = [
+      [
+        'a key is a non-empty string of at most 255 characters',
+        fc.property(operationArbitrary, (op) => {
+          const key = keyOf(op);
+          return explain(key.length > 0 && key.length <= 255, () => `the key for order ${JSON.stringify(op.orderId)} has ${key.length} characters; Stripe accepts 1 to 255`);
+        }) as never,
+      ],
+      [
+        'a key contains no card number and no email address',
+        fc.property(operationArbitrary, (op) => {
+          const key = keyOf(op);
+          const leaked = key.includes(op.cardNumber) ? 'the card number' : key.toLowerCase().includes(op.customerEmail.toLowerCase()) ? 'the customer’s email' : null;
+          return explain(leaked === null, () => `the key ${JSON.stringify(key)} contains ${leaked}: keys end up in logs`);
+        }) as never,
+      ],
+      [
+        'a retry of the same operation gets the same key',
+        fc.property(retryArbitrary, ([first, retry]) => {
+          const [k1, k2] = [keyOf(first), keyOf(retry)];
+          return explain(k1 === k2, () => `attempt ${first.attempt} (at ${first.attemptedAt}) and attempt ${retry.attempt} (at ${retry.attemptedAt}) of the same operation got ${JSON.stringify(k1)} and ${JSON.stringify(k2)}`);
+        }) as never,
+      ],
+      [
+        'different operations get different keys',
+        fc.property(siblingsArbitrary, ({ a, b, field }) => {
+          const key = keyOf(a);
+          return explain(identity(a) === identity(b) || key !== keyOf(b), () => `two operations that differ only in ${field} (${JSON.stringify(a[field])} and ${JSON.stringify(b[field])}) got the same key ${JSON.stringify(key)}`);
+        }) as never,
+      ],
     ];
     for (const [statement, property] of properties) {
+      why = '';
       const details = fc.check(property, options);
       if (details.failed) {
-        const example = JSON.stringify(details.counterexample);
-        const reason = details.errorInstance instanceof Error ? `: ${details.errorInstance.message}` : '';
+        const reason = why || (details.errorInstance instanceof Error ? `your function threw ${details.errorInstance.message}` : 'it failed');
         const trace = statement.startsWith('a retry') ? replayInModel(answers) : undefined;
-        return fail(`property “${statement}” fails for ${example}${reason} (seed ${PROPERTY_SEED})`, { trace, figures });
+        return fail(`“${statement}” does not hold: ${reason} (seed ${PROPERTY_SEED})`, { trace, figures });
       }
     }
     const replay = replayInModel(answers);
