@@ -5,9 +5,11 @@
  *   requires_payment_method → requires_confirmation → (requires_action →) processing
  *     → requires_capture (manual capture) → succeeded, or → succeeded (automatic capture);
  *   a declined card or a failed authentication returns it to requires_payment_method;
- *   canceled from requires_payment_method, requires_confirmation, requires_action or
- *   requires_capture (https://docs.stripe.com/api/payment_intents/cancel); an uncaptured
- *   authorisation that expires cancels it (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method).
+ *   canceled from requires_payment_method, requires_confirmation, requires_action,
+ *   requires_capture or, "in rare cases", processing (https://docs.stripe.com/api/payment_intents/cancel);
+ *   an uncaptured authorisation that expires cancels it (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method);
+ *   before it is confirmed, an intent's payment method may be replaced, and it stays in
+ *   requires_confirmation (https://docs.stripe.com/api/payment_intents/update, `payment_method`).
  *
  * The status machine is what makes retries safe: a confirm executes only in
  * requires_confirmation, so a confirm that arrives again finds the intent processing or
@@ -160,6 +162,9 @@ export function createPaymentIntentModel(config: PaymentIntentConfig) {
       authenticationMayBeRequired: ({ event }) =>
         event.type !== 'ATTACH_PAYMENT_METHOD' || !event.needsAuthentication || config.authenticationMayBeRequired,
       clientMayConfirm: ({ context }) => context.confirmsForThisPaymentMethod < config.confirmAttempts,
+      // The payment method may be replaced only before it is confirmed: once a confirm is sent,
+      // the client does not know whether it has been executed.
+      noConfirmSentYet: ({ context }) => context.confirmsForThisPaymentMethod === 0,
       // A retry: the client already sent a confirm for this payment method and heard nothing.
       clientMayRetryConfirm: ({ context }) =>
         context.confirmsForThisPaymentMethod > 0 && context.confirmsForThisPaymentMethod < config.confirmAttempts,
@@ -233,6 +238,10 @@ export function createPaymentIntentModel(config: PaymentIntentConfig) {
       },
       requires_confirmation: {
         on: {
+          ATTACH_PAYMENT_METHOD: {
+            guard: and(['noConfirmSentYet', 'anotherPaymentMethodAllowed', 'authenticationMayBeRequired']),
+            actions: 'attachPaymentMethod',
+          },
           CONFIRM_SENT: { guard: 'clientMayConfirm', actions: 'sendConfirm' },
           CONFIRM_RECEIVED: [
             lateConfirm('requires_confirmation')[0]!,
@@ -266,6 +275,9 @@ export function createPaymentIntentModel(config: PaymentIntentConfig) {
           ],
           CARD_DECLINED: { guard: 'cardMayDecline', target: 'requires_payment_method', actions: 'recordDecline' },
           CONFIRM_RECEIVED: lateConfirm('processing'),
+          // "In rare cases" (https://docs.stripe.com/api/payment_intents/cancel): a payment still
+          // processing is canceled, and no charge is made.
+          CANCEL: { target: 'canceled' },
         },
       },
       requires_capture: {

@@ -104,7 +104,9 @@ export function breakerStep(state: BreakerState, input: BreakerInput, thresholds
 export function paymentIntentTransitions(): StatusTransition[] {
   // BEGIN SOLUTION
   // From https://docs.stripe.com/payments/paymentintents/lifecycle and the cancel and capture
-  // references (https://docs.stripe.com/api/payment_intents/cancel, …/capture).
+  // references (https://docs.stripe.com/api/payment_intents/cancel, …/capture). The cancel
+  // reference allows processing "in rare cases". Replacing the payment method before the
+  // confirm is not listed: it leaves the status in requires_confirmation.
   return [
     { from: 'requires_payment_method', event: 'ATTACH_PAYMENT_METHOD', to: 'requires_confirmation' },
     { from: 'requires_payment_method', event: 'CANCEL', to: 'canceled' },
@@ -117,6 +119,7 @@ export function paymentIntentTransitions(): StatusTransition[] {
     { from: 'processing', event: 'CARD_AUTHORISED', to: 'requires_capture' },
     { from: 'processing', event: 'CARD_AUTHORISED', to: 'succeeded' },
     { from: 'processing', event: 'CARD_DECLINED', to: 'requires_payment_method' },
+    { from: 'processing', event: 'CANCEL', to: 'canceled' },
     { from: 'requires_capture', event: 'CAPTURE', to: 'succeeded' },
     { from: 'requires_capture', event: 'CANCEL', to: 'canceled' },
     { from: 'requires_capture', event: 'AUTHORISATION_EXPIRES', to: 'canceled' },

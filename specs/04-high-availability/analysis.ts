@@ -34,6 +34,7 @@ import {
   createPaymentIntentModel,
   scenarioConfig as intentScenario,
   statusOf,
+  terminalStatuses,
   type PaymentIntentConfig,
   type PaymentIntentEvent,
   type PaymentIntentSnapshot,
@@ -211,22 +212,50 @@ export const lifecycleConfigs: [string, PaymentIntentConfig][] = [
 
 const transitionId = (t: StatusTransition) => `${t.from} --${t.event}--> ${t.to}`;
 
+export interface ModelTransitions {
+  /** The status changes: the arrows of the lifecycle. */
+  transitions: StatusTransition[];
+  /**
+   * Events the model takes without changing the status (a payment method replaced before the
+   * confirm, a late confirm answered in a terminal status): not status changes, so not required,
+   * but not wrong either.
+   */
+  selfLoops: StatusTransition[];
+  states: number;
+}
+
 /** Every status change the model makes, over the lifecycle configs, with the state count. */
-export function modelTransitions(): { transitions: StatusTransition[]; states: number } {
-  const found = new Map<string, StatusTransition>();
+export function modelTransitions(): ModelTransitions {
+  const changes = new Map<string, StatusTransition>();
+  const loops = new Map<string, StatusTransition>();
   let states = 0;
   for (const [, config] of lifecycleConfigs) {
     const exploration = exploreIntent(config);
     states += exploration.figures.states;
     for (const edge of exploration.edges) {
+      // The client sending a confirm is not an event of the intent: it arrives as CONFIRM_RECEIVED.
+      if (edge.eventType === 'CONFIRM_SENT') continue;
       const from = statusOf(exploration.snapshots[edge.from]!);
       const to = statusOf(exploration.snapshots[edge.to]!);
-      if (from === to) continue;
       const t = { from, event: edge.eventType, to } as StatusTransition;
-      found.set(transitionId(t), t);
+      (from === to ? loops : changes).set(transitionId(t), t);
     }
   }
-  return { transitions: [...found.values()].sort((a, b) => transitionId(a).localeCompare(transitionId(b))), states };
+  const sorted = (m: Map<string, StatusTransition>) => [...m.values()].sort((a, b) => transitionId(a).localeCompare(transitionId(b)));
+  return { transitions: sorted(changes), selfLoops: sorted(loops), states };
+}
+
+/** Why the model has no such arrow, in words: what it does instead from that status. */
+export function whyNotInModel(t: StatusTransition, model: ModelTransitions): string {
+  if (terminalStatuses.includes(t.from)) return `a PaymentIntent in ${t.from} is terminal: no event changes its status`;
+  const all = [...model.transitions, ...model.selfLoops].filter((m) => m.from === t.from);
+  const sameEvent = all.filter((m) => m.event === t.event);
+  if (sameEvent.length > 0) {
+    const targets = [...new Set(sameEvent.map((m) => (m.to === t.from ? `stays in ${m.to}` : `goes to ${m.to}`)))];
+    return `from ${t.from}, ${t.event} ${targets.join(' or ')}, never to ${t.to}`;
+  }
+  const events = [...new Set(all.filter((m) => m.to !== m.from).map((m) => m.event))];
+  return `${t.event} does not apply in ${t.from}: from there the status changes only by ${events.join(', ')}`;
 }
 
 export { transitionId };

@@ -5,14 +5,14 @@
 import fc from 'fast-check';
 import { transition } from 'xstate';
 import { fail, pass, type Chapter, type Task, importAnswersModule } from '../../tools/grading/task.ts';
-import { expectShape, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
+import { describedAs, expectShape, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
 import { randomWalk } from '../../tools/explore/random-walk.ts';
 import type { Trace } from '../../tools/explore/explore.ts';
 import { localActions } from '../../models/cross-region-transfer/ledger.ts';
 import { initialBalances, sagaScenario, type SagaConfig } from '../../models/cross-region-transfer/saga.ts';
 import { twoPhaseScenario } from '../../models/cross-region-transfer/two-phase.ts';
 import { candidateEvents as breakerEvents, createCircuitBreakerModel, letThrough, visaConfig, type CircuitBreakerConfig, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
-import { scenarioConfig as intentScenario, statusOf } from '../../models/payment-intent/machine.ts';
+import { scenarioConfig as intentScenario, statuses, statusOf, type ConfirmResponse } from '../../models/payment-intent/machine.ts';
 import { availabilityReport, downtimeMinutesPerYear, percent, TARGET } from './availability.ts';
 import { alwaysFinishes, endsSettled, singleWriter, twoPhaseNeverBlocks } from './invariants.ts';
 import {
@@ -27,38 +27,68 @@ import {
   sagaTraceText,
   transitionId,
   twoPhaseTraceText,
+  whyNotInModel,
   type BreakerSnapshot,
 } from './analysis.ts';
-import { closedBreaker, type ActiveActiveArchitecture, type BreakerState, type BreakerThresholds, type ChapterFourAnswers, type CrossRegionAnswer, type StatusTransition } from './answer-types.ts';
+import { closedBreaker, type ActiveActiveArchitecture, type BreakerState, type BreakerThresholds, type ChapterFourAnswers, type CrossRegionAnswer, type IntentEventType, type RetrySafetyAnswer, type StatusTransition } from './answer-types.ts';
 
 /** Seed and run count of the random checks; printed with every result that uses them. */
 export const PROPERTY_SEED = 2026;
 export const PROPERTY_RUNS = 200;
 
-const isFraction = (v: unknown) => typeof v === 'number' && v > 0 && v <= 1;
-const isPositive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** An availability: a fraction, so that a percentage (99.95 for 0.9995) is caught as such. */
+const isFraction = describedAs((v) => isNumber(v) && v > 0 && v <= 1, 'a fraction from 0 to 1 (0.9995 for 99.95 %), not a percentage');
+const isNonNegative = describedAs((v) => isNumber(v) && v >= 0, 'a number ≥ 0');
+const isPercent = describedAs((v) => isNumber(v) && v >= 0 && v <= 100, 'a percentage from 0 to 100 (22 for 22 %)');
+const isName = describedAs((v) => typeof v === 'string' && v.length > 0, 'a region name such as "us-east"');
 
 // ── 4.1 ─────────────────────────────────────────────────────────────────────────────────────
+
+/** The share one region's failure stops today (US-East, in the scenario): a design must do better. */
+export const TODAYS_BLAST_RADIUS_PERCENT = 40;
 
 function checkArchitectureShape(arch: ActiveActiveArchitecture): void {
   expectShape('4.1 architecture()', arch, {
     componentAvailability: { databaseReplica: isFraction, regionServices: isFraction, globalRouting: isFraction },
     writes: isOneOf('home_region_only', 'any_region'),
-    failover: { fencing: isOneOf('epoch_fencing', 'none'), promotionSeconds: isPositive, regionFailuresPerYear: isPositive },
-    oneRegionFailureAffectsPercent: isPositive,
+    failover: { fencing: isOneOf('epoch_fencing', 'none'), promotionSeconds: isNonNegative, regionFailuresPerYear: isNonNegative },
+    oneRegionFailureAffectsPercent: isPercent,
   });
-  if (!Array.isArray(arch.regions) || arch.regions.length === 0) throw new WrongShape('4.1 architecture().regions should be a non-empty list');
+  if (!Array.isArray(arch.regions) || arch.regions.length === 0) throw new WrongShape('4.1 architecture().regions should be a non-empty list of regions');
   const names = arch.regions.map((r) => r.name);
   arch.regions.forEach((region, i) => {
     expectShape(`4.1 architecture().regions[${i}]`, region, {
-      name: (v) => typeof v === 'string' && v.length > 0,
-      shareOfTransactionsPercent: isPositive,
-      databaseReplicas: (v) => isInteger(v) && (v as number) >= 1 && (v as number) <= 9,
-      failoverTo: (v) => typeof v === 'string',
+      name: isName,
+      shareOfTransactionsPercent: isPercent,
+      databaseReplicas: describedAs((v) => isInteger(v) && (v as number) >= 1 && (v as number) <= 9, 'an integer from 1 to 9'),
+      failoverTo: describedAs((v) => typeof v === 'string', 'the name of another region'),
     });
   });
   if (new Set(names).size !== names.length) throw new WrongShape(`4.1 region names repeat: ${names.join(', ')}`);
   if (arch.regions.length > 8) throw new WrongShape('4.1 more than 8 regions: the failover model is checked exhaustively, keep it to 8');
+}
+
+/**
+ * Inputs that would make any design look good: a component that never fails, regions that never
+ * fail, a region that writes nothing. The first one found, as a message, or undefined.
+ */
+function implausibleInputs(arch: ActiveActiveArchitecture): string | undefined {
+  // Active-active: every region is the home (writer) of some accounts. A region homing nothing
+  // only waits for a failover: that is active-passive, and its peer carries the whole load.
+  const idle = arch.regions.find((r) => r.shareOfTransactionsPercent === 0);
+  if (idle) {
+    return `region ${idle.name} homes 0 % of transactions: it writes nothing until a failover, which is active-passive. In active-active every region is the home (writer) of a share of the accounts: give ${idle.name} one`;
+  }
+  for (const [field, availability] of Object.entries(arch.componentAvailability)) {
+    if (availability >= 1) {
+      return `componentAvailability.${field} is 1: no component is perfect, and a perfect one makes any design reach 99.999 %. Use a figure you can source, such as its provider's SLA (RDS Multi-AZ: 99.95 %, 0.9995)`;
+    }
+  }
+  if (arch.failover.regionFailuresPerYear === 0) {
+    return 'failover.regionFailuresPerYear is 0: regions do fail (that is why the design has failover), and each failure costs its accounts the promotion time. Plan for at least one a year';
+  }
+  return undefined;
 }
 
 const architecture: Task<ChapterFourAnswers> = {
@@ -73,6 +103,8 @@ const architecture: Task<ChapterFourAnswers> = {
     if (Math.abs(shares - 100) > 1e-9) return fail(`the regions' shares of transactions add up to ${shares} %, not 100 %`);
     const badFailover = arch.regions.find((r) => r.failoverTo === r.name || !names.includes(r.failoverTo));
     if (badFailover) return fail(`region ${badFailover.name} fails over to "${badFailover.failoverTo}": it must name another region of the deployment`);
+    const problem = implausibleInputs(arch);
+    if (problem) return fail(problem);
 
     const report = availabilityReport(arch);
     const failoverConfig = failoverConfigFor(arch);
@@ -95,6 +127,12 @@ const architecture: Task<ChapterFourAnswers> = {
         trace: failoverTrace(failoverConfig, exploration),
         figures,
       });
+    }
+    if (report.blastRadiusPercent >= TODAYS_BLAST_RADIUS_PERCENT) {
+      return fail(
+        `one region's failure stops ${report.blastRadiusPercent} % of transactions (the accounts homed in ${report.worstRegion}): no better than today's ${TODAYS_BLAST_RADIUS_PERCENT} % from US-East. Spread the homes over more regions, so that each carries less than ${TODAYS_BLAST_RADIUS_PERCENT} %`,
+        { figures },
+      );
     }
     if (Math.abs(arch.oneRegionFailureAffectsPercent - report.blastRadiusPercent) > 0.5) {
       return fail(
@@ -163,6 +201,17 @@ const crossRegionTransfer: Task<ChapterFourAnswers> = {
 
 // ── 4.3 ─────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * The largest thresholds the check accepts. The explorer visits every content of the window:
+ * with a threshold near half the window that is about 2^windowSize states (20,492 at a window
+ * of 12 and a threshold of 6, 327,692 at 16 and 8), each path then replayed through the
+ * student's function, so the window stays at 12 to keep the check within seconds.
+ */
+export const BREAKER_BOUNDS = { windowSize: 12, halfOpenProbes: 10 };
+
+const isIntegerFromOneTo = (max: number, why: string) =>
+  describedAs((v) => isInteger(v) && (v as number) >= 1 && (v as number) <= max, `an integer from 1 to ${max} (${why})`);
+
 export const breakerConfigFor = (t: BreakerThresholds): CircuitBreakerConfig => ({ ...visaConfig, ...t, network: 'visa' });
 
 type BreakerTrace = Trace<BreakerSnapshot, CircuitBreakerEvent>;
@@ -193,12 +242,13 @@ const circuitBreaker: Task<ChapterFourAnswers> = {
   title: 'Circuit breaker for card network calls',
   hint: 'Closed: record outcomes in the window, open on the threshold. Open: refuse every call until the cool-down. Half-open: let through at most N probes; one failed probe reopens, enough successful ones close. Late answers from an earlier mode do not count.',
   check(answers) {
+    const { windowSize, halfOpenProbes } = BREAKER_BOUNDS;
     const thresholds = expectShape('4.3 breakerThresholds()', answers.breakerThresholds(), {
-      windowSize: (v) => isInteger(v) && (v as number) >= 1 && (v as number) <= 12,
-      failureThreshold: (v) => isInteger(v) && (v as number) >= 1,
-      halfOpenProbes: (v) => isInteger(v) && (v as number) >= 1 && (v as number) <= 10,
-      successesToClose: (v) => isInteger(v) && (v as number) >= 1,
-      cooldownSeconds: (v) => typeof v === 'number' && v > 0,
+      windowSize: isIntegerFromOneTo(windowSize, 'the model explores every content of the window, so it is bounded'),
+      failureThreshold: describedAs((v) => isInteger(v) && (v as number) >= 1, 'an integer ≥ 1'),
+      halfOpenProbes: isIntegerFromOneTo(halfOpenProbes, 'the model explores every number of probes, so it is bounded'),
+      successesToClose: describedAs((v) => isInteger(v) && (v as number) >= 1, 'an integer ≥ 1'),
+      cooldownSeconds: describedAs((v) => isNumber(v) && v > 0, 'a number of seconds > 0'),
     });
     if (thresholds.failureThreshold > thresholds.windowSize) {
       return fail(`failureThreshold ${thresholds.failureThreshold} > windowSize ${thresholds.windowSize}: the window never holds enough failures, so the breaker never opens, even in a total Visa outage`);
@@ -248,6 +298,26 @@ const circuitBreaker: Task<ChapterFourAnswers> = {
 
 // ── 4.4 ─────────────────────────────────────────────────────────────────────────────────────
 
+/** The model's response to a late confirm, as the option the student chooses from. */
+const optionFor: Record<ConfirmResponse, RetrySafetyAnswer['retryAfterConfirmGets']> = {
+  replayed: 'the first response replayed',
+  unexpected_state_error: 'an unexpected-state error',
+  executed: 'a second charge',
+};
+
+/** The events a student may name (the model's, but CONFIRM_SENT, which is the client's). */
+const intentEventTypes: readonly IntentEventType[] = [
+  'ATTACH_PAYMENT_METHOD',
+  'CONFIRM_RECEIVED',
+  'CUSTOMER_AUTHENTICATES',
+  'AUTHENTICATION_FAILS',
+  'CARD_AUTHORISED',
+  'CARD_DECLINED',
+  'CAPTURE',
+  'CANCEL',
+  'AUTHORISATION_EXPIRES',
+];
+
 const paymentIntent: Task<ChapterFourAnswers> = {
   id: '4.4',
   title: 'Stripe’s PaymentIntent and retry safety',
@@ -255,18 +325,29 @@ const paymentIntent: Task<ChapterFourAnswers> = {
   check(answers) {
     const given = answers.paymentIntentTransitions();
     if (!Array.isArray(given)) throw new WrongShape('4.4 paymentIntentTransitions() should return a list of { from, event, to }');
-    const { transitions, states } = modelTransitions();
+    given.forEach((t, i) =>
+      expectShape(`4.4 paymentIntentTransitions()[${i}]`, t, { from: isOneOf(...statuses), event: isOneOf(...intentEventTypes), to: isOneOf(...statuses) }),
+    );
+    const lifecycle = modelTransitions();
+    const { transitions, states } = lifecycle;
     const model = new Set(transitions.map(transitionId));
+    const optional = new Set(lifecycle.selfLoops.map(transitionId));
     const yours = new Set(given.map((t: StatusTransition) => transitionId(t)));
     const missing = [...model].filter((t) => !yours.has(t));
-    const extra = [...yours].filter((t) => !model.has(t));
+    const extra = given.filter((t, i) => !model.has(transitionId(t)) && !optional.has(transitionId(t)) && given.findIndex((u) => transitionId(u) === transitionId(t)) === i);
     const figures: Record<string, number | string> = { states, transitions: transitions.length };
     if (missing.length || extra.length) {
       return fail(
-        [missing.length ? `missing ${missing.length}: ${missing.join('; ')}` : '', extra.length ? `not in the model ${extra.length}: ${extra.join('; ')}` : ''].filter(Boolean).join(' — '),
+        [
+          missing.length ? `missing ${missing.length}: ${missing.join('; ')}` : '',
+          extra.length ? `not in the model ${extra.length}: ${extra.map((t) => `${transitionId(t)} (${whyNotInModel(t, lifecycle)})`).join('; ')}` : '',
+        ]
+          .filter(Boolean)
+          .join(' — '),
         { figures },
       );
     }
+    const loopsListed = [...yours].filter((t) => optional.has(t));
     const safety = expectShape('4.4 confirmRetrySafety()', answers.confirmRetrySafety(), {
       confirmRetries: isOneOf('same_idempotency_key', 'new_idempotency_key', 'new_payment_intent'),
       retryAfterConfirmGets: isOneOf('the first response replayed', 'an unexpected-state error', 'a second charge'),
@@ -293,10 +374,13 @@ const paymentIntent: Task<ChapterFourAnswers> = {
       return fail(`with ${safety.confirmRetries.replaceAll('_', ' ')}, the model finds a late retry of a confirm that executes again: after a decline and a new card, the old retry confirms the new card without the customer asking (${exploration.figures.states} states explored)`, { figures });
     }
     if (safety.retryAfterConfirmGets !== expected) {
-      return fail(`with ${safety.confirmRetries.replaceAll('_', ' ')}, a retry after the confirm executed gets ${[...answered].join(' or ')} in the model; you say ${safety.retryAfterConfirmGets}`, { figures });
+      const inWords = [...answered].map((response) => optionFor[response as keyof typeof optionFor]);
+      return fail(`with ${safety.confirmRetries.replaceAll('_', ' ')}, a retry after the confirm executed gets “${inWords.join('” or “')}” in the model; you say “${safety.retryAfterConfirmGets}”`, { figures });
     }
+    // Listing an event that leaves the status as it is, is not wrong: say so, and that it was not needed.
+    const loopsNote = loopsListed.length ? ` (also listed, and accepted though the status does not change: ${loopsListed.join('; ')})` : '';
     return pass(
-      `your ${transitions.length} transitions are exactly the model's (${states} states over 3 configs); with ${safety.confirmRetries.replaceAll('_', ' ')} a late retry gets ${expected}, and no run has more than ${maxCharges} successful charge`,
+      `your ${transitions.length} status changes are exactly the model's (${states} states over 3 configs)${loopsNote}; with ${safety.confirmRetries.replaceAll('_', ' ')} a late retry gets “${expected}”, and no run has more than ${maxCharges} successful charge`,
       { figures },
     );
   },

@@ -37,6 +37,55 @@ describe('chapter 4’s checks', () => {
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/22 %/) });
   });
 
+  const withArchitecture = (patch: Partial<typeof arch>) => ({ ...reference, architecture: () => ({ ...arch, ...patch }) });
+
+  it('4.1: two regions at 60/40 fail, since one failure would stop more than today’s 40 %', async () => {
+    const report = await check(
+      '4.1',
+      withArchitecture({
+        regions: [
+          { name: 'us-east', shareOfTransactionsPercent: 60, databaseReplicas: 3, failoverTo: 'us-west' },
+          { name: 'us-west', shareOfTransactionsPercent: 40, databaseReplicas: 3, failoverTo: 'us-east' },
+        ],
+        oneRegionFailureAffectsPercent: 60,
+      }),
+    );
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/stops 60 % of transactions.*no better than today's 40 %/) });
+  });
+
+  it('4.1: a region that homes no transactions is active-passive, and fails', async () => {
+    const report = await check(
+      '4.1',
+      withArchitecture({
+        regions: [
+          { name: 'us-east', shareOfTransactionsPercent: 100, databaseReplicas: 3, failoverTo: 'us-west' },
+          { name: 'us-west', shareOfTransactionsPercent: 0, databaseReplicas: 3, failoverTo: 'us-east' },
+        ],
+        oneRegionFailureAffectsPercent: 100,
+      }),
+    );
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/us-west homes 0 % .*active-passive/) });
+  });
+
+  it('4.1: perfect components and regions that never fail are refused, with the reason', async () => {
+    const perfect = await check(
+      '4.1',
+      withArchitecture({
+        regions: arch.regions.map((r) => ({ ...r, databaseReplicas: 1 })),
+        componentAvailability: { databaseReplica: 1, regionServices: 1, globalRouting: 1 },
+        failover: { ...arch.failover, regionFailuresPerYear: 0 },
+      }),
+    );
+    expect(perfect).toMatchObject({ status: 'fail', message: expect.stringMatching(/componentAvailability\.databaseReplica is 1: no component is perfect/) });
+    const neverFails = await check('4.1', withArchitecture({ failover: { ...arch.failover, regionFailuresPerYear: 0 } }));
+    expect(neverFails).toMatchObject({ status: 'fail', message: expect.stringMatching(/regionFailuresPerYear is 0: regions do fail/) });
+  });
+
+  it('4.1: an availability given as a percentage is the wrong shape, and the message says a fraction is expected', async () => {
+    const report = await check('4.1', withArchitecture({ componentAvailability: { ...arch.componentAvailability, databaseReplica: 99.95 } }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/databaseReplica is 99.95; expected a fraction from 0 to 1 .*not a percentage/) });
+  });
+
   it('4.2: two-phase commit fails with the blocking counterexample', async () => {
     const report = await check('4.2', { ...reference, crossRegionTransfer: () => ({ protocol: 'two_phase_commit', steps: [] }) });
     expect(report.status).toBe('fail');
@@ -89,6 +138,42 @@ describe('chapter 4’s checks', () => {
   it('4.3: thresholds that can never open the breaker fail', async () => {
     const report = await check('4.3', { ...reference, breakerThresholds: () => ({ ...reference.breakerThresholds(), failureThreshold: 9 }) });
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/never opens/) });
+  });
+
+  it('4.3: a window larger than the model explores is refused with its bound and why', async () => {
+    const report = await check('4.3', { ...reference, breakerThresholds: () => ({ ...reference.breakerThresholds(), windowSize: 20 }) });
+    expect(report).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/windowSize is 20; expected an integer from 1 to 12 \(the model explores every content of the window, so it is bounded\)/),
+    });
+  });
+
+  it('4.4: canceling a processing intent and replacing the payment method before confirming, both documented, are accepted', async () => {
+    const transitions = reference.paymentIntentTransitions();
+    expect(transitions).toContainEqual({ from: 'processing', event: 'CANCEL', to: 'canceled' });
+    transitions.push({ from: 'requires_confirmation', event: 'ATTACH_PAYMENT_METHOD', to: 'requires_confirmation' });
+    const report = await check('4.4', { ...reference, paymentIntentTransitions: () => transitions });
+    expect(report).toMatchObject({ status: 'pass', message: expect.stringMatching(/accepted though the status does not change: requires_confirmation --ATTACH_PAYMENT_METHOD--> requires_confirmation/) });
+  });
+
+  it('4.4: a transition the model does not make is explained in words', async () => {
+    const transitions = [...reference.paymentIntentTransitions(), { from: 'succeeded', event: 'CANCEL', to: 'canceled' } as const, { from: 'processing', event: 'CAPTURE', to: 'succeeded' } as const];
+    const report = await check('4.4', { ...reference, paymentIntentTransitions: () => transitions });
+    expect(report.status).toBe('fail');
+    expect(report.message).toMatch(/succeeded --CANCEL--> canceled \(a PaymentIntent in succeeded is terminal/);
+    expect(report.message).toMatch(/processing --CAPTURE--> succeeded \(CAPTURE does not apply in processing/);
+  });
+
+  it('4.4: a wrong answer about the late retry is told in the words of the options', async () => {
+    const safety = { ...reference.confirmRetrySafety(), retryAfterConfirmGets: 'an unexpected-state error' as const };
+    const report = await check('4.4', { ...reference, confirmRetrySafety: () => safety });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/gets “the first response replayed” in the model; you say “an unexpected-state error”/) });
+  });
+
+  it('4.4: a status that is not Stripe’s is the wrong shape, with the statuses expected', async () => {
+    const transitions = [...reference.paymentIntentTransitions(), { from: 'pending', event: 'CANCEL', to: 'canceled' } as never];
+    const report = await check('4.4', { ...reference, paymentIntentTransitions: () => transitions });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/from is "pending"; expected one of "requires_payment_method"/) });
   });
 
   it('4.4: a missing decline arrow and an extra confirm from succeeded fail', async () => {
