@@ -15,6 +15,7 @@ import {
 } from '../../models/ledger-write/machine.ts';
 import type { Trace } from '../../tools/explore/explore.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
+import { describeState, describeStep } from '../../models/ledger-write/describe.ts';
 
 export type CrashPoint = 'before the first INSERT' | 'after the first INSERT' | 'after the second INSERT' | 'after COMMIT';
 export type Survivors = 'nothing' | "Alice's debit only" | "Bob's credit only" | 'both entries';
@@ -84,15 +85,10 @@ export function crashThePayment(mode: WriteMode, crashPoint: CrashPoint): CrashO
 export const everyCrashOfThePayment = (): CrashOutcome[] =>
   writeModes.flatMap((mode) => crashPoints.map((point) => crashThePayment(mode, point)));
 
-/** A path of the model as numbered lines: each statement run, and what is committed after it. */
+/** A path of the model as numbered lines: each step in words, and what is committed after it. */
 export function formatWriteTrace(trace: Trace<Snapshot, LedgerWriteEvent>): string {
-  return formatTrace(trace, {
-    step: (event, before) => {
-      const writing = before.context.writing;
-      if (event.type === 'NEXT_STATEMENT' && writing) return `runs ${describeStatement(writing.statements[writing.done]!)}`;
-      if (event.type === 'CRASH') return 'the process crashes; recovery rolls back what was not committed';
-      return 'amountMinor' in event ? `${event.type} ${event.amountMinor}` : event.type;
-    },
-    state: (s) => `committed: ${s.context.committed.map((e) => `${e.account} ${e.amountMinor > 0 ? '+' : ''}${e.amountMinor}`).join(', ') || 'nothing'}`,
-  });
+  return formatTrace(trace, { step: describeStep, state: describeState });
 }
+
+/** Every answer whatSurvivesACrash may give (the Survivors type, as values to check against). */
+export const everySurvivors: readonly Survivors[] = ['nothing', "Alice's debit only", "Bob's credit only", 'both entries'];
