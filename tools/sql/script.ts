@@ -90,9 +90,14 @@ export function answeredSql(source: SqlSource): SqlSource {
   return source;
 }
 
+/** A file lacks a `-- step: NAME` line: the student's file has the wrong shape, not a broken check. */
+export class MissingStep extends Error {
+  override name = 'MissingStep';
+}
+
 /**
  * Split a file into named steps. A step starts at a line `-- step: NAME` and runs to the next
- * such line; a chapter names the steps it expects, in order. Throws if one is missing.
+ * such line; a chapter names the steps it expects, in order. Throws `MissingStep` if one is missing.
  */
 export function splitSteps(source: SqlSource, expected: readonly string[]): Record<string, SqlSource> {
   const lines = source.text.split('\n');
@@ -103,7 +108,7 @@ export function splitSteps(source: SqlSource, expected: readonly string[]): Reco
   });
   const missing = expected.filter((name) => !starts.some((s) => s.name === name));
   if (missing.length > 0) {
-    throw new Error(`${source.name}: missing the line "-- step: ${missing[0]}" (the file's steps are ${expected.join(', ')})`);
+    throw new MissingStep(`${source.name}: missing the line "-- step: ${missing[0]}"; the file's steps are ${expected.join(', ')}, each after its own "-- step:" line`);
   }
   const steps: Record<string, SqlSource> = {};
   starts.forEach(({ name, at }, i) => {
