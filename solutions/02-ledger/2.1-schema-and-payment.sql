@@ -7,8 +7,9 @@
 --   entries      (id, transaction_id, account_id, amount_minor, currency)
 -- amount_minor is a signed integer in minor units (cents): negative leaves the account,
 -- positive enters it, so an account's balance is SUM(amount_minor) of its entries.
--- Ids and timestamps must fill themselves in (identity columns, DEFAULT now()).
--- Name the accounts 'alice' and 'bob'.
+-- Ids (of any type) and timestamps must fill themselves in (identity or uuid defaults,
+-- DEFAULT now()). Currencies are ISO codes: the checker also writes USD, EUR and JPY, in the
+-- case of your accounts ('USD' or 'usd'). Name the accounts 'alice' and 'bob'.
 
 -- BEGIN SOLUTION
 CREATE TABLE accounts (

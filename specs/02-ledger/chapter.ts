@@ -11,14 +11,24 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { explore } from '../../tools/explore/explore.ts';
-import { fail, pass, type Chapter, type CheckResult, type Task } from '../../tools/grading/task.ts';
-import { closeSharedDatabase, sharedDatabase, type Database } from '../../tools/sql/database.ts';
+import { describedAs, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
+import { fail, isNotAnswered, pass, type Chapter, type CheckResult, type Task } from '../../tools/grading/task.ts';
+import { closeSharedDatabase, sharedDatabase, type Database, type StatementResult } from '../../tools/sql/database.ts';
 import { withScratchSchema } from '../../tools/sql/scratch.ts';
-import { answeredSql, expectRefusal, runScript, splitSteps, SqlScriptError, type SqlSource } from '../../tools/sql/script.ts';
+import {
+  answeredSql,
+  databaseError,
+  expectRefusal,
+  MissingStep,
+  runScript,
+  splitSteps,
+  SqlScriptError,
+  type SqlSource,
+} from '../../tools/sql/script.ts';
 import { candidateEvents, createLedgerWriteModel, scenarioConfig } from '../../models/ledger-write/machine.ts';
-import { crashPoints, crashThePayment, formatWriteTrace, writeModes, type CrashPoint, type Survivors } from './crash-points.ts';
+import { crashPoints, crashThePayment, everySurvivors, formatWriteTrace, writeModes, type CrashPoint, type Survivors } from './crash-points.ts';
 import { ledgerInvariants, ledgerStepProperties } from './invariants.ts';
-import { describeLedger, fuzzAccounts, randomLedger, type RandomTransaction } from './random-ledgers.ts';
+import { currencies, describeLedger, fuzzAccounts, randomLedger, type Currency, type RandomTransaction } from './random-ledgers.ts';
 import type { WriteMode } from '../../models/ledger-write/machine.ts';
 
 export interface LedgerAnswers {
@@ -52,11 +62,84 @@ export const ledgerPropertyRuns = 500;
 
 // ── Helpers shared by the checks ──
 
+/** A value the checker writes into its SQL, as a quoted literal: Postgres casts it to the column's type. */
+const literal = (value: string | number) => `'${String(value).replaceAll("'", "''")}'`;
+
+/**
+ * The errors by which a database refuses a write on purpose: an integrity constraint
+ * (SQLSTATE class 23: unique, foreign key, check, exclusion…), `RAISE EXCEPTION` (P0001) and a
+ * PL/pgSQL `ASSERT` (P0004). Anything else (a syntax error, an unknown column, bad data) means
+ * a statement could not run at all, which proves nothing about the student's enforcement.
+ */
+export const isEnforcement = (code: string | undefined): boolean => code !== undefined && (code.startsWith('23') || code === 'P0001' || code === 'P0004');
+
+/** What the checker's own INSERTs rely on: the schema contract of the chapter's README. */
+const contractReminder =
+  'The schema contract (exercises/02-ledger/README.md): the checker INSERTs accounts (name, currency), transactions (reference, and refund_of from 2.3) and entries (transaction_id, account_id, amount_minor, currency) giving no other column, with the ISO codes USD, EUR and JPY in the case your accounts use.';
+
+/**
+ * One of the checker's own statements failed on the student's schema: reported as a FAIL that
+ * says whose statement it was, quoting Postgres, never as the student's enforcement at work.
+ */
+class CheckerStatementFailed extends Error {
+  constructor(
+    readonly what: string,
+    readonly refused: SqlScriptError,
+  ) {
+    super(`the checker's INSERT of ${what} failed: ${refused.databaseMessage}`);
+  }
+
+  report(task: string): CheckResult {
+    const { databaseMessage, code } = this.refused;
+    const said = `${databaseMessage}${code ? ` (SQLSTATE ${code})` : ''}`;
+    return isEnforcement(code)
+      ? fail(`${task}: the checker's INSERT of ${this.what} was refused by your schema: ${said}. ${contractReminder}`)
+      : fail(
+          `${task}: the checker's INSERT of ${this.what} could not run on your schema: ${said}. Only a constraint violation (SQLSTATE class 23) or a RAISE EXCEPTION counts as refusing a write. ${contractReminder}`,
+        );
+  }
+}
+
+/** Postgres's error for one of the checker's statements, or the error itself if it is not Postgres's. */
+function asDatabaseError(error: unknown): SqlScriptError {
+  const refused = databaseError(error, 'the checker');
+  if (refused instanceof SqlScriptError) return refused;
+  throw error;
+}
+
+/** Run one of the checker's scripts that must succeed; any error is a `CheckerStatementFailed`. */
+async function checkerWrites(db: Database, what: string, script: string): Promise<StatementResult[]> {
+  try {
+    return await db.exec(script);
+  } catch (error) {
+    const refused = asDatabaseError(error);
+    await db.exec('ROLLBACK');
+    throw new CheckerStatementFailed(what, refused);
+  }
+}
+
+/**
+ * Run a script the database should refuse: its refusal, or null if it committed. An error that
+ * is not an enforcement (see `isEnforcement`) is a `CheckerStatementFailed`, not a refusal.
+ */
+async function refusal(db: Database, what: string, script: string): Promise<SqlScriptError | null> {
+  try {
+    await db.exec(script);
+    return null;
+  } catch (error) {
+    const refused = asDatabaseError(error);
+    await db.exec('ROLLBACK');
+    if (isEnforcement(refused.code)) return refused;
+    throw new CheckerStatementFailed(what, refused);
+  }
+}
+
 /** A database refusal in the student's SQL is the student's failure, not the checker's error. */
 async function failOnSqlError(task: string, check: () => Promise<CheckResult>): Promise<CheckResult> {
   try {
     return await check();
   } catch (error) {
+    if (error instanceof CheckerStatementFailed) return error.report(task);
     if (error instanceof SqlScriptError) return fail(`${task}: Postgres refused ${error.message}`);
     throw error;
   }
@@ -80,39 +163,66 @@ async function balancesWrong(db: Database, alice: number, bob: number): Promise<
   return `expected alice ${alice} and bob ${bob} cents, found alice ${show('alice')} and bob ${show('bob')}`;
 }
 
-/** Ids of transactions whose entries do not sum to zero in some currency. */
+/** References of the transactions whose entries do not sum to zero in some currency (ids are the schema's, references are what a student reads). */
 async function unbalancedTransactions(db: Database): Promise<string[]> {
-  const rows = await db.query<{ id: unknown }>(
-    `SELECT DISTINCT transaction_id AS id FROM entries GROUP BY transaction_id, currency HAVING SUM(amount_minor) <> 0`,
+  const rows = await db.query<{ reference: string }>(
+    `SELECT DISTINCT t.reference FROM entries e JOIN transactions t ON t.id = e.transaction_id
+     GROUP BY t.reference, e.currency HAVING SUM(e.amount_minor) <> 0 ORDER BY t.reference`,
   );
-  return rows.map((r) => String(r.id));
+  return rows.map((r) => r.reference);
 }
 
-/** The checker's own two-leg transaction, as a script: one INSERT per leg, inside BEGIN … COMMIT. */
-function twoLegTransaction(reference: string, legs: [string, number, string][], refundOf?: unknown): string {
-  const link = refundOf === undefined ? '' : `, refund_of`;
-  const linkValue = refundOf === undefined ? '' : `, ${String(refundOf)}`;
+/**
+ * Currency codes spelled as the student's schema spells them: the case of Alice's account
+ * (Stripe writes 'usd', ISO 4217 'USD'; both are fine, mixing them is not).
+ */
+async function currencySpelling(db: Database): Promise<(code: Currency) => string> {
+  const [alice] = await db.query<{ currency: string }>(`SELECT currency FROM accounts WHERE name = 'alice'`);
+  const sample = String(alice?.currency ?? 'USD').trim();
+  const lowerCase = sample === sample.toLowerCase() && sample !== sample.toUpperCase();
+  return (code) => (lowerCase ? code.toLowerCase() : code);
+}
+
+type Leg = [account: string, amountMinor: number, currency: string];
+
+/**
+ * The checker's own ledger transaction, as a script: one INSERT per leg, inside BEGIN … COMMIT.
+ * A refund names its original by reference, so that no id of the student's schema (bigint,
+ * uuid, text…) is ever pasted into the SQL.
+ */
+function ledgerTransaction(reference: string, legs: readonly Leg[], refundOfReference?: string): string {
+  const header =
+    refundOfReference === undefined
+      ? `INSERT INTO transactions (reference) VALUES (${literal(reference)});`
+      : `INSERT INTO transactions (reference, refund_of) SELECT ${literal(reference)}, id FROM transactions WHERE reference = ${literal(refundOfReference)};`;
   return [
     `BEGIN;`,
-    `INSERT INTO transactions (reference${link}) VALUES ('${reference}'${linkValue});`,
+    header,
     ...legs.map(
       ([account, amount, currency]) =>
         `INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
-         SELECT t.id, a.id, ${amount}, '${currency}' FROM transactions t, accounts a
-         WHERE t.reference = '${reference}' AND a.name = '${account}';`,
+         SELECT t.id, a.id, ${literal(amount)}, ${literal(currency)} FROM transactions t, accounts a
+         WHERE t.reference = ${literal(reference)} AND a.name = ${literal(account)};`,
     ),
     `COMMIT;`,
   ].join('\n');
 }
 
-/** Run a script that must fail; afterwards the session is out of any transaction. */
-async function refusal(db: Database, script: string): Promise<string | null> {
+/** Legs in words, for messages: `alice −2500 USD, bob +2400 USD`. */
+const describeLegs = (legs: readonly Leg[]) =>
+  legs.map(([account, amount, currency]) => `${account} ${amount > 0 ? '+' : '−'}${Math.abs(amount)} ${currency}`).join(', ');
+
+/**
+ * 2.2 and 2.3 run on the student's 2.1 schema: when 2.1 fails, they say so in one line
+ * instead of repeating 2.1's failure under another task.
+ */
+async function whenTheSchemaFails(task: string, answers: LedgerAnswers): Promise<CheckResult | null> {
   try {
-    await db.exec(script);
-    return null;
+    const schema = await checkSchemaAndPayment(answers);
+    return schema.status === 'pass' ? null : fail(`${task}: runs on your 2.1 schema, which fails: fix 2.1 first`);
   } catch (error) {
-    await db.exec('ROLLBACK');
-    return error instanceof Error ? error.message : String(error);
+    if (isNotAnswered(error)) return fail(`${task}: runs on your 2.1 schema, which is not answered yet: answer 2.1 first`);
+    return fail(`${task}: runs on your 2.1 schema, which fails: fix 2.1 first`);
   }
 }
 
@@ -172,9 +282,10 @@ async function checkSchemaAndPayment(answers: LedgerAnswers): Promise<CheckResul
       }
       const stored = columns.find((c) => c.table_name === 'accounts' && c.column_name.includes('balance'));
       if (stored) {
+        const column = `"${stored.column_name.replaceAll('"', '""')}"`;
         const rows = await db.query<{ name: string; stored: unknown; derived: bigint }>(
-          `SELECT a.name, a.${stored.column_name} AS stored, COALESCE(SUM(e.amount_minor), 0)::bigint AS derived
-           FROM accounts a LEFT JOIN entries e ON e.account_id = a.id GROUP BY a.name, a.${stored.column_name}`,
+          `SELECT a.name, a.${column} AS stored, COALESCE(SUM(e.amount_minor), 0)::bigint AS derived
+           FROM accounts a LEFT JOIN entries e ON e.account_id = a.id GROUP BY a.name, a.${column}`,
         );
         const off = rows.find((r) => String(r.stored) !== String(r.derived));
         if (off) return fail(`2.1: accounts.${stored.column_name} of ${off.name} is ${String(off.stored)} but its entries sum to ${off.derived}`);
@@ -186,10 +297,15 @@ async function checkSchemaAndPayment(answers: LedgerAnswers): Promise<CheckResul
 
 // ── 2.2 ──
 
-/** Write a random ledger in an open transaction, by reference and account name (ids are the schema's business). */
-function ledgerScript(ledger: readonly RandomTransaction[]): string {
-  const transactions = ledger.map((t) => `('${t.reference}')`).join(', ');
-  const legs = ledger.flatMap((t) => t.legs.map((l) => `('${t.reference}', '${l.account}', ${l.amountMinor}, '${l.currency}')`));
+/**
+ * Write a random ledger in an open transaction, by reference and account name (ids are the
+ * schema's business); the last statement lists every transaction's id with its reference.
+ */
+function ledgerScript(ledger: readonly RandomTransaction[], spell: (code: Currency) => string): string {
+  const transactions = ledger.map((t) => `(${literal(t.reference)})`).join(', ');
+  const legs = ledger.flatMap((t) =>
+    t.legs.map((l) => `(${literal(t.reference)}, ${literal(l.account)}, ${l.amountMinor}, ${literal(spell(l.currency))})`),
+  );
   return `BEGIN;
     INSERT INTO transactions (reference) VALUES ${transactions};
     INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
@@ -197,11 +313,19 @@ function ledgerScript(ledger: readonly RandomTransaction[]): string {
       FROM (VALUES ${legs.join(', ')}) AS v (reference, account, amount_minor, currency)
       JOIN transactions t ON t.reference = v.reference
       JOIN accounts a ON a.name = v.account;
-    SELECT id, reference FROM transactions WHERE reference LIKE 'fuzz\\_%';`;
+    SELECT id, reference FROM transactions;`;
+}
+
+/** The student's query returned no `transaction_id` column: which columns it did return. */
+class NoTransactionIdColumn extends Error {
+  constructor(readonly columns: readonly string[]) {
+    super(`the query returned the column(s) ${columns.join(', ') || 'none'}`);
+  }
 }
 
 interface QueryMismatch {
   ledger: RandomTransaction[];
+  /** References of the transactions, as the trace lists them. */
   expected: string[];
   returned: string[];
 }
@@ -211,22 +335,24 @@ export async function checkUnbalancedQuery(
   db: Database,
   query: SqlSource,
   runs = ledgerPropertyRuns,
+  spell: (code: Currency) => string = (code) => code,
 ): Promise<{ mismatch: QueryMismatch | null; runs: number }> {
   let mismatch: QueryMismatch | null = null;
   const property = fc.asyncProperty(randomLedger, async (ledger) => {
     try {
-      const [, , , ids] = await db.exec(ledgerScript(ledger));
-      const idOf = new Map(ids!.rows.map((r) => [String(r.reference), String(r.id)]));
+      const written = await checkerWrites(db, `a random ledger (currencies ${describeCurrencies(spell)})`, ledgerScript(ledger, spell));
+      // Ids are whatever the schema makes them (bigint, uuid…): compared as text, reported by reference.
+      const referenceOf = new Map(written.at(-1)!.rows.map((r) => [String(r.id), String(r.reference)]));
       // The query only reads: a statement that writes or drops is refused by Postgres itself.
       await db.exec('SET TRANSACTION READ ONLY');
       const results = await runScript(db, query);
       const answer = results.filter((r) => r.columns.length > 0).at(-1);
-      if (!answer || !answer.columns.includes('transaction_id')) {
-        throw new SqlScriptError(query.name, 'the query must return a column named transaction_id', undefined, undefined);
-      }
-      const returned = [...new Set(answer.rows.map((r) => String(r.transaction_id)))].sort();
-      const expected = ledger.filter((t) => t.corruption !== 'none').map((t) => idOf.get(t.reference)!).sort();
-      const same = returned.length === expected.length && returned.every((id, i) => id === expected[i]);
+      if (!answer?.columns.includes('transaction_id')) throw new NoTransactionIdColumn(answer?.columns ?? []);
+      const returned = [...new Set(answer.rows.map((r) => String(r.transaction_id)))]
+        .map((id) => referenceOf.get(id) ?? `${id} (no such transaction)`)
+        .sort();
+      const expected = ledger.filter((t) => t.corruption !== 'none').map((t) => t.reference).sort();
+      const same = returned.length === expected.length && returned.every((reference, i) => reference === expected[i]);
       if (!same) mismatch = { ledger, expected, returned };
       return same;
     } finally {
@@ -234,97 +360,154 @@ export async function checkUnbalancedQuery(
     }
   });
   const outcome = await fc.check(property, { seed: ledgerPropertySeed, numRuns: runs });
-  if (outcome.errorInstance instanceof SqlScriptError) throw outcome.errorInstance;
-  if (outcome.failed && !mismatch) throw outcome.errorInstance ?? new Error('the ledger property failed');
+  const error = outcome.errorInstance;
+  if (error instanceof SqlScriptError || error instanceof NoTransactionIdColumn || error instanceof CheckerStatementFailed) throw error;
+  if (outcome.failed && !mismatch) throw error ?? new Error('the ledger property failed');
   // fast-check shrinks before reporting: `mismatch` is then the last (smallest) failing ledger.
   return { mismatch: outcome.failed ? mismatch : null, runs: outcome.numRuns };
+}
+
+const describeCurrencies = (spell: (code: Currency) => string) => currencies.map((c) => `'${spell(c)}'`).join(', ');
+
+/** 2.2 (a): the query, on random ledgers written with the student's 2.1 schema. */
+async function checkQueryOnRandomLedgers(db: Database, schema: SqlSource, query: SqlSource): Promise<CheckResult> {
+  await runScript(db, schema);
+  const spell = await currencySpelling(db);
+  const accounts = fuzzAccounts.map((a) => `(${literal(a.name)}, ${literal(spell(a.currency))})`).join(', ');
+  await checkerWrites(db, `the random ledgers' accounts (currencies ${describeCurrencies(spell)})`, `INSERT INTO accounts (name, currency) VALUES ${accounts}`);
+  try {
+    const { mismatch, runs } = await checkUnbalancedQuery(db, query, ledgerPropertyRuns, spell);
+    if (mismatch) {
+      const { ledger, expected, returned } = mismatch;
+      return fail(`2.2: your query returned [${returned.join(', ')}] where the unbalanced transactions are [${expected.join(', ')}]`, {
+        traceTitle: 'a ledger where your query is wrong',
+        trace: `besides the 2.1 payment (seed ${ledgerPropertySeed}):\n${describeLedger(ledger)}`,
+      });
+    }
+    return pass(`${runs} random ledgers`, { figures: { ledgers: runs, seed: ledgerPropertySeed } });
+  } catch (error) {
+    if (!(error instanceof NoTransactionIdColumn)) throw error;
+    return fail(`2.2: your query returned the column(s) ${error.columns.join(', ') || 'none'}; it must return a column named transaction_id (alias it: SELECT … AS transaction_id)`);
+  }
+}
+
+/** 2.2 (b): balanced writes commit; every way of unbalancing a transaction is refused. */
+async function checkEnforcement(db: Database, schema: SqlSource, enforcement: SqlSource): Promise<CheckResult> {
+  await runScript(db, schema);
+  await runScript(db, enforcement);
+  const spell = await currencySpelling(db);
+  const [usd, eur] = [spell('USD'), spell('EUR')];
+  // An account in another currency, for a transaction that balances in numbers but not in money.
+  await checkerWrites(db, `an account in ${literal(eur)}`, `INSERT INTO accounts (name, currency) VALUES ('check_eur', ${literal(eur)})`);
+
+  const balancedLegs: Leg[] = [['alice', -2500, usd], ['bob', 2500, usd]];
+  const balanced = await refusal(db, `a balanced payment (${describeLegs(balancedLegs)})`, ledgerTransaction('check_balanced', balancedLegs));
+  if (balanced) {
+    return fail(`2.2: a balanced payment written one INSERT at a time was refused (${balanced.databaseMessage}): check at COMMIT, not per row`);
+  }
+  const unbalancedLegs: Leg[] = [['alice', -2500, usd], ['bob', 2400, usd]];
+  const oneLeg: Leg[] = [['alice', -2500, usd]];
+  const twoCurrencies: Leg[] = [['alice', -2500, usd], ['check_eur', 2500, eur]];
+  const attempts: [string, string][] = [
+    [`an unbalanced transaction (${describeLegs(unbalancedLegs)})`, ledgerTransaction('check_unbalanced', unbalancedLegs)],
+    [`a one-legged transaction (${describeLegs(oneLeg)})`, ledgerTransaction('check_one_leg', oneLeg)],
+    [`a transaction with a USD leg and a EUR leg that sum to zero as numbers (${describeLegs(twoCurrencies)})`, ledgerTransaction('check_two_currencies', twoCurrencies)],
+    [
+      `a lone entry added to the committed payment (alice −1 ${usd})`,
+      `INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
+       SELECT t.id, a.id, -1, ${literal(usd)} FROM transactions t, accounts a WHERE t.reference = 'check_balanced' AND a.name = 'alice'`,
+    ],
+  ];
+  for (const [what, script] of attempts) {
+    if ((await refusal(db, what, script)) === null) return fail(`2.2: ${what} was committed: the database must refuse it`);
+  }
+  const corrupt = await unbalancedTransactions(db);
+  if (corrupt.length > 0) return fail(`2.2: the ledger ended with unbalanced transactions ${corrupt.join(', ')}`);
+  return pass('unbalanced COMMITs refused');
 }
 
 async function checkInvariantAndEnforcement(answers: LedgerAnswers): Promise<CheckResult> {
   const query = answeredSql(answers.unbalancedQuery);
   const enforcement = answeredSql(answers.enforcement);
-  const schema = answeredSql(answers.schemaAndPayment);
+  const schemaFails = await whenTheSchemaFails('2.2', answers);
+  if (schemaFails) return schemaFails;
+  const schema = answers.schemaAndPayment;
   const db = await sharedDatabase();
 
-  const queryResult = await withScratchSchema(db, '2.2a', () =>
-    failOnSqlError('2.2', async () => {
-      await runScript(db, schema);
-      const accounts = fuzzAccounts.map((a) => `('${a.name}', '${a.currency}')`).join(', ');
-      await db.exec(`INSERT INTO accounts (name, currency) VALUES ${accounts}`);
-      const { mismatch, runs } = await checkUnbalancedQuery(db, query);
-      if (mismatch) {
-        const { ledger, expected, returned } = mismatch;
-        return fail(`2.2: the query returned [${returned.join(', ')}] where the unbalanced transactions are [${expected.join(', ')}]`, {
-          trace: `a ledger (besides the 2.1 payment) where the query is wrong (seed ${ledgerPropertySeed}):\n${describeLedger(ledger)}`,
-        });
-      }
-      return pass(`${runs} random ledgers`, { figures: { ledgers: runs, seed: ledgerPropertySeed } });
-    }),
-  );
+  const queryResult = await withScratchSchema(db, '2.2a', () => failOnSqlError('2.2', () => checkQueryOnRandomLedgers(db, schema, query)));
   if (queryResult.status !== 'pass') return queryResult;
-
-  return withScratchSchema(db, '2.2b', () =>
-    failOnSqlError('2.2', async () => {
-      await runScript(db, schema);
-      await runScript(db, enforcement);
-      const balanced = twoLegTransaction('check_balanced', [['alice', -2500, 'USD'], ['bob', 2500, 'USD']]);
-      try {
-        await db.exec(balanced);
-      } catch (error) {
-        await db.exec('ROLLBACK');
-        return fail(`2.2: a balanced payment written one INSERT at a time was refused (${(error as Error).message}): check at COMMIT, not per row`);
-      }
-      const attempts: [string, string][] = [
-        ['an unbalanced transaction (−2500, +2400)', twoLegTransaction('check_unbalanced', [['alice', -2500, 'USD'], ['bob', 2400, 'USD']])],
-        ['a one-legged transaction', twoLegTransaction('check_one_leg', [['alice', -2500, 'USD']])],
-        [
-          'a lone entry added to the committed payment',
-          `INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
-           SELECT t.id, a.id, -1, 'USD' FROM transactions t, accounts a WHERE t.reference = 'check_balanced' AND a.name = 'alice'`,
-        ],
-      ];
-      for (const [what, script] of attempts) {
-        if ((await refusal(db, script)) === null) return fail(`2.2: ${what} was committed: the database must refuse it`);
-      }
-      const corrupt = await unbalancedTransactions(db);
-      if (corrupt.length > 0) return fail(`2.2: the ledger ended with unbalanced transactions ${corrupt.join(', ')}`);
-      return pass(`the query is exact on ${queryResult.figures!.ledgers} random ledgers; unbalanced COMMITs refused`, {
-        figures: queryResult.figures,
-      });
-    }),
-  );
+  const enforcementResult = await withScratchSchema(db, '2.2b', () => failOnSqlError('2.2', () => checkEnforcement(db, schema, enforcement)));
+  if (enforcementResult.status !== 'pass') return enforcementResult;
+  return pass(`the query is exact on ${queryResult.figures!.ledgers} random ledgers; unbalanced COMMITs refused`, { figures: queryResult.figures });
 }
 
 // ── 2.3 ──
 
-/** The payment's rows as text, column by column, to tell whether anything touched them. */
-async function rowsAsText(db: Database, table: 'transactions' | 'entries', ids: readonly unknown[], columns: readonly string[]) {
+/** The payment's rows, one JSON text per row, in the columns it had before any refund. */
+async function rowsAsText(db: Database, table: 'transactions' | 'entries', reference: string, columns: readonly string[]): Promise<string[]> {
   const rows = await db.query<{ row: Record<string, unknown> }>(
-    `SELECT to_jsonb(x) AS row FROM ${table} x WHERE ${table === 'transactions' ? 'id' : 'transaction_id'}::text = ANY($1) ORDER BY id`,
-    [ids.map(String)],
+    table === 'transactions'
+      ? `SELECT to_jsonb(x) AS row FROM transactions x WHERE x.reference = $1 ORDER BY x.id`
+      : `SELECT to_jsonb(x) AS row FROM entries x JOIN transactions t ON t.id = x.transaction_id WHERE t.reference = $1 ORDER BY x.id`,
+    [reference],
   );
-  return JSON.stringify(rows.map((r) => columns.map((c) => r.row[c])));
+  return rows.map((r) => JSON.stringify(columns.map((c) => r.row[c])));
+}
+
+interface PaymentRows {
+  transaction: string[];
+  entries: string[];
+}
+
+/**
+ * LEDGER-3 on Postgres: after a step, the payment's rows must be as they were. Two ways to
+ * break it, told apart because their fixes differ: rows changed or gone (an UPDATE or DELETE),
+ * or new entries written into the payment's own transaction (a refund needs its own).
+ */
+function paymentTouched(original: PaymentRows, now: PaymentRows, step: string): CheckResult | null {
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((row, i) => row === b[i]);
+  if (same(original.transaction, now.transaction) && same(original.entries, now.entries)) return null;
+  const kept = same(original.transaction, now.transaction) && original.entries.every((row) => now.entries.includes(row));
+  if (kept) {
+    const added = now.entries.length - original.entries.length;
+    return fail(
+      `2.3: after ${step}, ${added} new entries in the payment's own transaction: a refund is a new transaction linked by refund_of, with entries of its own`,
+    );
+  }
+  return fail(`2.3: the payment's rows changed after ${step}: refund with new reversal entries, never UPDATE or DELETE`);
+}
+
+/** The refunds file's steps; a missing `-- step:` line is a failure of the file's shape. */
+function refundStepsOf(refunds: SqlSource): Record<(typeof refundSteps)[number], SqlSource> | CheckResult {
+  try {
+    return splitSteps(refunds, refundSteps);
+  } catch (error) {
+    if (error instanceof MissingStep) return fail(`2.3: ${error.message}`);
+    throw error;
+  }
 }
 
 async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult> {
-  const schema = answeredSql(answers.schemaAndPayment);
-  const steps = splitSteps(answers.refunds, refundSteps);
+  const steps = refundStepsOf(answeredSql(answers.refunds));
+  if ('status' in steps) return steps;
   for (const step of refundSteps) answeredSql(steps[step]);
+  const schemaFails = await whenTheSchemaFails('2.3', answers);
+  if (schemaFails) return schemaFails;
   const db = await sharedDatabase();
   return withScratchSchema(db, '2.3', () =>
     failOnSqlError('2.3', async () => {
-      await runScript(db, schema);
-      const [payment] = await db.query<{ id: unknown }>(`SELECT id FROM transactions`);
+      await runScript(db, answers.schemaAndPayment);
+      const [payment] = await db.query<{ reference: string }>(`SELECT reference FROM transactions`);
       if (!payment) return fail('2.3: your 2.1 file wrote no payment to refund');
+      const usd = (await currencySpelling(db))('USD');
       const columnNames = async (table: string) =>
         (await columnsOf(db)).filter((c) => c.table_name === table).map((c) => c.column_name);
       const originalColumns = { transactions: await columnNames('transactions'), entries: await columnNames('entries') };
-      const snapshot = async () =>
-        (await rowsAsText(db, 'transactions', [payment.id], originalColumns.transactions)) +
-        (await rowsAsText(db, 'entries', [payment.id], originalColumns.entries));
-      const original = await snapshot();
-      const untouched = async (after: string) =>
-        (await snapshot()) === original ? null : fail(`2.3: the payment's rows changed after ${after}: refund with new reversal entries, never UPDATE or DELETE`);
+      const paymentRows = async (): Promise<PaymentRows> => ({
+        transaction: await rowsAsText(db, 'transactions', payment.reference, originalColumns.transactions),
+        entries: await rowsAsText(db, 'entries', payment.reference, originalColumns.entries),
+      });
+      const original = await paymentRows();
 
       await runScript(db, steps['refund-schema']);
       if (!(await columnNames('transactions')).includes('refund_of')) return fail('2.3: add transactions.refund_of, the id of the refunded transaction');
@@ -335,37 +518,38 @@ async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult> {
       ];
       for (const [step, alice, bob] of expectations) {
         await runScript(db, steps[step]);
-        const changed = await untouched(step);
-        if (changed) return changed;
+        const touched = paymentTouched(original, await paymentRows(), step);
+        if (touched) return touched;
         const wrong = await balancesWrong(db, alice, bob);
         if (wrong) return fail(`2.3: after ${step}, ${wrong}`);
       }
-      const refunds = await db.query<{ id: unknown }>(`SELECT id FROM transactions WHERE refund_of = $1`, [payment.id]);
+      const refunds = await db.query<{ reference: string }>(
+        `SELECT reference FROM transactions WHERE refund_of = (SELECT id FROM transactions WHERE reference = $1)`,
+        [payment.reference],
+      );
       if (refunds.length !== 2) return fail(`2.3: expected two refund transactions with refund_of = the payment, found ${refunds.length}`);
       const unbalanced = await unbalancedTransactions(db);
       if (unbalanced.length > 0) return fail(`2.3: refund transaction(s) ${unbalanced.join(', ')} do not sum to zero`);
 
+      // A second payment, to see that the limit is the original's amount, not "refunded once".
+      const secondLegs: Leg[] = [['alice', -5_000, usd], ['bob', 5_000, usd]];
+      await checkerWrites(db, `a $50.00 payment (${describeLegs(secondLegs)})`, ledgerTransaction('check_payment', secondLegs));
       const overRefunds: [string, string][] = [
         [
-          'one more cent after the full refund',
-          twoLegTransaction('check_over_refund', [['bob', -1, 'USD'], ['alice', 1, 'USD']], payment.id),
+          `a refund of one more cent after the full refund (bob −1 ${usd}, alice +1 ${usd})`,
+          ledgerTransaction('check_over_refund', [['bob', -1, usd], ['alice', 1, usd]], payment.reference),
+        ],
+        [
+          `a $60.00 refund of a $50.00 payment (bob −6000 ${usd}, alice +6000 ${usd})`,
+          ledgerTransaction('check_refund_too_much', [['bob', -6_000, usd], ['alice', 6_000, usd]], 'check_payment'),
         ],
       ];
       for (const [what, script] of overRefunds) {
-        if ((await refusal(db, script)) === null) return fail(`2.3: a refund of ${what} was committed: the database must refuse it`);
+        if ((await refusal(db, what, script)) === null) return fail(`2.3: ${what} was committed: the database must refuse it`);
       }
-      // A second payment, to see that the limit is the original's amount, not "refunded once".
-      await db.exec(twoLegTransaction('check_payment', [['alice', -5_000, 'USD'], ['bob', 5_000, 'USD']]));
-      const [second] = await db.query<{ id: unknown }>(`SELECT id FROM transactions WHERE reference = 'check_payment'`);
-      const tooMuch = twoLegTransaction('check_refund_too_much', [['bob', -6_000, 'USD'], ['alice', 6_000, 'USD']], second!.id);
-      if ((await refusal(db, tooMuch)) === null) return fail('2.3: a $60.00 refund of a $50.00 payment was committed: the database must refuse it');
-      const exact = twoLegTransaction('check_refund_exact', [['bob', -5_000, 'USD'], ['alice', 5_000, 'USD']], second!.id);
-      try {
-        await db.exec(exact);
-      } catch (error) {
-        await db.exec('ROLLBACK');
-        return fail(`2.3: a full $50.00 refund of a $50.00 payment was refused: ${(error as Error).message}`);
-      }
+      const exactLegs: Leg[] = [['bob', -5_000, usd], ['alice', 5_000, usd]];
+      const exact = await refusal(db, `a full $50.00 refund of a $50.00 payment (${describeLegs(exactLegs)})`, ledgerTransaction('check_refund_exact', exactLegs, 'check_payment'));
+      if (exact) return fail(`2.3: a full $50.00 refund of a $50.00 payment was refused: ${exact.databaseMessage}`);
       return pass('partial and full refunds restore the balances; the payment rows are untouched; over-refunds refused by Postgres');
     }),
   );
@@ -377,7 +561,7 @@ async function checkCrashPrediction(answers: LedgerAnswers): Promise<CheckResult
   const figures = exploreEveryConfig();
   for (const mode of writeModes) {
     for (const point of crashPoints) {
-      const predicted = answers.whatSurvivesACrash(mode, point);
+      const predicted = survivorsShape(`whatSurvivesACrash('${mode}', '${point}')`, answers.whatSurvivesACrash(mode, point));
       const model = crashThePayment(mode, point);
       if (predicted !== model.survivors) {
         return fail(`2.4: ${mode}, crash ${point}: you predict "${String(predicted)}", the model leaves "${model.survivors}"`, {
@@ -388,6 +572,16 @@ async function checkCrashPrediction(answers: LedgerAnswers): Promise<CheckResult
     }
   }
   return pass(`right at all ${writeModes.length * crashPoints.length} crash points; the model explored ${figures.states} states`, { figures });
+}
+
+const isSurvivors = isOneOf(...everySurvivors);
+const isPromise = describedAs((value) => typeof (value as { then?: unknown } | null)?.then === 'function', 'a Promise');
+
+/** The answer is one of the `Survivors` strings, or a `WrongShape` that lists them. */
+function survivorsShape(call: string, value: unknown): Survivors {
+  if (isPromise(value)) throw new WrongShape(`2.4: ${call} returned a Promise: answers are plain values, drop the \`async\``);
+  if (!isSurvivors(value)) throw new WrongShape(`2.4: ${call} returned ${JSON.stringify(value) ?? String(value)}; expected ${isSurvivors.expected}`);
+  return value as Survivors;
 }
 
 /** Explore the model in every configuration; the figures that back 2.4's verdict. */

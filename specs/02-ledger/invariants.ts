@@ -118,6 +118,6 @@ export const sqlInvariants: readonly SqlInvariant[] = [
     id: 'LEDGER-10',
     statement: 'The database refuses to commit an unbalanced transaction, and refuses a refund beyond the original.',
     task: '2.2, 2.3',
-    checkedBy: 'an unbalanced COMMIT and an over-refund tried on Postgres: both must fail',
+    checkedBy: 'unbalanced COMMITs (a bad amount, one leg, USD against EUR) and over-refunds must each be refused by a constraint or RAISE EXCEPTION',
   },
 ];

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isNotAnswered, NOT_ANSWERED, type CheckResult } from '../../tools/grading/task.ts';
+import { WrongShape } from '../../tools/grading/shape.ts';
 import { sharedDatabase } from '../../tools/sql/database.ts';
 import { stripSolutions } from '../../tools/build/stubs.ts';
 import { answerFiles, chapter, type LedgerAnswers } from '../../specs/02-ledger/chapter.ts';
@@ -22,11 +23,11 @@ afterAll(() => chapter.close?.());
 const task = (id: string) => chapter.tasks.find((t) => t.id === id)!;
 
 /** The reference answers with one SQL file edited. */
-function withSql(key: 'schemaAndPayment' | 'unbalancedQuery' | 'enforcement' | 'refunds', edit: (text: string) => string): LedgerAnswers {
-  const source = reference[key];
+function withSql(key: 'schemaAndPayment' | 'unbalancedQuery' | 'enforcement' | 'refunds', edit: (text: string) => string, base = reference): LedgerAnswers {
+  const source = base[key];
   const text = edit(source.text);
   if (text === source.text) throw new Error(`the edit of ${source.name} changed nothing`);
-  return { ...reference, [key]: { ...source, text } };
+  return { ...base, [key]: { ...source, text } };
 }
 
 async function expectFailure(id: string, answers: LedgerAnswers, message: RegExp): Promise<CheckResult> {
@@ -68,12 +69,29 @@ describe('2.2 the invariant', () => {
     const result = await expectFailure(
       '2.2',
       withSql('unbalancedQuery', (s) => s.replace('GROUP BY transaction_id, currency', 'GROUP BY transaction_id')),
-      /the query returned/,
+      /your query returned/,
     );
     expect(result.trace).toContain('another currency');
+    expect(result.traceTitle).toBe('a ledger where your query is wrong');
+  });
+  test('a wrong query is reported with the references the trace lists, not database ids', async () => {
+    const result = await expectFailure(
+      '2.2',
+      withSql('unbalancedQuery', (s) => s.replace('GROUP BY transaction_id, currency', 'GROUP BY transaction_id')),
+      /the unbalanced transactions are \[fuzz_\d+/,
+    );
+    expect(result.message).not.toMatch(/\[\d/);
+  });
+  test('a query without a transaction_id column is told which columns it returned, and Postgres is not blamed', async () => {
+    const result = await expectFailure(
+      '2.2',
+      withSql('unbalancedQuery', (s) => s.replace('SELECT DISTINCT transaction_id', 'SELECT DISTINCT transaction_id AS id')),
+      /returned the column\(s\) id; it must return a column named transaction_id/,
+    );
+    expect(result.message).not.toMatch(/Postgres refused/);
   });
   test('a query that returns every transaction fails', async () => {
-    await expectFailure('2.2', withSql('unbalancedQuery', (s) => s.replace('HAVING SUM(amount_minor) <> 0', '')), /the query returned/);
+    await expectFailure('2.2', withSql('unbalancedQuery', (s) => s.replace('HAVING SUM(amount_minor) <> 0', '')), /your query returned/);
   });
   test('a query that drops the checker’s tables is refused by Postgres, and the ledger is left whole', async () => {
     await expectFailure('2.2', withSql('unbalancedQuery', (text) => `DROP TABLE entries CASCADE;\n${text}`), /read-only transaction/);
@@ -82,6 +100,17 @@ describe('2.2 the invariant', () => {
 
   test('an enforcement checked per row instead of at COMMIT refuses even a balanced payment', async () => {
     await expectFailure('2.2', withSql('enforcement', (s) => s.replace('DEFERRABLE INITIALLY DEFERRED\n', '')), /balanced payment .* refused/);
+  });
+  test('an enforcement that sums a transaction without grouping by currency lets −2500 USD, +2500 EUR commit', async () => {
+    const ignoresCurrency = (s: string) =>
+      s.replace('SELECT currency, SUM(amount_minor)', "SELECT 'any' AS currency, SUM(amount_minor)").replace('  GROUP BY currency\n', '');
+    await expectFailure('2.2', withSql('enforcement', ignoresCurrency), /USD leg and a EUR leg .* was committed/);
+  });
+  test('an enforcement that crashes on a typo is not a refusal: the failure quotes Postgres and the rule', async () => {
+    const typo = (s: string) => s.replace("NEW.transaction_id, off.currency, off.total", 'NEW.transaction_id, off.currency, NEW.amount');
+    const result = await expectFailure('2.2', withSql('enforcement', typo), /could not run on your schema: .*has no field "amount"/);
+    expect(result.message).toMatch(/SQLSTATE 42703/);
+    expect(result.message).toMatch(/class 23/);
   });
   test('no enforcement at all lets an unbalanced transaction commit', async () => {
     await expectFailure('2.2', withSql('enforcement', (s) => s.replace(/CREATE CONSTRAINT TRIGGER[\s\S]*?;\n/, '')), /unbalanced transaction .* was committed/);
@@ -99,6 +128,28 @@ describe('2.3 refunds', () => {
     const withoutAppendOnly = (s: string) => s.replace(/CREATE TRIGGER entries_are_append_only[\s\S]*?;\n/, '');
     await expectFailure('2.3', withSql('refunds', (s) => withoutAppendOnly(byUpdate(s))), /rows changed after partial-refund/);
   });
+  test('refund entries added to the payment’s own transaction are told apart from an UPDATE', async () => {
+    const intoThePayment = (s: string) =>
+      s.replace(
+        /-- step: partial-refund\n-- BEGIN SOLUTION\n[\s\S]*?-- END SOLUTION/,
+        `-- step: partial-refund
+INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
+SELECT t.id, a.id, v.amount, 'USD' FROM transactions t, accounts a,
+  (VALUES ('bob', -3000), ('alice', 3000)) AS v (name, amount)
+WHERE t.reference = 'pay_alice_bob_0001' AND a.name = v.name;`,
+      );
+    const result = await expectFailure('2.3', withSql('refunds', intoThePayment), /new entries in the payment's own transaction/);
+    expect(result.message).toMatch(/a refund is a new transaction linked by refund_of/);
+    expect(result.message).not.toMatch(/UPDATE or DELETE/);
+  });
+  test('an over-refund guard that crashes on a typo is not a refusal: the failure quotes Postgres', async () => {
+    const typo = (s: string) => s.replace('original_id, refunded_minor, original_minor', 'original_id, NEW.amount, original_minor');
+    await expectFailure('2.3', withSql('refunds', typo), /could not run on your schema: .*has no field "amount"/);
+  });
+  test('a missing step line is a failure naming the line, not an error', async () => {
+    const result = await expectFailure('2.3', withSql('refunds', (s) => s.replace('-- step: partial-refund\n', '')), /missing the line "-- step: partial-refund"/);
+    expect(result.message).not.toMatch(/\(/);
+  });
   test('a schema that lets refunds exceed the payment fails', async () => {
     await expectFailure('2.3', withSql('refunds', (s) => s.replace(/CREATE CONSTRAINT TRIGGER refunds_within_original[\s\S]*?;\n/, '')), /must refuse/);
   });
@@ -109,6 +160,60 @@ describe('2.4 the crash between the INSERTs', () => {
     const hopeful: LedgerAnswers = { ...reference, whatSurvivesACrash: (mode, point) => (point === 'before the first INSERT' ? 'nothing' : 'both entries') };
     const result = await expectFailure('2.4', hopeful, /autocommit, crash after the first INSERT/);
     expect(result.trace).toContain('the process crashes');
+    expect(result.trace).toContain('Alice pays Bob $100.00');
+    expect(result.trace).not.toMatch(/\bPAY\b/);
+  });
+  test('an answer that is not one of the Survivors is a wrong shape that lists them', async () => {
+    const misspelt: LedgerAnswers = { ...reference, whatSurvivesACrash: () => 'Alice only' as never };
+    await expect(Promise.resolve().then(() => task('2.4').check(misspelt))).rejects.toThrow(WrongShape);
+    await expect(Promise.resolve().then(() => task('2.4').check(misspelt))).rejects.toThrow(/"Alice only"; expected one of "nothing"/);
+  });
+  test('an async answer is a wrong shape that says to drop the async', async () => {
+    const promised: LedgerAnswers = { ...reference, whatSurvivesACrash: (async () => 'nothing') as never };
+    await expect(Promise.resolve().then(() => task('2.4').check(promised))).rejects.toThrow(/returned a Promise/);
+  });
+});
+
+describe('valid schemas other than the key’s', () => {
+  // Every id a uuid filled in by Postgres: the checker must never paste an id into its SQL.
+  const uuidIds = (s: string) =>
+    s
+      .replaceAll('bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY', 'uuid PRIMARY KEY DEFAULT gen_random_uuid()')
+      .replace('transaction_id bigint NOT NULL', 'transaction_id uuid NOT NULL')
+      .replace('account_id     bigint NOT NULL', 'account_id     uuid NOT NULL');
+  const uuidRefunds = (s: string) => s.replace('refund_of bigint REFERENCES', 'refund_of uuid REFERENCES').replace('original_id bigint;', 'original_id uuid;');
+
+  test('a schema with uuid ids passes 2.1, 2.2 and 2.3', { timeout: 30_000 }, async () => {
+    const answers = withSql('refunds', uuidRefunds, withSql('schemaAndPayment', uuidIds));
+    for (const id of ['2.1', '2.2', '2.3']) {
+      const result = await task(id).check(answers);
+      expect(result.status, `${id}: ${result.message}`).toBe('pass');
+    }
+  });
+
+  test('lower-case currency codes, Stripe’s style, pass 2.2 and 2.3', { timeout: 30_000 }, async () => {
+    const lowerCase = (s: string) => s.replaceAll("CHECK (currency ~ '^[A-Z]{3}$')", 'CHECK (currency = lower(currency))').replaceAll("'USD'", "'usd'");
+    const answers = withSql('refunds', (s) => s.replaceAll("'USD'", "'usd'"), withSql('schemaAndPayment', lowerCase));
+    for (const id of ['2.1', '2.2', '2.3']) {
+      const result = await task(id).check(answers);
+      expect(result.status, `${id}: ${result.message}`).toBe('pass');
+    }
+  });
+
+  test('a schema that accepts only USD makes the checker’s EUR INSERT fail, and the message says it was the checker’s', async () => {
+    const usdOnly = (s: string) => s.replaceAll("CHECK (currency ~ '^[A-Z]{3}$')", "CHECK (currency = 'USD')");
+    const result = await expectFailure('2.2', withSql('schemaAndPayment', usdOnly), /the checker's INSERT .*was refused by your schema/);
+    expect(result.message).toMatch(/violates check constraint/);
+  });
+});
+
+describe('a broken 2.1 is reported once, under 2.1', () => {
+  test('2.2 and 2.3 say in one line that they run on the failing 2.1 schema', async () => {
+    const floatMoney = withSql('schemaAndPayment', (s) => s.replace('amount_minor   bigint', 'amount_minor   double precision'));
+    for (const id of ['2.2', '2.3']) {
+      const result = await expectFailure(id, floatMoney, /runs on your 2\.1 schema, which fails: fix 2\.1 first/);
+      expect(result.message).not.toMatch(/double precision/);
+    }
   });
 });
 
@@ -128,5 +233,15 @@ describe('unanswered stubs', () => {
         .then((r) => r, (error: unknown) => error);
       expect(isNotAnswered(outcome), `${t.id}: ${String(outcome)}`).toBe(true);
     }
+  });
+});
+
+describe('the chapter text', () => {
+  test('names the watch command with its chapter and the constraints the checks rely on', async () => {
+    const text = await readFile('exercises/02-ledger/README.md', 'utf8');
+    expect(text).toContain('npm run watch -- 2');
+    expect(text).not.toMatch(/npm run watch\s*#/);
+    expect(text).toMatch(/currency/i);
+    expect(text).toMatch(/SQLSTATE class 23|RAISE EXCEPTION/);
   });
 });
