@@ -3,14 +3,15 @@
  * reference answers) and the grader (against a student's).
  */
 import fc from 'fast-check';
-import { fail, pass, type Chapter, type Task, importAnswersModule } from '../../tools/grading/task.ts';
-import { expectShape, isBoolean, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
+import { fail, pass, type Chapter, type Task, importAnswersModule, isNotAnswered } from '../../tools/grading/task.ts';
+import { describeError } from '../../tools/grading/run-task.ts';
+import { describedAs, expectShape, isBoolean, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
 import { scenarioConfig, type WebhookDeliveryConfig } from '../../models/webhook-delivery/machine.ts';
 import { businessView, emptyMerchantState, exactlyOnce, sameBusinessState, type MerchantState, type WebhookEvent } from '../../models/webhook-delivery/merchant.ts';
 import { delaysNeverShrink, DEADLINE_SECONDS, duplicateChangesNothing, endsDeliveredOrDeadLettered, noAttemptAfterDeadline, replayPossible } from './invariants.ts';
 import { dedupConfig, endings, exploreConfig } from './analysis.ts';
 import { fleetFigures, fleetScenario, simulateFleet, type FleetScenario } from './simulation.ts';
-import type { ChapterThreeAnswers, DispatchPolicy, RetrySchedule } from './answer-types.ts';
+import type { ChapterThreeAnswers, DispatchPolicy, RetrySchedule, TerminalPolicy } from './answer-types.ts';
 
 /** Seed and run count of the random checks; printed with every result that uses them. */
 export const PROPERTY_SEED = 2026;
@@ -76,15 +77,46 @@ export function handlerInModel(handler: ChapterThreeAnswers['handleWebhook']) {
   return { exploration, violation: violations.find((v) => v.id === duplicateChangesNothing.id) };
 }
 
+const deliveryList = (deliveries: readonly WebhookEvent[]) =>
+  deliveries.map((e, i) => `${String(i + 1).padStart(2)}. ${e.id} ${e.type} ${e.orderId} ${e.amountMinor} created ${e.created}`).join('\n');
+
+/**
+ * A handler that throws on some stream fails with the stream up to the delivery that throws,
+ * replayed once more to find it, so that the student can replay it by hand.
+ */
+function handlerThrew(handler: ChapterThreeAnswers['handleWebhook'], error: unknown, deliveries: readonly WebhookEvent[], figures: Record<string, number>) {
+  let state = emptyMerchantState();
+  let throwsAt = deliveries.length - 1;
+  for (const [i, event] of deliveries.entries()) {
+    try {
+      state = handler(structuredClone(state), structuredClone(event));
+    } catch {
+      throwsAt = i;
+      break;
+    }
+  }
+  const stream = deliveries.slice(0, throwsAt + 1);
+  const culprit = stream.at(-1)!;
+  return fail(
+    `your handleWebhook threw ${describeError(error)} on delivery ${throwsAt + 1} of the stream below, ${culprit.id} (${culprit.type} of ${culprit.orderId}) (seed ${PROPERTY_SEED}): events arrive in any order and more than once — a refund may come before its payment — and each must be handled without throwing`,
+    { trace: `${deliveryList(stream)}   ← throws`, traceTitle: 'the deliveries, in the order they arrived (from an empty state)', figures },
+  );
+}
+
 const handleWebhook: Task<ChapterThreeAnswers> = {
   id: '3.1',
   title: 'An idempotent webhook handler',
   hint: 'A redelivery carries the same event id: remember the ids you have applied. Events may also arrive out of order: let a later event (by `created`) decide the order’s status, whichever arrives last.',
   check(answers) {
-    // One call outside fast-check first, so that a stub or a throwing answer reads as itself.
-    processAll(answers.handleWebhook, [scenarioConfig.event]);
     const options = { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS };
     const figures: Record<string, number> = { seed: PROPERTY_SEED, runsPerProperty: PROPERTY_RUNS };
+    // One call outside fast-check first, so that a stub reads as itself.
+    try {
+      processAll(answers.handleWebhook, [scenarioConfig.event]);
+    } catch (error) {
+      if (isNotAnswered(error) || error instanceof WrongShape) throw error;
+      return handlerThrew(answers.handleWebhook, error, [scenarioConfig.event], figures);
+    }
     const properties: [string, fc.Arbitrary<{ events: WebhookEvent[]; deliveries: WebhookEvent[] }>][] = [
       ['redelivered events leave the state exactly-once processing leaves', duplicatedInOrder],
       ['events delivered out of order leave the state in-order processing leaves', reordered],
@@ -98,12 +130,22 @@ const handleWebhook: Task<ChapterThreeAnswers> = {
       if (details.failed) {
         if (details.errorInstance instanceof WrongShape) throw details.errorInstance;
         const [{ events, deliveries }] = details.counterexample!;
-        const got = JSON.stringify(businessView(processAll(answers.handleWebhook, deliveries)));
+        let final: MerchantState;
+        try {
+          final = processAll(answers.handleWebhook, deliveries);
+        } catch (error) {
+          if (error instanceof WrongShape) throw error;
+          return handlerThrew(answers.handleWebhook, error, deliveries, figures);
+        }
+        const got = JSON.stringify(businessView(final));
         const expected = JSON.stringify(businessView(exactlyOnce(events)));
-        const deliveryList = deliveries.map((e) => `${e.id} ${e.type} ${e.orderId} ${e.amountMinor} created ${e.created}`).join('\n');
         const model = statement.startsWith('redelivered') ? handlerInModel(answers.handleWebhook).violation : undefined;
-        const trace = [`deliveries, in the order they arrived:\n${deliveryList}`, model ? `\nthe model's delivery, with your handler:\n${model.trace}` : ''].join('\n');
-        return fail(`property “${statement}” fails: your handler ends with ${got}, exactly-once processing with ${expected} (seed ${PROPERTY_SEED})`, { trace, figures });
+        const trace = [`deliveries, in the order they arrived:\n${deliveryList(deliveries)}`, model ? `\nthe model's delivery, with your handler:\n${model.trace}` : ''].join('\n');
+        return fail(`property “${statement}” fails: your handler ends with ${got}, exactly-once processing with ${expected} (seed ${PROPERTY_SEED})`, {
+          trace,
+          traceTitle: 'the delivery stream that breaks it',
+          figures,
+        });
       }
     }
     const { exploration, violation } = handlerInModel(answers.handleWebhook);
@@ -133,23 +175,42 @@ export const jittered = (schedule: RetrySchedule, draws: readonly number[]) =>
 /** When each retry is sent, in seconds after the event (the first attempt at 0). */
 export const retryTimes = (delays: readonly number[]) => delays.map((_, i) => delays.slice(0, i + 1).reduce((a, b) => a + b, 0));
 
-const isPositiveNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+const isPositiveNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+/**
+ * The first base delay shorter than the one before it, or undefined. The rule is on the base
+ * delays, not on the jittered ones: a backoff never hurries back, but a capped schedule (the
+ * largest delay repeated, as truncated exponential backoff does) is a sound design, and at its
+ * cap jitter makes consecutive delays differ both ways, around the same base.
+ */
+export function firstShrinkingDelay(baseDelays: readonly number[]): number | undefined {
+  const i = baseDelays.findIndex((d, k) => k > 0 && d < baseDelays[k - 1]!);
+  return i < 0 ? undefined : i;
+}
 
 const retrySchedule: Task<ChapterThreeAnswers> = {
   id: '3.2',
   title: 'The retry schedule',
-  hint: 'Exponential backoff: each delay a fixed multiple of the one before, from about a minute, so that the last retry lands on the third day and never after 72 h — at the largest jitter too. A ratio well above (1 + jitter) / (1 − jitter) keeps delays growing whatever the draws.',
+  hint: 'Exponential backoff: each delay a multiple of the one before, from about a minute, so that the last retry lands on the third day and never after 72 h — at the largest jitter too. A delay may repeat the one before (a cap), never be shorter.',
   check(answers) {
     const schedule = expectShape('3.2 retrySchedule()', answers.retrySchedule(), {
-      baseDelaysSeconds: (v: unknown) => Array.isArray(v) && v.length > 0 && v.every(isPositiveNumber),
-      jitterFraction: (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
-      jitterDescription: (v: unknown) => typeof v === 'string',
+      baseDelaysSeconds: describedAs((v) => Array.isArray(v) && v.length > 0 && v.every(isPositiveNumber), 'a non-empty list of delays in seconds, each > 0'),
+      jitterFraction: describedAs((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1, 'a fraction from 0 to 1 (0.1 for ±10 %), not a percentage'),
+      jitterDescription: describedAs((v) => typeof v === 'string', 'a sentence (a string)'),
     });
     const figures: Record<string, number> = { seed: PROPERTY_SEED, runs: PROPERTY_RUNS, retries: schedule.baseDelaysSeconds.length };
     const attempts = schedule.baseDelaysSeconds.length + 1;
     if (attempts > MAX_ATTEMPTS) return fail(`${attempts} attempts in all: more than ${MAX_ATTEMPTS}, too much work for one failing event`, { figures });
     if (schedule.jitterFraction === 0) return fail('no jitter: events that failed together (an endpoint that was down) would all be retried at the same instant', { figures });
     if (schedule.jitterFraction > MAX_JITTER) return fail(`jitter of ±${schedule.jitterFraction * 100} %: more than ±${MAX_JITTER * 100} %`, { figures });
+    const shrinks = firstShrinkingDelay(schedule.baseDelaysSeconds);
+    if (shrinks !== undefined) {
+      const [before, after] = [schedule.baseDelaysSeconds[shrinks - 1]!, schedule.baseDelaysSeconds[shrinks]!];
+      return fail(
+        `the delay before retry ${shrinks + 1} (${after} s) is shorter than the one before it (${before} s): a backoff never hurries back to a failing endpoint. Make each base delay at least the one before (repeating the largest, as a cap, is fine)`,
+        { figures },
+      );
+    }
 
     const draws = fc.array(fc.oneof(fc.constant(-1), fc.constant(1), fc.double({ min: -1, max: 1, noNaN: true })), {
       minLength: schedule.baseDelaysSeconds.length,
@@ -157,7 +218,6 @@ const retrySchedule: Task<ChapterThreeAnswers> = {
     });
     const h = (s: number) => `${+(s / 3600).toFixed(2)} h`;
     const properties: [string, (delays: number[]) => boolean][] = [
-      ['delays never shrink, whatever the jitter draws', (d) => d.every((x, i) => i === 0 || x >= d[i - 1]!)],
       ['no retry is sent more than 72 h after the event', (d) => retryTimes(d).at(-1)! <= DEADLINE_SECONDS],
       ['the last retry falls on the third day (48–72 h after the event)', (d) => retryTimes(d).at(-1)! >= COVERAGE_SECONDS],
     ];
@@ -167,10 +227,15 @@ const retrySchedule: Task<ChapterThreeAnswers> = {
         const delays = jittered(schedule, details.counterexample![0]);
         const times = retryTimes(delays);
         const trace = delays.map((d, i) => `retry ${i + 1}: wait ${d} s, sent at ${h(times[i]!)}`).join('\n');
-        return fail(`property “${statement}” fails for the jittered delays [${delays.join(', ')}] s (seed ${PROPERTY_SEED})`, { trace, figures });
+        return fail(`property “${statement}” fails for the jittered delays [${delays.join(', ')}] s (seed ${PROPERTY_SEED})`, {
+          trace,
+          traceTitle: 'the jitter draw that breaks it',
+          figures,
+        });
       }
     }
-    // The model at the two extremes of the jitter: delays never shrink, no attempt past 72 h,
+    // The model at the two extremes of the jitter (every draw the same, so base delays that never
+    // shrink stay so): delays never shrink, no attempt past 72 h,
     // with timeouts, errors and lost acknowledgements in between.
     for (const extreme of [1, -1]) {
       const config = { ...dedupConfig, retryDelaysSeconds: jittered(schedule, schedule.baseDelaysSeconds.map(() => extreme)) };
@@ -181,7 +246,7 @@ const retrySchedule: Task<ChapterThreeAnswers> = {
     }
     const last = retryTimes(schedule.baseDelaysSeconds).at(-1)!;
     return pass(
-      `${attempts} attempts, last retry at ${h(last)} (±${schedule.jitterFraction * 100} %); 3 properties hold over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}); the model at both jitter extremes (${figures.statesAtMaxJitter} + ${figures.statesAtMinJitter} states) keeps ${noAttemptAfterDeadline.id} and ${delaysNeverShrink.id}`,
+      `${attempts} attempts, last retry at ${h(last)} (±${schedule.jitterFraction * 100} %); base delays never shrink; 2 properties hold over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}); the model at both jitter extremes (${figures.statesAtMaxJitter} + ${figures.statesAtMinJitter} states) keeps ${noAttemptAfterDeadline.id} and ${delaysNeverShrink.id}`,
       { figures },
     );
   },
@@ -212,13 +277,19 @@ const dispatchPolicy: Task<ChapterThreeAnswers> = {
     const raw = answers.dispatchPolicy();
     const policy = expectShape('3.3 dispatchPolicy()', raw, {
       queueing: isOneOf('shared_fifo', 'per_endpoint'),
-      timeoutSeconds: (v: unknown) => isPositiveNumber(v) && (v as number) <= 600,
+      timeoutSeconds: describedAs((v) => isPositiveNumber(v) && v <= 600, 'a number of seconds above 0, at most 600'),
     });
     if (policy.queueing === 'per_endpoint') {
-      expectShape('3.3 dispatchPolicy()', policy, { maxInFlightPerEndpoint: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1 });
+      expectShape('3.3 dispatchPolicy()', policy, {
+        maxInFlightPerEndpoint: describedAs((v) => isInteger(v) && (v as number) >= 1, 'an integer ≥ 1'),
+        slowLane: describedAs((v) => v === null || (typeof v === 'object' && !Array.isArray(v)), 'null, or { slowAfterSeconds, workerShare }'),
+      });
       if (policy.slowLane !== null) {
         expectShape('3.3 dispatchPolicy()', policy, {
-          slowLane: { slowAfterSeconds: isPositiveNumber, workerShare: (v: unknown) => isPositiveNumber(v) && (v as number) < 1 },
+          slowLane: {
+            slowAfterSeconds: describedAs(isPositiveNumber, 'a number of seconds > 0'),
+            workerShare: describedAs((v) => isPositiveNumber(v) && v < 1, 'a fraction of the workers above 0 and below 1 (0.25 for a quarter), not a percentage'),
+          },
         });
       }
     }
@@ -242,6 +313,30 @@ const dispatchPolicy: Task<ChapterThreeAnswers> = {
 // ---------------------------------------------------------------------------------------------
 // 3.4 — after 72 hours
 
+/** Each field of the terminal policy, when wrong: why, in the merchant's terms, and the invariant it breaks. */
+const terminalPolicyMistakes: { wrong: (p: TerminalPolicy) => boolean; why: string; invariant: string }[] = [
+  {
+    wrong: (p) => p.event === 'discard',
+    why: '`event` is "discard": after 72 h the event is thrown away, and neither Stripe nor the merchant can ever deliver it; keep it ("dead_letter")',
+    invariant: endsDeliveredOrDeadLettered.id,
+  },
+  {
+    wrong: (p) => !p.disableEndpoint,
+    why: '`disableEndpoint` is false: the endpoint stays on after three days of failures, so every new event goes on to the same broken server and fails in turn; disable it until the merchant fixes it',
+    invariant: endsDeliveredOrDeadLettered.id,
+  },
+  {
+    wrong: (p) => !p.notifyMerchant,
+    why: '`notifyMerchant` is false: nobody tells the merchant its endpoint failed, so nobody fixes it or replays the events; notify them',
+    invariant: endsDeliveredOrDeadLettered.id,
+  },
+  {
+    wrong: (p) => !p.allowReplay,
+    why: '`allowReplay` is false: a dead-lettered event can never be delivered, even once the merchant’s server is fixed; allow replays',
+    invariant: replayPossible.id,
+  },
+];
+
 const terminalPolicy: Task<ChapterThreeAnswers> = {
   id: '3.4',
   title: 'After 72 hours',
@@ -255,8 +350,19 @@ const terminalPolicy: Task<ChapterThreeAnswers> = {
     });
     const { exploration, violations } = exploreConfig({ ...dedupConfig, terminalPolicy: { ...policy } });
     const figures = { states: exploration.figures.states, finishedRuns: exploration.figures.terminal };
-    const bad = violations.find((v) => v.id === endsDeliveredOrDeadLettered.id || v.id === replayPossible.id);
-    if (bad) return fail(`${bad.id} fails: ${bad.statement}`, { trace: bad.trace, figures });
+    const violated = new Set(violations.map((v) => v.id).filter((id) => id === endsDeliveredOrDeadLettered.id || id === replayPossible.id));
+    if (violated.size > 0) {
+      const causes = terminalPolicyMistakes.filter((m) => violated.has(m.invariant) && m.wrong(policy)).map((m) => `${m.why} (${m.invariant})`);
+      // The policy applies once the schedule runs out, whatever its length: with no retries at
+      // all, the same violation shows in a few steps instead of nine attempts.
+      const short = exploreConfig({ ...dedupConfig, retryDelaysSeconds: [], terminalPolicy: { ...policy } }).violations.find((v) => violated.has(v.id));
+      const full = violations.find((v) => violated.has(v.id))!;
+      return fail(causes.length > 0 ? causes.join('; ') : `${full.id} fails: ${full.statement}`, {
+        trace: (short ?? full).trace,
+        traceTitle: short ? 'what the model does, shortened: with no retries, the policy applies after the first failed attempt (with your schedule, after the last)' : undefined,
+        figures,
+      });
+    }
     const ends = Object.entries(endings(exploration)).map(([status, n]) => `${n} ${status.replace('_', '-')}`).join(', ');
     return pass(`in ${exploration.figures.states} states, every run ends delivered or dead-lettered and notified (${ends}), and a replay can deliver from every dead-lettered state`, { figures });
   },

@@ -36,6 +36,22 @@ describe('chapter 3’s checks', () => {
     expect(report.status).toBe('fail');
   });
 
+  it('3.1: a handler that throws on a refund arriving before its payment fails with the delivery stream that made it throw', async () => {
+    const strict = (state: MerchantState, event: WebhookEvent) => {
+      if (event.type === 'charge.refunded' && !state.orders[event.orderId]) throw new Error(`no order ${event.orderId} to refund`);
+      return reference.handleWebhook(state, event);
+    };
+    const report = await check('3.1', withAnswer({ handleWebhook: strict }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/threw Error: no order order_\d+ to refund on delivery \d+ of the stream below/) });
+    expect(report.traceTitle).toMatch(/deliveries, in the order they arrived/);
+    expect(report.trace).toMatch(/charge\.refunded order_\d+ .*← throws$/);
+  });
+
+  it('3.1: a failing stream is titled as the deliveries, not as the model', async () => {
+    const report = await check('3.1', withAnswer({ handleWebhook: dedupingHandler }));
+    expect(report.traceTitle).toBe('the delivery stream that breaks it');
+  });
+
   it('3.1: a handler that returns nothing is reported as the wrong shape', async () => {
     const report = await check('3.1', withAnswer({ handleWebhook: (() => undefined) as never }));
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/wrong shape/) });
@@ -53,9 +69,28 @@ describe('chapter 3’s checks', () => {
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/third day/) });
   });
 
-  it('3.2: a capped schedule with equal delays shrinks under jitter', async () => {
-    const report = await check('3.2', schedule([60, 600, 3600, 6 * 3600, 12 * 3600, 12 * 3600, 12 * 3600]));
-    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/delays never shrink/) });
+  it('3.2: capped exponential backoff, its largest delay repeated under jitter, passes', async () => {
+    const capped = [60, 300, 1800, 3600, 7200, 14400, ...Array.from({ length: 6 }, () => 28800)];
+    const report = await check('3.2', schedule(capped));
+    expect(report.status, report.message).toBe('pass');
+  });
+
+  it('3.2: a base delay shorter than the one before fails, and the message says what to do', async () => {
+    const report = await check('3.2', schedule([60, 600, 3600, 6 * 3600, 12 * 3600, 3600, 24 * 3600, 24 * 3600]));
+    expect(report).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/retry 6 \(3600 s\) is shorter than the one before it \(43200 s\).*Make each base delay at least the one before/),
+    });
+  });
+
+  it('3.2: a property that fails shows the jitter draw, titled as such', async () => {
+    const report = await check('3.2', schedule([60, 300, 1800, 3600]));
+    expect(report.traceTitle).toBe('the jitter draw that breaks it');
+  });
+
+  it('3.2: jitter given as a percentage is the wrong shape, and the message says a fraction is expected', async () => {
+    const report = await check('3.2', schedule(reference.retrySchedule().baseDelaysSeconds, 10));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/jitterFraction is 10; expected a fraction from 0 to 1 \(0.1 for ±10 %\), not a percentage/) });
   });
 
   it('3.2: a schedule without jitter fails, and so does one with too many attempts', async () => {
@@ -74,6 +109,12 @@ describe('chapter 3’s checks', () => {
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/never delivered/) });
   });
 
+  it('3.3: a worker share given as a percentage is the wrong shape, and the message says a fraction is expected', async () => {
+    const policy = { ...reference.dispatchPolicy(), slowLane: { slowAfterSeconds: 5, workerShare: 25 } };
+    const report = await check('3.3', withAnswer({ dispatchPolicy: () => policy as never }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/workerShare is 25; expected a fraction of the workers .*not a percentage/) });
+  });
+
   it('3.3: the simulation is deterministic under its seed', () => {
     const policy = reference.dispatchPolicy();
     const small = { ...fleetScenario, merchants: 1000, trafficSeconds: 120 };
@@ -81,13 +122,15 @@ describe('chapter 3’s checks', () => {
   });
 
   it.each([
-    ['discarding the event', { event: 'discard' as const }, /WEBHOOK-1/],
-    ['not notifying the merchant', { notifyMerchant: false }, /WEBHOOK-1/],
-    ['leaving the endpoint enabled', { disableEndpoint: false }, /WEBHOOK-1/],
-    ['refusing replays', { allowReplay: false }, /WEBHOOK-5/],
-  ])('3.4: %s fails', async (_, patch, id) => {
+    ['discarding the event', { event: 'discard' as const }, /^`event` is "discard": .*\(WEBHOOK-1\)/],
+    ['not notifying the merchant', { notifyMerchant: false }, /^`notifyMerchant` is false: nobody tells the merchant .*\(WEBHOOK-1\)$/],
+    ['leaving the endpoint enabled', { disableEndpoint: false }, /^`disableEndpoint` is false: the endpoint stays on .*\(WEBHOOK-1\)$/],
+    ['refusing replays', { allowReplay: false }, /^`allowReplay` is false: .*\(WEBHOOK-5\)$/],
+  ])('3.4: %s fails, naming the field and why, with the shortest trace', async (_, patch, message) => {
     const report = await check('3.4', withAnswer({ terminalPolicy: () => ({ ...reference.terminalPolicy(), ...patch }) }));
-    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(id) });
-    expect(report.trace).toBeTruthy();
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(message) });
+    const steps = report.trace!.split('\n').filter((line) => /^\s*\d+\./.test(line));
+    expect(steps.length).toBeGreaterThan(0);
+    expect(steps.length).toBeLessThan(10);
   });
 });
