@@ -64,7 +64,7 @@ function processAll(handler: ChapterThreeAnswers['handleWebhook'], deliveries: r
   return deliveries.reduce((state, event) => {
     const next = handler(structuredClone(state), structuredClone(event));
     if (typeof next !== 'object' || next === null || typeof next.orders !== 'object' || !Array.isArray(next.processedEventIds)) {
-      throw new WrongShape(`handleWebhook returned ${JSON.stringify(next)}, expected a MerchantState`);
+      throw new WrongShape(`handleWebhook returned ${JSON.stringify(next)}; expected a MerchantState { processedEventIds, orders, receiptsSent } (the state given, or a new one)`);
     }
     return next;
   }, emptyMerchantState());
