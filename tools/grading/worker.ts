@@ -4,8 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import type { Chapter } from './task.ts';
-import { loadAnswersOrReport, runTask } from './run-task.ts';
+import type { Chapter, Task } from './task.ts';
+import { loadAnswersOrReport, runTask, type TaskReport } from './run-task.ts';
 
 export interface WorkerInput {
   entry: string;
@@ -19,7 +19,7 @@ export interface WorkerInput {
 export type WorkerMessage =
   | { type: 'tasks'; tasks: { id: string; title: string; hint: string }[] }
   | { type: 'start'; index: number }
-  | { type: 'result'; index: number; report: import('./run-task.ts').TaskReport }
+  | { type: 'result'; index: number; report: TaskReport }
   | { type: 'done' };
 
 const input = workerData as WorkerInput;
@@ -31,15 +31,19 @@ const loaded = await loadAnswersOrReport(chapter, input.answersDir);
 for (let index = input.startAt; index < chapter.tasks.length; index++) {
   post({ type: 'start', index });
   const task = chapter.tasks[index]!;
+  // Running an answer that never returned once already would only wait out the limit again.
   const stuck = task.dependsOn?.find((id) => input.timedOut.includes(id));
-  const report =
+  const report: TaskReport =
     'reports' in loaded
       ? loaded.reports[index]!
       : stuck
-        ? { chapter: chapter.number, id: task.id, title: task.title, hint: task.hint, status: 'fail' as const, ms: 0,
-            message: `task ${task.id}: not run: it uses your answer to ${stuck}, which did not finish in time` }
+        ? notRun(task, `task ${task.id}: not run: it uses your answer to ${stuck}, which did not finish in time`)
         : await runTask(chapter, task, loaded.answers);
   post({ type: 'result', index, report });
 }
 await chapter.close?.();
 post({ type: 'done' });
+
+function notRun(task: Task<unknown>, message: string): TaskReport {
+  return { chapter: chapter.number, id: task.id, title: task.title, hint: task.hint, status: 'fail', message, ms: 0 };
+}
