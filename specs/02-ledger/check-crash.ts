@@ -1,0 +1,59 @@
+/** Task 2.4: what survives a crash between the two INSERTs, per mode and crash point. */
+import { explore } from '../../tools/explore/explore.ts';
+import { describedAs, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
+import { fail, pass, type CheckResult } from '../../tools/grading/task.ts';
+import { candidateEvents, createLedgerWriteModel, scenarioConfig } from '../../models/ledger-write/machine.ts';
+import { crashPoints, crashThePayment, everySurvivors, formatWriteTrace, writeModes, type Survivors } from './crash-points.ts';
+import { ledgerInvariants, ledgerStepProperties } from './invariants.ts';
+import type { LedgerAnswers } from './answer-files.ts';
+
+export async function checkCrashPrediction(answers: LedgerAnswers): Promise<CheckResult> {
+  const figures = exploreEveryConfig();
+  for (const mode of writeModes) {
+    for (const point of crashPoints) {
+      const predicted = survivorsShape(`whatSurvivesACrash('${mode}', '${point}')`, answers.whatSurvivesACrash(mode, point));
+      const model = crashThePayment(mode, point);
+      if (predicted !== model.survivors) {
+        return fail(`2.4: ${mode}, crash ${point}: you predict "${String(predicted)}", the model leaves "${model.survivors}"`, {
+          trace: formatWriteTrace(model.trace),
+          figures,
+        });
+      }
+    }
+  }
+  return pass(`right at all ${writeModes.length * crashPoints.length} crash points; the model explored ${figures.states} states`, { figures });
+}
+
+export const isSurvivors = isOneOf(...everySurvivors);
+export const isPromise = describedAs((value) => typeof (value as { then?: unknown } | null)?.then === 'function', 'a Promise');
+
+/** The answer is one of the `Survivors` strings, or a `WrongShape` that lists them. */
+export function survivorsShape(call: string, value: unknown): Survivors {
+  if (isPromise(value)) throw new WrongShape(`2.4: ${call} returned a Promise: answers are plain values, drop the \`async\``);
+  if (!isSurvivors(value)) throw new WrongShape(`2.4: ${call} returned ${JSON.stringify(value) ?? String(value)}; expected ${isSurvivors.expected}`);
+  return value as Survivors;
+}
+
+/** Explore the model in every configuration; the figures that back 2.4's verdict. */
+export function exploreEveryConfig(): { states: number; crashPoints: number; configs: number } {
+  let states = 0;
+  let crashed = 0;
+  let configs = 0;
+  for (const mode of writeModes) {
+    for (const posting of ['single-phase', 'hold'] as const) {
+      const config = scenarioConfig(mode, posting);
+      const events = candidateEvents(config);
+      const result = explore(createLedgerWriteModel(config), {
+        events: () => events,
+        invariants: ledgerInvariants,
+        stepProperties: ledgerStepProperties,
+        stopAtFirstViolation: false,
+      });
+      states += result.figures.states;
+      crashed += result.snapshots.filter((s) => s.value === 'crashed').length;
+      configs++;
+    }
+  }
+  // Every state that is not a crash is a point where one can strike.
+  return { states, crashPoints: states - crashed, configs };
+}

@@ -1,0 +1,158 @@
+/** Task 2.2: the invariant, as a query on random ledgers and as an enforcement at COMMIT. */
+import fc from 'fast-check';
+import { fail, pass, type CheckResult } from '../../tools/grading/task.ts';
+import { sharedDatabase, type Database } from '../../tools/sql/database.ts';
+import { withScratchSchema } from '../../tools/sql/scratch.ts';
+import { answeredSql, runScript, SqlScriptError, type SqlSource } from '../../tools/sql/script.ts';
+import { currencies, describeLedger, fuzzAccounts, randomLedger, type Currency, type RandomTransaction } from './random-ledgers.ts';
+import type { LedgerAnswers } from './answer-files.ts';
+import { literal, checkerWrites, refusal, failOnSqlError, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, CheckerStatementFailed } from './sql-checks.ts';
+import type { Leg } from './sql-checks.ts';
+
+/** Fixed, so that a failure is reproducible and the key's figures do not change between builds. */
+export const ledgerPropertySeed = 20_26;
+export const ledgerPropertyRuns = 500;
+
+/**
+ * Write a random ledger in an open transaction, by reference and account name (ids are the
+ * schema's business); the last statement lists every transaction's id with its reference.
+ */
+export function ledgerScript(ledger: readonly RandomTransaction[], spell: (code: Currency) => string): string {
+  const transactions = ledger.map((t) => `(${literal(t.reference)})`).join(', ');
+  const legs = ledger.flatMap((t) =>
+    t.legs.map((l) => `(${literal(t.reference)}, ${literal(l.account)}, ${l.amountMinor}, ${literal(spell(l.currency))})`),
+  );
+  return `BEGIN;
+    INSERT INTO transactions (reference) VALUES ${transactions};
+    INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
+      SELECT t.id, a.id, v.amount_minor, v.currency
+      FROM (VALUES ${legs.join(', ')}) AS v (reference, account, amount_minor, currency)
+      JOIN transactions t ON t.reference = v.reference
+      JOIN accounts a ON a.name = v.account;
+    SELECT id, reference FROM transactions;`;
+}
+
+/** The student's query returned no `transaction_id` column: which columns it did return. */
+class NoTransactionIdColumn extends Error {
+  constructor(readonly columns: readonly string[]) {
+    super(`the query returned the column(s) ${columns.join(', ') || 'none'}`);
+  }
+}
+
+export interface QueryMismatch {
+  ledger: RandomTransaction[];
+  /** References of the transactions, as the trace lists them. */
+  expected: string[];
+  returned: string[];
+}
+
+/** LEDGER-9: the student's query returns exactly the corrupted transactions of random ledgers. */
+export async function checkUnbalancedQuery(
+  db: Database,
+  query: SqlSource,
+  runs = ledgerPropertyRuns,
+  spell: (code: Currency) => string = (code) => code,
+): Promise<{ mismatch: QueryMismatch | null; runs: number }> {
+  let mismatch: QueryMismatch | null = null;
+  const property = fc.asyncProperty(randomLedger, async (ledger) => {
+    try {
+      const written = await checkerWrites(db, `a random ledger (currencies ${describeCurrencies(spell)})`, ledgerScript(ledger, spell));
+      // Ids are whatever the schema makes them (bigint, uuid…): compared as text, reported by reference.
+      const referenceOf = new Map(written.at(-1)!.rows.map((r) => [String(r.id), String(r.reference)]));
+      // The query only reads: a statement that writes or drops is refused by Postgres itself.
+      await db.exec('SET TRANSACTION READ ONLY');
+      const results = await runScript(db, query);
+      const answer = results.filter((r) => r.columns.length > 0).at(-1);
+      if (!answer?.columns.includes('transaction_id')) throw new NoTransactionIdColumn(answer?.columns ?? []);
+      const returned = [...new Set(answer.rows.map((r) => String(r.transaction_id)))]
+        .map((id) => referenceOf.get(id) ?? `${id} (no such transaction)`)
+        .sort();
+      const expected = ledger.filter((t) => t.corruption !== 'none').map((t) => t.reference).sort();
+      const same = returned.length === expected.length && returned.every((reference, i) => reference === expected[i]);
+      if (!same) mismatch = { ledger, expected, returned };
+      return same;
+    } finally {
+      await db.exec('ROLLBACK');
+    }
+  });
+  const outcome = await fc.check(property, { seed: ledgerPropertySeed, numRuns: runs });
+  const error = outcome.errorInstance;
+  if (error instanceof SqlScriptError || error instanceof NoTransactionIdColumn || error instanceof CheckerStatementFailed) throw error;
+  if (outcome.failed && !mismatch) throw error ?? new Error('the ledger property failed');
+  // fast-check shrinks before reporting: `mismatch` is then the last (smallest) failing ledger.
+  return { mismatch: outcome.failed ? mismatch : null, runs: outcome.numRuns };
+}
+
+export const describeCurrencies = (spell: (code: Currency) => string) => currencies.map((c) => `'${spell(c)}'`).join(', ');
+
+/** 2.2 (a): the query, on random ledgers written with the student's 2.1 schema. */
+export async function checkQueryOnRandomLedgers(db: Database, schema: SqlSource, query: SqlSource): Promise<CheckResult> {
+  await runScript(db, schema);
+  const spell = await currencySpelling(db);
+  const accounts = fuzzAccounts.map((a) => `(${literal(a.name)}, ${literal(spell(a.currency))})`).join(', ');
+  await checkerWrites(db, `the random ledgers' accounts (currencies ${describeCurrencies(spell)})`, `INSERT INTO accounts (name, currency) VALUES ${accounts}`);
+  try {
+    const { mismatch, runs } = await checkUnbalancedQuery(db, query, ledgerPropertyRuns, spell);
+    if (mismatch) {
+      const { ledger, expected, returned } = mismatch;
+      return fail(`2.2: your query returned [${returned.join(', ')}] where the unbalanced transactions are [${expected.join(', ')}]`, {
+        traceTitle: 'a ledger where your query is wrong',
+        trace: `besides the 2.1 payment (seed ${ledgerPropertySeed}):\n${describeLedger(ledger)}`,
+      });
+    }
+    return pass(`${runs} random ledgers`, { figures: { ledgers: runs, seed: ledgerPropertySeed } });
+  } catch (error) {
+    if (!(error instanceof NoTransactionIdColumn)) throw error;
+    return fail(`2.2: your query returned the column(s) ${error.columns.join(', ') || 'none'}; it must return a column named transaction_id (alias it: SELECT … AS transaction_id)`);
+  }
+}
+
+/** 2.2 (b): balanced writes commit; every way of unbalancing a transaction is refused. */
+export async function checkEnforcement(db: Database, schema: SqlSource, enforcement: SqlSource): Promise<CheckResult> {
+  await runScript(db, schema);
+  await runScript(db, enforcement);
+  const spell = await currencySpelling(db);
+  const [usd, eur] = [spell('USD'), spell('EUR')];
+  // An account in another currency, for a transaction that balances in numbers but not in money.
+  await checkerWrites(db, `an account in ${literal(eur)}`, `INSERT INTO accounts (name, currency) VALUES ('check_eur', ${literal(eur)})`);
+
+  const balancedLegs: Leg[] = [['alice', -2500, usd], ['bob', 2500, usd]];
+  const balanced = await refusal(db, `a balanced payment (${describeLegs(balancedLegs)})`, ledgerTransaction('check_balanced', balancedLegs));
+  if (balanced) {
+    return fail(`2.2: a balanced payment written one INSERT at a time was refused (${balanced.databaseMessage}): check at COMMIT, not per row`);
+  }
+  const unbalancedLegs: Leg[] = [['alice', -2500, usd], ['bob', 2400, usd]];
+  const oneLeg: Leg[] = [['alice', -2500, usd]];
+  const twoCurrencies: Leg[] = [['alice', -2500, usd], ['check_eur', 2500, eur]];
+  const attempts: [string, string][] = [
+    [`an unbalanced transaction (${describeLegs(unbalancedLegs)})`, ledgerTransaction('check_unbalanced', unbalancedLegs)],
+    [`a one-legged transaction (${describeLegs(oneLeg)})`, ledgerTransaction('check_one_leg', oneLeg)],
+    [`a transaction with a USD leg and a EUR leg that sum to zero as numbers (${describeLegs(twoCurrencies)})`, ledgerTransaction('check_two_currencies', twoCurrencies)],
+    [
+      `a lone entry added to the committed payment (alice −1 ${usd})`,
+      `INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
+       SELECT t.id, a.id, -1, ${literal(usd)} FROM transactions t, accounts a WHERE t.reference = 'check_balanced' AND a.name = 'alice'`,
+    ],
+  ];
+  for (const [what, script] of attempts) {
+    if ((await refusal(db, what, script)) === null) return fail(`2.2: ${what} was committed: the database must refuse it`);
+  }
+  const corrupt = await unbalancedTransactions(db);
+  if (corrupt.length > 0) return fail(`2.2: the ledger ended with unbalanced transactions ${corrupt.join(', ')}`);
+  return pass('unbalanced COMMITs refused');
+}
+
+export async function checkInvariantAndEnforcement(answers: LedgerAnswers): Promise<CheckResult> {
+  const query = answeredSql(answers.unbalancedQuery);
+  const enforcement = answeredSql(answers.enforcement);
+  const schemaFails = await whenTheSchemaFails('2.2', answers);
+  if (schemaFails) return schemaFails;
+  const schema = answers.schemaAndPayment;
+  const db = await sharedDatabase();
+
+  const queryResult = await withScratchSchema(db, '2.2a', () => failOnSqlError('2.2', () => checkQueryOnRandomLedgers(db, schema, query)));
+  if (queryResult.status !== 'pass') return queryResult;
+  const enforcementResult = await withScratchSchema(db, '2.2b', () => failOnSqlError('2.2', () => checkEnforcement(db, schema, enforcement)));
+  if (enforcementResult.status !== 'pass') return enforcementResult;
+  return pass(`the query is exact on ${queryResult.figures!.ledgers} random ledgers; unbalanced COMMITs refused`, { figures: queryResult.figures });
+}

@@ -1,0 +1,121 @@
+/** Task 2.3: refunds as new reversal entries, never changes to the payment. */
+import { fail, pass, type CheckResult } from '../../tools/grading/task.ts';
+import { sharedDatabase, type Database } from '../../tools/sql/database.ts';
+import { withScratchSchema } from '../../tools/sql/scratch.ts';
+import { answeredSql, MissingStep, runScript, splitSteps, type SqlSource } from '../../tools/sql/script.ts';
+import { refundSteps } from './answer-files.ts';
+import type { LedgerAnswers } from './answer-files.ts';
+import { checkerWrites, refusal, failOnSqlError, balances, balancesWrong, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, columnsOf } from './sql-checks.ts';
+import type { Leg } from './sql-checks.ts';
+
+/** The payment's rows, one JSON text per row, in the columns it had before any refund. */
+export async function rowsAsText(db: Database, table: 'transactions' | 'entries', reference: string, columns: readonly string[]): Promise<string[]> {
+  const rows = await db.query<{ row: Record<string, unknown> }>(
+    table === 'transactions'
+      ? `SELECT to_jsonb(x) AS row FROM transactions x WHERE x.reference = $1 ORDER BY x.id`
+      : `SELECT to_jsonb(x) AS row FROM entries x JOIN transactions t ON t.id = x.transaction_id WHERE t.reference = $1 ORDER BY x.id`,
+    [reference],
+  );
+  return rows.map((r) => JSON.stringify(columns.map((c) => r.row[c])));
+}
+
+export interface PaymentRows {
+  transaction: string[];
+  entries: string[];
+}
+
+/**
+ * LEDGER-3 on Postgres: after a step, the payment's rows must be as they were. Two ways to
+ * break it, told apart because their fixes differ: rows changed or gone (an UPDATE or DELETE),
+ * or new entries written into the payment's own transaction (a refund needs its own).
+ */
+export function paymentTouched(original: PaymentRows, now: PaymentRows, step: string): CheckResult | null {
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((row, i) => row === b[i]);
+  if (same(original.transaction, now.transaction) && same(original.entries, now.entries)) return null;
+  const kept = same(original.transaction, now.transaction) && original.entries.every((row) => now.entries.includes(row));
+  if (kept) {
+    const added = now.entries.length - original.entries.length;
+    return fail(
+      `2.3: after ${step}, ${added} new entries in the payment's own transaction: a refund is a new transaction linked by refund_of, with entries of its own`,
+    );
+  }
+  return fail(`2.3: the payment's rows changed after ${step}: refund with new reversal entries, never UPDATE or DELETE`);
+}
+
+/** The refunds file's steps; a missing `-- step:` line is a failure of the file's shape. */
+export function refundStepsOf(refunds: SqlSource): Record<(typeof refundSteps)[number], SqlSource> | CheckResult {
+  try {
+    return splitSteps(refunds, refundSteps);
+  } catch (error) {
+    if (error instanceof MissingStep) return fail(`2.3: ${error.message}`);
+    throw error;
+  }
+}
+
+export async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult> {
+  const steps = refundStepsOf(answeredSql(answers.refunds));
+  if ('status' in steps) return steps;
+  for (const step of refundSteps) answeredSql(steps[step]);
+  const schemaFails = await whenTheSchemaFails('2.3', answers);
+  if (schemaFails) return schemaFails;
+  const db = await sharedDatabase();
+  return withScratchSchema(db, '2.3', () =>
+    failOnSqlError('2.3', async () => {
+      await runScript(db, answers.schemaAndPayment);
+      const [payment] = await db.query<{ reference: string }>(`SELECT reference FROM transactions`);
+      if (!payment) return fail('2.3: your 2.1 file wrote no payment to refund');
+      const usd = (await currencySpelling(db))('USD');
+      const columnNames = async (table: string) =>
+        (await columnsOf(db)).filter((c) => c.table_name === table).map((c) => c.column_name);
+      const originalColumns = { transactions: await columnNames('transactions'), entries: await columnNames('entries') };
+      const paymentRows = async (): Promise<PaymentRows> => ({
+        transaction: await rowsAsText(db, 'transactions', payment.reference, originalColumns.transactions),
+        entries: await rowsAsText(db, 'entries', payment.reference, originalColumns.entries),
+      });
+      const original = await paymentRows();
+
+      await runScript(db, steps['refund-schema']);
+      if (!(await columnNames('transactions')).includes('refund_of')) return fail('2.3: add transactions.refund_of, the id of the refunded transaction');
+
+      const expectations: [(typeof refundSteps)[number], number, number][] = [
+        ['partial-refund', -7_000, 7_000],
+        ['refund-the-rest', 0, 0],
+      ];
+      for (const [step, alice, bob] of expectations) {
+        await runScript(db, steps[step]);
+        const touched = paymentTouched(original, await paymentRows(), step);
+        if (touched) return touched;
+        const wrong = await balancesWrong(db, alice, bob);
+        if (wrong) return fail(`2.3: after ${step}, ${wrong}`);
+      }
+      const refunds = await db.query<{ reference: string }>(
+        `SELECT reference FROM transactions WHERE refund_of = (SELECT id FROM transactions WHERE reference = $1)`,
+        [payment.reference],
+      );
+      if (refunds.length !== 2) return fail(`2.3: expected two refund transactions with refund_of = the payment, found ${refunds.length}`);
+      const unbalanced = await unbalancedTransactions(db);
+      if (unbalanced.length > 0) return fail(`2.3: refund transaction(s) ${unbalanced.join(', ')} do not sum to zero`);
+
+      // A second payment, to see that the limit is the original's amount, not "refunded once".
+      const secondLegs: Leg[] = [['alice', -5_000, usd], ['bob', 5_000, usd]];
+      await checkerWrites(db, `a $50.00 payment (${describeLegs(secondLegs)})`, ledgerTransaction('check_payment', secondLegs));
+      const overRefunds: [string, string][] = [
+        [
+          `a refund of one more cent after the full refund (bob −1 ${usd}, alice +1 ${usd})`,
+          ledgerTransaction('check_over_refund', [['bob', -1, usd], ['alice', 1, usd]], payment.reference),
+        ],
+        [
+          `a $60.00 refund of a $50.00 payment (bob −6000 ${usd}, alice +6000 ${usd})`,
+          ledgerTransaction('check_refund_too_much', [['bob', -6_000, usd], ['alice', 6_000, usd]], 'check_payment'),
+        ],
+      ];
+      for (const [what, script] of overRefunds) {
+        if ((await refusal(db, what, script)) === null) return fail(`2.3: ${what} was committed: the database must refuse it`);
+      }
+      const exactLegs: Leg[] = [['bob', -5_000, usd], ['alice', 5_000, usd]];
+      const exact = await refusal(db, `a full $50.00 refund of a $50.00 payment (${describeLegs(exactLegs)})`, ledgerTransaction('check_refund_exact', exactLegs, 'check_payment'));
+      if (exact) return fail(`2.3: a full $50.00 refund of a $50.00 payment was refused: ${exact.databaseMessage}`);
+      return pass('partial and full refunds restore the balances; the payment rows are untouched; over-refunds refused by Postgres');
+    }),
+  );
+}

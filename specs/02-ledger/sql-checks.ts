@@ -1,0 +1,180 @@
+/**
+ * What chapter 2's checks share: the checker's own writes on the student's schema, what
+ * counts as the database refusing something, balances, and the student's 2.1 schema as ground.
+ */
+import { fail, isNotAnswered, pass, type CheckResult } from '../../tools/grading/task.ts';
+import { type Database, type StatementResult } from '../../tools/sql/database.ts';
+import { databaseError, SqlScriptError } from '../../tools/sql/script.ts';
+import { type Currency } from './random-ledgers.ts';
+import type { LedgerAnswers } from './answer-files.ts';
+import { contract, checkSchemaAndPayment } from './check-schema.ts';
+
+/** A value the checker writes into its SQL, as a quoted literal: Postgres casts it to the column's type. */
+export const literal = (value: string | number) => `'${String(value).replaceAll("'", "''")}'`;
+
+/**
+ * The errors by which a database refuses a write on purpose: an integrity constraint
+ * (SQLSTATE class 23: unique, foreign key, check, exclusion…), `RAISE EXCEPTION` (P0001) and a
+ * PL/pgSQL `ASSERT` (P0004). Anything else (a syntax error, an unknown column, bad data) means
+ * a statement could not run at all, which proves nothing about the student's enforcement.
+ */
+export const isEnforcement = (code: string | undefined): boolean => code !== undefined && (code.startsWith('23') || code === 'P0001' || code === 'P0004');
+
+/** What the checker's own INSERTs rely on: the schema contract of the chapter's README. */
+export const contractReminder =
+  'The schema contract (exercises/02-ledger/README.md): the checker INSERTs accounts (name, currency), transactions (reference, and refund_of from 2.3) and entries (transaction_id, account_id, amount_minor, currency) giving no other column, with the ISO codes USD, EUR and JPY in the case your accounts use.';
+
+/**
+ * One of the checker's own statements failed on the student's schema: reported as a FAIL that
+ * says whose statement it was, quoting Postgres, never as the student's enforcement at work.
+ */
+export class CheckerStatementFailed extends Error {
+  constructor(
+    readonly what: string,
+    readonly refused: SqlScriptError,
+  ) {
+    super(`the checker's INSERT of ${what} failed: ${refused.databaseMessage}`);
+  }
+
+  report(task: string): CheckResult {
+    const { databaseMessage, code } = this.refused;
+    const said = `${databaseMessage}${code ? ` (SQLSTATE ${code})` : ''}`;
+    return isEnforcement(code)
+      ? fail(`${task}: the checker's INSERT of ${this.what} was refused by your schema: ${said}. ${contractReminder}`)
+      : fail(
+          `${task}: the checker's INSERT of ${this.what} could not run on your schema: ${said}. Only a constraint violation (SQLSTATE class 23) or a RAISE EXCEPTION counts as refusing a write. ${contractReminder}`,
+        );
+  }
+}
+
+/** Postgres's error for one of the checker's statements, or the error itself if it is not Postgres's. */
+export function asDatabaseError(error: unknown): SqlScriptError {
+  const refused = databaseError(error, 'the checker');
+  if (refused instanceof SqlScriptError) return refused;
+  throw error;
+}
+
+/** Run one of the checker's scripts that must succeed; any error is a `CheckerStatementFailed`. */
+export async function checkerWrites(db: Database, what: string, script: string): Promise<StatementResult[]> {
+  try {
+    return await db.exec(script);
+  } catch (error) {
+    const refused = asDatabaseError(error);
+    await db.exec('ROLLBACK');
+    throw new CheckerStatementFailed(what, refused);
+  }
+}
+
+/**
+ * Run a script the database should refuse: its refusal, or null if it committed. An error that
+ * is not an enforcement (see `isEnforcement`) is a `CheckerStatementFailed`, not a refusal.
+ */
+export async function refusal(db: Database, what: string, script: string): Promise<SqlScriptError | null> {
+  try {
+    await db.exec(script);
+    return null;
+  } catch (error) {
+    const refused = asDatabaseError(error);
+    await db.exec('ROLLBACK');
+    if (isEnforcement(refused.code)) return refused;
+    throw new CheckerStatementFailed(what, refused);
+  }
+}
+
+/** A database refusal in the student's SQL is the student's failure, not the checker's error. */
+export async function failOnSqlError(task: string, check: () => Promise<CheckResult>): Promise<CheckResult> {
+  try {
+    return await check();
+  } catch (error) {
+    if (error instanceof CheckerStatementFailed) return error.report(task);
+    if (error instanceof SqlScriptError) return fail(`${task}: Postgres refused ${error.message}`);
+    throw error;
+  }
+}
+
+/** Balance of each named account: the sum of its entries (int8 sums come back as bigint). */
+export async function balances(db: Database): Promise<Map<string, bigint>> {
+  const rows = await db.query<{ name: string; balance: bigint }>(
+    `SELECT a.name, COALESCE(SUM(e.amount_minor), 0)::bigint AS balance
+     FROM accounts a LEFT JOIN entries e ON e.account_id = a.id
+     GROUP BY a.name`,
+  );
+  return new Map(rows.map((r) => [r.name, r.balance]));
+}
+
+/** `null` when Alice and Bob hold the expected balances, else what is wrong. */
+export async function balancesWrong(db: Database, alice: number, bob: number): Promise<string | null> {
+  const found = await balances(db);
+  const show = (name: string) => (found.has(name) ? String(found.get(name)) : 'no such account');
+  if (found.get('alice') === BigInt(alice) && found.get('bob') === BigInt(bob)) return null;
+  return `expected alice ${alice} and bob ${bob} cents, found alice ${show('alice')} and bob ${show('bob')}`;
+}
+
+/** References of the transactions whose entries do not sum to zero in some currency (ids are the schema's, references are what a student reads). */
+export async function unbalancedTransactions(db: Database): Promise<string[]> {
+  const rows = await db.query<{ reference: string }>(
+    `SELECT DISTINCT t.reference FROM entries e JOIN transactions t ON t.id = e.transaction_id
+     GROUP BY t.reference, e.currency HAVING SUM(e.amount_minor) <> 0 ORDER BY t.reference`,
+  );
+  return rows.map((r) => r.reference);
+}
+
+/**
+ * Currency codes spelled as the student's schema spells them: the case of Alice's account
+ * (Stripe writes 'usd', ISO 4217 'USD'; both are fine, mixing them is not).
+ */
+export async function currencySpelling(db: Database): Promise<(code: Currency) => string> {
+  const [alice] = await db.query<{ currency: string }>(`SELECT currency FROM accounts WHERE name = 'alice'`);
+  const sample = String(alice?.currency ?? 'USD').trim();
+  const lowerCase = sample === sample.toLowerCase() && sample !== sample.toUpperCase();
+  return (code) => (lowerCase ? code.toLowerCase() : code);
+}
+
+export type Leg = [account: string, amountMinor: number, currency: string];
+
+/**
+ * The checker's own ledger transaction, as a script: one INSERT per leg, inside BEGIN … COMMIT.
+ * A refund names its original by reference, so that no id of the student's schema (bigint,
+ * uuid, text…) is ever pasted into the SQL.
+ */
+export function ledgerTransaction(reference: string, legs: readonly Leg[], refundOfReference?: string): string {
+  const header =
+    refundOfReference === undefined
+      ? `INSERT INTO transactions (reference) VALUES (${literal(reference)});`
+      : `INSERT INTO transactions (reference, refund_of) SELECT ${literal(reference)}, id FROM transactions WHERE reference = ${literal(refundOfReference)};`;
+  return [
+    `BEGIN;`,
+    header,
+    ...legs.map(
+      ([account, amount, currency]) =>
+        `INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
+         SELECT t.id, a.id, ${literal(amount)}, ${literal(currency)} FROM transactions t, accounts a
+         WHERE t.reference = ${literal(reference)} AND a.name = ${literal(account)};`,
+    ),
+    `COMMIT;`,
+  ].join('\n');
+}
+
+/** Legs in words, for messages: `alice −2500 USD, bob +2400 USD`. */
+export const describeLegs = (legs: readonly Leg[]) =>
+  legs.map(([account, amount, currency]) => `${account} ${amount > 0 ? '+' : '−'}${Math.abs(amount)} ${currency}`).join(', ');
+
+/**
+ * 2.2 and 2.3 run on the student's 2.1 schema: when 2.1 fails, they say so in one line
+ * instead of repeating 2.1's failure under another task.
+ */
+export async function whenTheSchemaFails(task: string, answers: LedgerAnswers): Promise<CheckResult | null> {
+  try {
+    const schema = await checkSchemaAndPayment(answers);
+    return schema.status === 'pass' ? null : fail(`${task}: runs on your 2.1 schema, which fails: fix 2.1 first`);
+  } catch (error) {
+    if (isNotAnswered(error)) return fail(`${task}: runs on your 2.1 schema, which is not answered yet: answer 2.1 first`);
+    return fail(`${task}: runs on your 2.1 schema, which fails: fix 2.1 first`);
+  }
+}
+
+export const columnsOf = async (db: Database) =>
+  db.query<{ table_name: string; column_name: string; data_type: string }>(
+    `SELECT table_name, column_name, data_type FROM information_schema.columns
+     WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
+  );
