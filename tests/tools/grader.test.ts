@@ -20,6 +20,12 @@ describe('the grader', () => {
     expect(byId['1.4']).toMatchObject({ status: 'fail', message: expect.stringMatching(/returned number, expected a string/) });
   });
 
+  it('survives an answer that ends the process, even with exit code 0, and goes on', async () => {
+    const reports = await gradeChapter(chapterOne, join(repoRoot, 'tests/fixtures/exiting-answers/01-idempotency'));
+    expect(reports.map((r) => [r.id, r.status])).toEqual([['1.1', 'error'], ['1.2', 'pass'], ['1.3', 'pass'], ['1.4', 'pass']]);
+    expect(reports[0]!.message).toMatch(/task 1\.1: the checker stopped: the answers ended the process \(process\.exit\(0\)\?\)/);
+  });
+
   it('reports a freshly generated stub as not answered, task by task', async () => {
     const dir = join(repoRoot, '.tmp', 'stub-answers', '01-idempotency');
     mkdirSync(dir, { recursive: true });

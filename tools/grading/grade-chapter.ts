@@ -27,7 +27,7 @@ const entry = new URL('./worker.ts', import.meta.url).href;
 
 export async function gradeChapter(chapter: ChapterEntry, answersDir: string, options: GradeOptions = {}): Promise<TaskReport[]> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const loadTimeoutMs = options.loadTimeoutMs ?? 60_000;
+  const loadTimeoutMs = options.loadTimeoutMs ?? 30_000;
   const reports: TaskReport[] = [];
   const add = (report: TaskReport) => {
     reports.push(report);
@@ -35,20 +35,28 @@ export async function gradeChapter(chapter: ChapterEntry, answersDir: string, op
   };
   let tasks: TaskTitle[] = [];
   const timedOut = new Set<string>();
-  let startAt = 0;
-  for (;;) {
+  // Tasks report in order, one report each: the number of reports is the next task to run.
+  while (reports.length < tasks.length || tasks.length === 0) {
+    const startAt = reports.length;
     const input: WorkerInput = { entry, chapterModule: chapterModule(chapter), answersDir, startAt, timedOut: [...timedOut] };
     const outcome = await runWorker(input, timeoutMs, loadTimeoutMs, (titles) => (tasks = titles), add);
-    // A worker that stops after its last result (while closing a database) lost nothing.
-    if (outcome.kind === 'done' || outcome.index === BETWEEN_TASKS) return reports;
-    const failed = outcome.index < 0 ? tasks.slice(startAt) : [tasks[outcome.index]!];
+    if (outcome.kind === 'done') return reports;
+    if (tasks.length === 0) {
+      const message = outcome.kind === 'crash' ? outcome.message : `not loaded within ${loadTimeoutMs / 1000} s`;
+      add({ chapter: chapter.number, id: `${chapter.number}`, title: 'chapter', hint: '', status: 'error', message: `chapter ${chapter.number} could not be loaded: ${message}`, ms: 0 });
+      return reports;
+    }
+    // Stopped between two tasks (closing a database, say): nothing lost, go on.
+    if (outcome.index === BETWEEN_TASKS) continue;
     const reason =
       outcome.kind === 'timeout'
         ? outcome.index < 0
-          ? `chapter ${chapter.number}: the answers did not load within ${loadTimeoutMs / 1000} s (a loop at the top of a file?)`
+          ? `the answers did not load within ${loadTimeoutMs / 1000} s (a loop at the top of a file?)`
           : `no result within ${timeoutMs / 1000} s (an answer that never returns, or a statement that runs forever?)`
         : `the checker stopped: ${outcome.message}`;
-    for (const task of failed.length > 0 ? failed : [{ id: `${chapter.number}`, title: 'chapter', hint: '' }]) {
+    // Stopped while loading the answers: every remaining task fails; in a task: that one.
+    const failed = outcome.index < 0 ? tasks.slice(startAt) : [tasks[outcome.index]!];
+    for (const task of failed) {
       if (outcome.kind === 'timeout') timedOut.add(task.id);
       add({
         chapter: chapter.number,
@@ -58,10 +66,8 @@ export async function gradeChapter(chapter: ChapterEntry, answersDir: string, op
         ms: outcome.kind === 'timeout' ? timeoutMs : 0,
       });
     }
-    if (outcome.index < 0) return reports;
-    startAt = outcome.index + 1;
-    if (startAt >= tasks.length) return reports;
   }
+  return reports;
 }
 
 type WorkerOutcome = { kind: 'done' } | { kind: 'timeout'; index: number } | { kind: 'crash'; index: number; message: string };
@@ -98,6 +104,8 @@ function runWorker(
       } else finish({ kind: 'done' });
     });
     worker.on('error', (error) => finish({ kind: 'crash', index: current, message: error.message }));
-    worker.on('exit', (code) => finish(code === 0 ? { kind: 'done' } : { kind: 'crash', index: current, message: `worker exited with code ${code}` }));
+    // The worker ends by itself only after 'done'; any other exit (an answer that calls
+    // process.exit, even with 0) stopped it in the middle of the chapter.
+    worker.on('exit', (code) => finish({ kind: 'crash', index: current, message: `the answers ended the process (process.exit(${code})?)` }));
   });
 }

@@ -39,7 +39,8 @@ export function progressBar(reports: readonly TaskReport[]): string {
 
 /** Exercism-style: overall status, then per task id, status, message, output (the trace). */
 export function toJson(reports: readonly TaskReport[]) {
-  const status = reports.every((r) => r.status === 'pass') ? 'pass' : reports.some((r) => r.status === 'error') ? 'error' : 'fail';
+  const status =
+    reports.length === 0 ? 'error' : reports.every((r) => r.status === 'pass') ? 'pass' : reports.some((r) => r.status === 'error') ? 'error' : 'fail';
   return {
     version: 3,
     status,
