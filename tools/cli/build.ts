@@ -12,7 +12,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chapterEntries, exercisesDir, findChapter, repoRoot, solutionsDir, type ChapterEntry } from '../chapters.ts';
+import { chapterEntries, chapterModule, exercisesDir, findChapter, repoRoot, solutionsDir, type ChapterEntry } from '../chapters.ts';
+import { loadAnswersOrReport, runTask } from '../grading/run-task.ts';
+import type { Chapter } from '../grading/task.ts';
 import { hasSolutionMarkers, languageOf, stripSolutions, todoCount } from '../build/stubs.ts';
 import { replaceGeneratedBlock, writeIfChanged } from '../build/generated.ts';
 import type { ChapterKey } from '../build/chapter-key.ts';
@@ -78,13 +80,30 @@ async function buildKey(entry: ChapterEntry) {
   }
 }
 
+/**
+ * The reference answers must pass their own checks: an instructor who changes a model's
+ * parameter learns here, not from a FAIL row deep in a generated key.
+ */
+async function verifyReferenceAnswers(entry: ChapterEntry): Promise<string[]> {
+  const { chapter } = (await import(pathToFileURL(chapterModule(entry)).href)) as { chapter: Chapter<unknown> };
+  const loaded = await loadAnswersOrReport(chapter, solutionsDir(entry));
+  if ('reports' in loaded) return loaded.reports.map((r) => `${r.id} ${r.status.toUpperCase()}: ${r.message}`);
+  // One task at a time: a chapter's checks may share one database connection.
+  const reports = [];
+  for (const task of chapter.tasks) reports.push(await runTask(chapter, task, loaded.answers));
+  return reports.filter((r) => r.status !== 'pass').map((r) => `${r.id} ${r.status.toUpperCase()}: ${r.message}`);
+}
+
 const started = performance.now();
+const broken: string[] = [];
 const entries = values.chapter ? [findChapter(values.chapter)] : chapterEntries.filter((c) => existsSync(solutionsDir(c)));
 for (const entry of entries) {
   const t = performance.now();
   buildStubs(entry);
   await buildKey(entry);
-  log(`chapter ${entry.number} (${entry.slug}): stubs and key in ${seconds(t)}`);
+  const failing = await verifyReferenceAnswers(entry);
+  broken.push(...failing.map((line) => `chapter ${entry.number}: ${line}`));
+  log(`chapter ${entry.number} (${entry.slug}): stubs and key in ${seconds(t)}; reference answers ${failing.length ? `FAIL ${failing.length} task(s)` : 'pass'}`);
 }
 if (!values.chapter) {
   const readme = join(repoRoot, 'README.md');
@@ -98,5 +117,8 @@ if (!values['no-site']) {
 }
 log(changed.length ? `changed:\n${changed.map((f) => `  ${f}`).join('\n')}` : 'no generated file changed');
 log(`build done in ${seconds(started)}`);
+if (broken.length) {
+  log(`\nThe reference answers in solutions/ no longer pass their checks (the keys were written anyway, showing the failures):\n${broken.map((line) => `  ${line}`).join('\n')}`);
+}
 // Chapters may hold a database open; the build is done.
-process.exit(0);
+process.exit(broken.length ? 1 : 0);
