@@ -10,7 +10,7 @@ import { candidateEvents, createIdempotencyModel, scenarioConfig } from '../../m
 import { describeState, describeStep } from '../../models/idempotency-store/describe.ts';
 import { atMostOneCharge } from './invariants.ts';
 import { changedBodyConfig, distinctOutcomes, doubleChargeRun, firstState, keysOffConfig, traceText, type Snapshot } from './analysis.ts';
-import { expectShape, isBoolean, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
+import { describedAs, expectShape, isBoolean, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
 import { isStatus, isStepList } from './shapes.ts';
 import type { ChapterOneAnswers, KeyedRetryAnswer, PaymentOperation, RequestOutcome } from './answer-types.ts';
 
@@ -135,8 +135,8 @@ const keyTtl: Task<ChapterOneAnswers> = {
   hint: 'A key must outlive every retry of its operation. How long after the first attempt can your client still retry? Stripe keeps keys for at least 24 hours.',
   check(answers) {
     const { ttlHours, retryWindowHours } = expectShape('1.3 keyTtl()', answers.keyTtl(), {
-      ttlHours: (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0,
-      retryWindowHours: (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+      ttlHours: describedAs((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a number of hours above 0'),
+      retryWindowHours: describedAs((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a number of hours above 0'),
     });
     const windowSeconds = Math.round(retryWindowHours * 3600);
     if (retryWindowHours < MIN_RETRY_WINDOW_HOURS) {

@@ -84,6 +84,11 @@ describe('npm run check', () => {
     expect(result.tests.map((t: { task_id: string }) => t.task_id)).toEqual(['1.1', '1.2', '1.3', '1.4']);
   });
 
+  it('takes one chapter’s folder for --answers as well as the folder above it', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'tools/cli/check.ts'), '--answers', join(repoRoot, 'tests/fixtures/wrong-answers/01-idempotency'), '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(run.stdout).tests.map((t: { task_id: string }) => t.task_id)).toEqual(['1.1', '1.2', '1.3', '1.4']);
+  });
+
   it('names the chapters it knows when asked for one it does not', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'tools/cli/check.ts'), '9'], { encoding: 'utf8' });
     expect(run.status).toBe(2);

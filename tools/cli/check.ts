@@ -3,16 +3,17 @@
  *
  *   npm run check                      every chapter, answers in exercises/
  *   npm run check -- 1                 chapter 1 only (or several: 1 2)
- *   npm run check -- --answers <dir>   answers from another folder (same layout as exercises/)
+ *   npm run check -- --answers <dir>   answers from another folder (laid out like exercises/,
+ *                                      or a single chapter's folder)
  *   npm run check -- --json            machine-readable result on stdout
  *   npm run check -- --timeout 5000    per-task time limit in milliseconds (default 10000)
  *
  * Exit code 0 only when every task checked passes, so a course's CI can gate on it.
  */
 import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chapterEntries, findChapter, repoRoot } from '../chapters.ts';
+import { chapterEntries, findChapter, repoRoot, type ChapterEntry } from '../chapters.ts';
 import { gradeChapter } from '../grading/grade-chapter.ts';
 import { chapterHeading, formatReport, progressBar, toJson } from '../grading/report.ts';
 import type { TaskReport } from '../grading/run-task.ts';
@@ -27,7 +28,7 @@ const { values, positionals } = parseArgs({
   },
 });
 
-let entries;
+let entries: readonly ChapterEntry[];
 try {
   entries = positionals.length ? positionals.map(findChapter) : chapterEntries;
 } catch (error) {
@@ -41,9 +42,18 @@ if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
   process.exit(2);
 }
 
+if (!existsSync(answersRoot)) {
+  console.error(`no such folder: ${answersRoot} (--answers takes a folder laid out like exercises/, or one chapter's folder)`);
+  process.exit(2);
+}
+// --answers may name one chapter's folder (…/01-idempotency) instead of the folder above it.
+const oneChapter = chapterEntries.find((c) => c.slug === basename(answersRoot));
+const chapterDir = (entry: ChapterEntry) => (oneChapter ? answersRoot : join(answersRoot, entry.slug));
+if (oneChapter) entries = entries.filter((entry) => entry.slug === oneChapter.slug);
+
 const all: TaskReport[] = [];
 for (const entry of entries) {
-  const dir = join(answersRoot, entry.slug);
+  const dir = chapterDir(entry);
   if (!existsSync(dir)) {
     if (positionals.length) console.error(`no answers for chapter ${entry.number} in ${dir}`);
     continue;
@@ -63,6 +73,10 @@ for (const entry of entries) {
   all.push(...reports);
 }
 
+if (all.length === 0 && !values.json) {
+  console.error(`no chapter's answers found in ${answersRoot}: expected folders such as ${chapterEntries.map((c) => c.slug).join(', ')}`);
+  process.exit(2);
+}
 if (values.json) console.log(JSON.stringify(toJson(all), null, 2));
 else console.log(`\n${progressBar(all)}`);
 process.exit(all.length > 0 && all.every((r) => r.status === 'pass') ? 0 : 1);

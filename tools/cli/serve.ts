@@ -1,4 +1,4 @@
-/** `npm run serve`: serve docs/site/ on http://localhost:4173 (build it first with `npm run docs`). */
+/** `npm run serve`: serve docs/site/ on http://localhost:4173, or on $PORT (build it first with `npm run docs`). */
 import { createServer } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
@@ -17,4 +17,9 @@ createServer((request, response) => {
   if (existsSync(path) && statSync(path).isDirectory()) path = join(path, 'index.html');
   if (!existsSync(path)) return void response.writeHead(404).end('not found');
   response.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(readFileSync(path));
-}).listen(port, () => console.log(`serving docs/site on http://localhost:${port}`));
+})
+  .on('error', (error: NodeJS.ErrnoException) => {
+    console.error(error.code === 'EADDRINUSE' ? `port ${port} is taken: choose another with PORT=4274 npm run serve` : `cannot serve: ${error.message}`);
+    process.exit(1);
+  })
+  .listen(port, () => console.log(`serving docs/site on http://localhost:${port} (PORT=… to change; Ctrl-C to stop)`));
