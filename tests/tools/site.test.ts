@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../tools/chapters.ts';
 import { buildSite } from '../../tools/site/build-site.ts';
@@ -22,5 +22,19 @@ describe('the site', () => {
     expect(key).toContain('assets/mermaid.min.js');
     expect(existsSync(join(out, '01-idempotency/key-lifecycle.svg'))).toBe(true);
     expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('href="01-idempotency/index.html"');
+  });
+
+  it('has no dead links: every relative href and src of every page names a file of the site', async () => {
+    const out = join(repoRoot, '.tmp', 'site-links');
+    await buildSite({ outDir: out });
+    const pages = (readdirSync(out, { recursive: true }) as string[]).filter((f) => f.endsWith('.html')).map((f) => join(out, f));
+    const dead: string[] = [];
+    for (const page of pages) {
+      for (const [, target] of readFileSync(page, 'utf8').matchAll(/(?:href|src)="(?![a-z]+:|#|data:)([^"#]+)/g)) {
+        if (!existsSync(join(dirname(page), target!))) dead.push(`${relative(out, page)} → ${target}`);
+      }
+    }
+    expect(pages.length).toBeGreaterThan(10);
+    expect(dead).toEqual([]);
   });
 });

@@ -37,6 +37,7 @@ function pageSources(chapters: readonly ChapterEntry[]): PageSource[] {
     { source: 'README.md', page: 'index.html' },
     { source: 'ARCHITECTURE.md', page: 'architecture.html' },
     { source: 'bench/results.md', page: 'bench.html' },
+    { source: 'bench/explorer-results.md', page: 'explorer-bench.html' },
   ];
   for (const entry of chapters) {
     pages.push({ source: `exercises/${entry.slug}/README.md`, page: `${entry.slug}/index.html` });
@@ -46,6 +47,18 @@ function pageSources(chapters: readonly ChapterEntry[]): PageSource[] {
     pages.push({ source: `models/${model}/README.md`, page: `models/${model}.html` });
   }
   return pages.filter((p) => existsSync(join(repoRoot, p.source)));
+}
+
+/** The models, each with the first paragraph of its README: the page the nav's "Models" opens. */
+function modelsIndex(): string {
+  const rows = readdirSync(join(repoRoot, 'models'))
+    .filter((model) => existsSync(join(repoRoot, 'models', model, 'README.md')))
+    .map((model) => {
+      const readme = readFileSync(join(repoRoot, 'models', model, 'README.md'), 'utf8');
+      const intro = readme.split(/\n\s*\n/).find((block) => !block.startsWith('#'))?.replace(/\s+/g, ' ') ?? '';
+      return `## [${titleOf(readme, model)}](${model}.html)\n\n${intro}`;
+    });
+  return ['# Models', '', 'Every model of the workbook, with its constants, invariants and the figures of its last check.', '', ...rows].join('\n\n');
 }
 
 /** Relative links to Markdown files that have a page become links to that page. */
@@ -73,6 +86,7 @@ export async function buildSite(options: SiteOptions = {}): Promise<void> {
   const nav = [
     { href: 'index.html', label: 'Workbook' },
     ...chapters.map((c) => ({ href: `${c.slug}/index.html`, label: `${c.number} · ${shortTitle(c)}` })),
+    { href: 'models/index.html', label: 'Models' },
     { href: 'architecture.html', label: 'Architecture' },
     ...(options.api ? [{ href: 'api/index.html', label: 'API' }] : []),
   ];
@@ -88,6 +102,7 @@ export async function buildSite(options: SiteOptions = {}): Promise<void> {
       renderPage({ title: titleOf(markdown, page.source), markdown, links: linkMap(page, pages), root: root ? `${root}/` : '', nav }),
     );
   }
+  writeFileSync(join(siteDir, 'models', 'index.html'), renderPage({ title: 'Models', markdown: modelsIndex(), root: '../', nav }));
   // Diagrams sit beside the answer key that shows them.
   for (const entry of chapters) {
     for (const file of readdirSync(solutionsDir(entry)).filter((f) => f.endsWith('.svg'))) {
@@ -108,6 +123,7 @@ export async function buildSite(options: SiteOptions = {}): Promise<void> {
       logLevel: 'Warn',
       skipErrorChecking: true,
       disableSources: true,
+      navigationLinks: { 'Back to the workbook': '../index.html' },
     });
     const project = await app.convert();
     if (!project) throw new Error('typedoc could not convert the project');

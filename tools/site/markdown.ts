@@ -33,7 +33,11 @@ export interface Page {
 export function renderMarkdown(source: string, links: Record<string, string> = {}): string {
   let html = markdown.render(source);
   for (const [from, to] of Object.entries(links)) html = html.replaceAll(`href="${from}"`, `href="${to}"`);
-  return html;
+  // A link to a file of the repository that is no page of the site (answers.ts, a .sql file)
+  // would be a dead link there: keep its text, drop the link.
+  return html.replace(/<a href="(?![a-z]+:|#|\/)([^"]*)">([\s\S]*?)<\/a>/g, (link, href: string, text: string) =>
+    /\.(html|svg|png)(#.*)?$/.test(href) ? link : text,
+  );
 }
 
 export function renderPage(page: Page): string {
