@@ -30,7 +30,6 @@ if (!existsSync(root)) {
 const entries = values.chapter ? values.chapter.map(findChapter) : chapterEntries;
 const students = readdirSync(root).filter((name) => statSync(join(root, name)).isDirectory()).sort();
 const results: Record<string, ReturnType<typeof toJson>> = {};
-const rows: (string | number)[][] = [];
 const taskIds = new Set<string>();
 
 for (const [i, student] of students.entries()) {
@@ -45,7 +44,7 @@ for (const [i, student] of students.entries()) {
   results[student] = toJson(reports);
   const passed = reports.filter((r) => r.status === 'pass').length;
   process.stderr.write(` ${passed}/${reports.length} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  rows.push([student, `${passed}/${reports.length}`, ...reports.map((r) => `${r.id} ${r.status}`)]);
+
 }
 
 writeFileSync(join(root, 'grades.json'), JSON.stringify(results, null, 2) + '\n');
@@ -55,7 +54,8 @@ console.log(
     ['student', 'passed', ...ids],
     students.map((student) => {
       const tests = results[student]!.tests;
-      return [student, `${tests.filter((t) => t.status === 'pass').length}/${tests.length}`, ...ids.map((id) => tests.find((t) => t.task_id === id)?.status ?? '—')];
+      // Out of every task of the class, so that a chapter not handed in counts as missing (—).
+      return [student, `${tests.filter((t) => t.status === 'pass').length}/${ids.length}`, ...ids.map((id) => tests.find((t) => t.task_id === id)?.status ?? '—')];
     }),
   ),
 );
