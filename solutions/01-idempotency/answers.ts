@@ -16,7 +16,7 @@ import type {
 export function retryWithoutKeys(): RetryWithoutKeysPrediction {
   // BEGIN SOLUTION
   // The API cannot tell the retry from a new payment: it charges again.
-  return { charges: 2, totalChargedMinor: 20_000, merchantSees: 'a second charge' };
+  return { charges: 2, totalChargedMinor: 20_000, merchantSees: 'a new charge' };
   // END SOLUTION
 }
 

@@ -223,7 +223,14 @@ export async function buildKey(): Promise<ChapterKey> {
     `![Key lifecycle](key-lifecycle.svg)`,
     '',
   );
-  const figures = markdownTable(
+  const scenarioValues = markdownTable(
+    ['constant', 'the scenario’s value'],
+    Object.entries(scenarioConfig).map(([name, value]) => [
+      `\`${name}\``,
+      typeof value === 'function' ? `one key per operation (\`${value(1)}\`)` : JSON.stringify(value),
+    ]),
+  );
+  const figures = scenarioValues + '\n\n' + markdownTable(
     ['config', 'distinct states', 'transitions', 'depth', 'invariants violated'],
     explorations.map(({ name, exploration: e }) => [name, e.figures.states, e.figures.transitions, e.figures.depth, e.violations.map((v) => v.property.id).join(', ') || 'none']),
   );

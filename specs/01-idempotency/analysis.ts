@@ -66,7 +66,7 @@ export function scenarioRuns(config: IdempotencyConfig) {
 
 export function merchantSees(context: IdempotencyContext, result: Response | null): RetryWithoutKeysPrediction['merchantSees'] {
   if (result?.status !== 200) return 'an error';
-  return result.chargeId === context.charges[0]?.id ? 'the first charge' : 'a second charge';
+  return result.chargeId === context.charges[0]?.id ? "the first attempt's charge" : 'a new charge';
 }
 
 /** Outcome of one finished scenario run, in the terms of task 1.1. */

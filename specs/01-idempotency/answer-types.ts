@@ -9,8 +9,8 @@ export interface RetryWithoutKeysPrediction {
   charges: number;
   /** Total taken from the customer, in minor units (the charge is 10000, i.e. $100.00). */
   totalChargedMinor: number;
-  /** What the merchant's server records from the retry's response. */
-  merchantSees: 'the first charge' | 'a second charge' | 'an error';
+  /** What the merchant's server records from the retry's response: the charge its first attempt made, a new one, or an error. */
+  merchantSees: "the first attempt's charge" | 'a new charge' | 'an error';
 }
 
 /** What one request gets back, and how many charges it creates. */

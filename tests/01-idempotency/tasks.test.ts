@@ -13,7 +13,7 @@ describe('chapter 1’s checks', () => {
   });
 
   it('1.1: predicting a single charge fails, with the double charge as the trace', async () => {
-    const report = await check('1.1', { ...reference, retryWithoutKeys: () => ({ charges: 1, totalChargedMinor: 10_000, merchantSees: 'the first charge' }) });
+    const report = await check('1.1', { ...reference, retryWithoutKeys: () => ({ charges: 1, totalChargedMinor: 10_000, merchantSees: "the first attempt's charge" }) });
     expect(report.status).toBe('fail');
     expect(report.trace).toMatch(/charge #2/);
   });
