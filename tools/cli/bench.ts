@@ -70,7 +70,27 @@ for (const entry of chapterEntries.filter((c) => existsSync(solutionsDir(c)))) {
 }
 sections.push('## A student’s check, end to end (reference answers)', '', markdownTable(['command', 'seconds'], checkRows, ['left', 'right']), '');
 
-// 3. The explorer against @xstate/graph, and on large state spaces.
+// 3. The instructor's and contributor's commands, once each (they rewrite nothing when the
+//    generated files are up to date).
+const commandRows: (string | number)[][] = [];
+for (const [label, args] of [
+  ['npm run build -- --no-site', ['--import', 'tsx', join(repoRoot, 'tools/cli/build.ts'), '--no-site']],
+  ['npm run docs', ['--import', 'tsx', join(repoRoot, 'tools/cli/docs.ts')]],
+  ['npm test', [join(repoRoot, 'node_modules/vitest/vitest.mjs'), 'run']],
+] as const) {
+  const started = performance.now();
+  try {
+    execFileSync(process.execPath, [...args], { stdio: 'pipe', cwd: repoRoot });
+  } catch {
+    // Timed all the same; failures are the test suite's business.
+  }
+  const s = (performance.now() - started) / 1000;
+  commandRows.push([label, s.toFixed(1)]);
+  log(`${label}: ${s.toFixed(1)} s`);
+}
+sections.push('## The instructor’s and contributor’s commands (one run each)', '', markdownTable(['command', 'seconds'], commandRows, ['left', 'right']), '');
+
+// 4. The explorer against @xstate/graph, and on large state spaces.
 const explorerBench = join(repoRoot, 'tools/bench/explorer.ts');
 if (existsSync(explorerBench)) {
   const { benchExplorer } = (await import(pathToFileURL(explorerBench).href)) as { benchExplorer: () => Promise<string> };
