@@ -32,13 +32,21 @@ import {
   chapter,
   checkDispatchPolicy,
   COVERAGE_SECONDS,
+  FIRST_RETRY_WITHIN_SECONDS,
   HEALTHY_P99_BOUND_SECONDS,
   jittered,
+  largestJitterFor,
+  latestRetryTimes,
   MAX_ATTEMPTS,
+  MAX_GROWTH,
+  MIN_GROWTH,
+  MIN_RETRIES,
   PROPERTY_RUNS,
   PROPERTY_SEED,
+  RESPONSE_TIMEOUT_SECONDS,
   retryTimes,
 } from '../../specs/03-webhooks/chapter.ts';
+import { DEADLINE_SECONDS } from '../../specs/03-webhooks/invariants.ts';
 import { fleetScenario, healthyP99ByWindow, simulateFleet } from '../../specs/03-webhooks/simulation.ts';
 import type { DispatchPolicy } from '../../specs/03-webhooks/answer-types.ts';
 import * as reference from './answers.ts';
@@ -69,6 +77,29 @@ export const comparedPolicies: [string, DispatchPolicy][] = [
   ['per-endpoint queues, at most 10 in flight per endpoint', { queueing: 'per_endpoint', timeoutSeconds: 30, maxInFlightPerEndpoint: 10, slowLane: null }],
   ['the reference answer: per-endpoint, cap 10, slow endpoints on a quarter of the workers', reference.dispatchPolicy()],
 ];
+
+/**
+ * A schedule's shape in words, read from its base delays, so that the key follows the reference
+ * answer when an instructor changes it: "×3 from 1 min", "×2 to ×5 a step from 1 min, then a
+ * cap of 8 h repeated 6 times".
+ */
+export function backoffInWords(delays: readonly number[]): { words: string; growth: string; smallestFactor: number; cap: number | undefined } {
+  const capFrom = delays.findIndex((d, k) => k > 0 && d === delays[k - 1]);
+  const growing = capFrom < 0 ? delays : delays.slice(0, capFrom);
+  const factors = growing.slice(1).map((d, k) => d / growing[k]!);
+  const [lo, hi] = [Math.min(...factors), Math.max(...factors)];
+  const x = (f: number) => `×${+f.toFixed(2)}`;
+  const growth = factors.length === 0 ? 'no growth' : hi - lo < 1e-9 ? x(lo) : `${x(lo)} to ${x(hi)} a step`;
+  const cap = capFrom < 0 ? '' : `, then a cap of ${clock(delays[capFrom]!)} repeated ${delays.length - capFrom} times`;
+  return { words: `${growth} from ${clock(delays[0]!)}${cap}`, growth, smallestFactor: factors.length ? lo : 1, cap: capFrom < 0 ? undefined : delays[capFrom] };
+}
+
+const ordinals = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh'];
+/** "the third day" for a time 48–72 h after the event. */
+const dayOf = (seconds: number) => {
+  const day = Math.floor(seconds / 86_400);
+  return ordinals[day] ? `the ${ordinals[day]} day` : `day ${day + 1}`;
+};
 
 const seconds = (s: number) => (Number.isNaN(s) ? '—' : s < 100 ? `${s.toFixed(2)} s` : clock(Math.round(s)));
 
@@ -102,7 +133,19 @@ export async function buildKey(): Promise<ChapterKey> {
   const low = jittered(schedule, schedule.baseDelaysSeconds.map(() => -1));
   const high = jittered(schedule, schedule.baseDelaysSeconds.map(() => 1));
   const earliest = retryTimes(low);
-  const latest = retryTimes(high);
+  // The latest a retry can be: the largest jitter, and every failed attempt waiting out its timeout.
+  const latest = latestRetryTimes(high);
+  const backoff = backoffInWords(schedule.baseDelaysSeconds);
+  const [firstLanding, lastLanding] = [dayOf(earliest.at(-1)!), dayOf(latest.at(-1)!)];
+  const landing = firstLanding === lastLanding ? `on ${firstLanding}` : `between ${firstLanding} and ${lastLanding}`;
+  const deadline = latest.at(-1)! <= DEADLINE_SECONDS ? 'never past 72 h' : '**past 72 h, which the check refuses**';
+  const jitterSpread = (1 + schedule.jitterFraction) / (1 - schedule.jitterFraction);
+  const bothReadings =
+    backoff.cap !== undefined
+      ? `This reference caps at ${clock(backoff.cap)}: at the cap its jittered delays may shrink a little, which the base-delay rule allows and the jittered-delay rule would not.`
+      : backoff.smallestFactor >= jitterSpread
+        ? `This reference grows by ${backoff.growth} to the end, at least (1 + jitter)/(1 − jitter) = ${jitterSpread.toFixed(2)}, so even its jittered delays never shrink: it satisfies both readings.`
+        : `This reference grows by as little as ×${+backoff.smallestFactor.toFixed(2)}, less than (1 + jitter)/(1 − jitter) = ${jitterSpread.toFixed(2)}: its jittered delays may shrink, which the base-delay rule allows.`;
   const scheduleRows = [
     [1, '—', '—', '0 s', '0 s', '0 s'],
     ...schedule.baseDelaysSeconds.map((d, i) => [i + 2, clock(d), `${clock(low[i]!)} – ${clock(high[i]!)}`, clock(nominal[i]!), clock(earliest[i]!), clock(latest[i]!)]),
@@ -197,13 +240,15 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## 3.2 — The retry schedule`,
     '',
-    `**Answer.** Exponential backoff, ×3 from one minute, ${schedule.baseDelaysSeconds.length} retries (${schedule.baseDelaysSeconds.length + 1} attempts in all), with ±${schedule.jitterFraction * 100} % jitter: ${schedule.jitterDescription}. The last retry is sent ${clock(nominal.at(-1)!)} after the event (${clock(earliest.at(-1)!)} – ${clock(latest.at(-1)!)} with jitter): on the third day, never past 72 h. Stripe documents exponential backoff for up to three days in live mode but not its individual intervals (https://docs.stripe.com/webhooks), so these times are this design's, not Stripe's. Checked: at most ${MAX_ATTEMPTS} attempts; jitter above 0 and at most ±50 %; base delays that never shrink; over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}), no retry after 72 h, the last retry no earlier than ${clock(COVERAGE_SECONDS)}; and the model at both jitter extremes keeps WEBHOOK-2 and WEBHOOK-3.`,
+    `**Answer.** Exponential backoff, ${backoff.words}, ${schedule.baseDelaysSeconds.length} retries (${schedule.baseDelaysSeconds.length + 1} attempts in all), with ±${schedule.jitterFraction * 100} % jitter: ${schedule.jitterDescription}. The last retry is sent ${clock(nominal.at(-1)!)} after the event (${clock(earliest.at(-1)!)} – ${clock(latest.at(-1)!)} with jitter and timeouts): ${landing}, ${deadline}. Stripe documents exponential backoff for up to three days in live mode but not its individual intervals (https://docs.stripe.com/webhooks), so these times are this design's, not Stripe's. Checked: the first retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}; each base delay ×${MIN_GROWTH} to ×${MAX_GROWTH} the one before, then optionally a cap repeated; ${MIN_RETRIES} to ${MAX_ATTEMPTS - 1} retries; jitter above 0 and below ±${Math.floor(largestJitterFor(schedule.baseDelaysSeconds.length) * 1000) / 10} % (for ${schedule.baseDelaysSeconds.length} retries); over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}), no retry after 72 h with every attempt's ${RESPONSE_TIMEOUT_SECONDS} s timeout added, the last retry no earlier than ${clock(COVERAGE_SECONDS)}; and the model at both jitter extremes keeps WEBHOOK-2 and WEBHOOK-3.`,
     '',
-    `**Capped schedules are accepted.** The check asks that the *base* delays never shrink, not the jittered ones. Truncated (capped) exponential backoff — grow to a largest delay, then repeat it — is a common, sound design, and since Stripe does not publish its intervals there is no documented schedule to hold a design to. At the cap, equal base delays jitter both ways around the same value: one retry may follow the one before a little sooner, but never sooner than (1 − jitter) × the cap, so the endpoint is not hurried. Demanding that jittered delays never shrink would instead force a ratio above (1 + jitter) / (1 − jitter) at every step and forbid a cap. A schedule that truly hurries back (a base delay shorter than the one before) fails. This reference grows by ×3 to the end, which satisfies both readings.`,
+    `**Why these thresholds.** They are what "exponential backoff for up to three days" means once written down, not Stripe's figures (it publishes none). *First retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}*: most failures are brief — a deploy, a restart, a blip — and a merchant down for a minute should not wait hours for a payment it could have had minutes later; a schedule of fixed 3 h intervals, or one retry after 60 h, fails here. *×${MIN_GROWTH} to ×${MAX_GROWTH} a step*: below ×${MIN_GROWTH} the delays are nearly fixed and a day-long outage costs a retry every few minutes for hours — the load backoff exists to shed; above ×${MAX_GROWTH} one step is a jump that leaves the endpoint unvisited for a long stretch right after the quick early retries. *At least ${MIN_RETRIES} retries*: covering two days with fewer leaves gaps close to a day between the late retries, so a merchant that recovers just after one waits that long. *At most ${MAX_ATTEMPTS} attempts*: a bound on the work one failing event causes. *Jitter below about ±20 %* is arithmetic, not taste: from the smallest draw to the largest, jitter stretches the last retry's time by (1 + j)/(1 − j), and the third day (48–72 h) allows 72/48 = 1.5, so j < (72 − 48)/(72 + 48) = 0.2 — a little less, since each failed attempt may wait its ${RESPONSE_TIMEOUT_SECONDS} s timeout before its delay starts and those waits count toward the 72 h. A design that wants wider jitter must narrow what it promises instead (the last retry somewhere in the last day, say), which this exercise does not.`,
+    '',
+    `**Capped schedules are accepted.** The check asks that the *base* delays never shrink, not the jittered ones. Truncated (capped) exponential backoff — grow to a largest delay, then repeat it — is a common, sound design, and since Stripe does not publish its intervals there is no documented schedule to hold a design to. At the cap, equal base delays jitter both ways around the same value: one retry may follow the one before a little sooner, but never sooner than (1 − jitter) × the cap, so the endpoint is not hurried. Demanding that jittered delays never shrink would instead force a ratio above (1 + jitter) / (1 − jitter) at every step and forbid a cap. A schedule that truly hurries back (a base delay shorter than the one before) fails. ${bothReadings}`,
     '',
     markdownTable(['attempt', 'delay before it', 'delay with jitter', 'sent at', 'earliest', 'latest'], scheduleRows, ['right', 'right', 'right', 'right', 'right', 'right']),
     '',
-    `(Times from the event's creation, leaving out the up to ${scenarioConfig.responseTimeoutSeconds} s each failed attempt waits for its timeout.)`,
+    `(Times from the event's creation. Earliest: the smallest jitter, every failure an immediate error. Latest: the largest jitter, every failed attempt waiting out its ${RESPONSE_TIMEOUT_SECONDS} s timeout before its delay starts.)`,
     '',
     '```ts',
     regions[1]!,

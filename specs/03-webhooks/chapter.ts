@@ -2,6 +2,7 @@
  * Chapter 3's four tasks, each with the one check that serves both `npm test` (against the
  * reference answers) and the grader (against a student's).
  */
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { fail, pass, type Chapter, type Task, importAnswersModule, isNotAnswered } from '../../tools/grading/task.ts';
 import { describeError } from '../../tools/grading/run-task.ts';
@@ -60,14 +61,38 @@ const duplicatedAndReordered = duplicatedInOrder.chain(({ events, deliveries }) 
   fc.shuffledSubarray(deliveries, { minLength: deliveries.length }).map((shuffled) => ({ events, deliveries: shuffled })),
 );
 
+/**
+ * Thrown when the handler changes the state or the event it was given. The answer's contract
+ * is a pure function: the caller keeps the old state (to roll back a failed delivery, to compare
+ * a redelivery with it), and a handler that edits it in place changes the merchant's records
+ * even when its result is thrown away.
+ */
+export class ImpureHandler extends Error {
+  override name = 'ImpureHandler';
+}
+
+/** The top-level fields of `before` that differ in `after`, named for the message. */
+const changedFields = (before: object, after: object) =>
+  Object.keys({ ...before, ...after }).filter((k) => !isDeepStrictEqual((before as Record<string, unknown>)[k], (after as Record<string, unknown>)[k]));
+
+/** One call of the student's handler, on copies, checked for the shape of its result and for purity. */
+function applyHandler(handler: ChapterThreeAnswers['handleWebhook'], state: MerchantState, event: WebhookEvent): MerchantState {
+  const [givenState, givenEvent] = [structuredClone(state), structuredClone(event)];
+  const next = handler(givenState, givenEvent);
+  if (typeof next !== 'object' || next === null || typeof next.orders !== 'object' || !Array.isArray(next.processedEventIds)) {
+    throw new WrongShape(`handleWebhook returned ${JSON.stringify(next)}; expected a MerchantState { processedEventIds, orders, receiptsSent } (the state given, or a new one)`);
+  }
+  const changed = [...changedFields(state, givenState).map((f) => `state.${f}`), ...changedFields(event, givenEvent).map((f) => `event.${f}`)];
+  if (changed.length > 0) {
+    throw new ImpureHandler(
+      `your handleWebhook changed its input (${changed.join(', ')}) while handling ${event.id} (${event.type} of ${event.orderId}): it must be a pure function, returning a new state and leaving the state and event it was given as they were, since the caller keeps the old state (to roll back a failed delivery, to compare a redelivery with it)`,
+    );
+  }
+  return next;
+}
+
 function processAll(handler: ChapterThreeAnswers['handleWebhook'], deliveries: readonly WebhookEvent[]): MerchantState {
-  return deliveries.reduce((state, event) => {
-    const next = handler(structuredClone(state), structuredClone(event));
-    if (typeof next !== 'object' || next === null || typeof next.orders !== 'object' || !Array.isArray(next.processedEventIds)) {
-      throw new WrongShape(`handleWebhook returned ${JSON.stringify(next)}; expected a MerchantState { processedEventIds, orders, receiptsSent } (the state given, or a new one)`);
-    }
-    return next;
-  }, emptyMerchantState());
+  return deliveries.reduce((state, event) => applyHandler(handler, state, event), emptyMerchantState());
 }
 
 /** The model's delivery of the scenario's event, with the merchant running a given handler. */
@@ -106,6 +131,7 @@ function handlerThrew(handler: ChapterThreeAnswers['handleWebhook'], error: unkn
 const handleWebhook: Task<ChapterThreeAnswers> = {
   id: '3.1',
   title: 'An idempotent webhook handler',
+  answer: 'answers.ts: handleWebhook()',
   hint: 'A redelivery carries the same event id: remember the ids you have applied. Events may also arrive out of order: let a later event (by `created`) decide the order’s status, whichever arrives last.',
   check(answers) {
     const options = { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS };
@@ -115,6 +141,7 @@ const handleWebhook: Task<ChapterThreeAnswers> = {
       processAll(answers.handleWebhook, [scenarioConfig.event]);
     } catch (error) {
       if (isNotAnswered(error) || error instanceof WrongShape) throw error;
+      if (error instanceof ImpureHandler) return fail(error.message, { figures });
       return handlerThrew(answers.handleWebhook, error, [scenarioConfig.event], figures);
     }
     const properties: [string, fc.Arbitrary<{ events: WebhookEvent[]; deliveries: WebhookEvent[] }>][] = [
@@ -135,6 +162,9 @@ const handleWebhook: Task<ChapterThreeAnswers> = {
           final = processAll(answers.handleWebhook, deliveries);
         } catch (error) {
           if (error instanceof WrongShape) throw error;
+          if (error instanceof ImpureHandler) {
+            return fail(error.message, { trace: deliveryList(deliveries), traceTitle: 'the deliveries, in the order they arrived (from an empty state)', figures });
+          }
           return handlerThrew(answers.handleWebhook, error, deliveries, figures);
         }
         const got = JSON.stringify(businessView(final));
@@ -163,17 +193,56 @@ const handleWebhook: Task<ChapterThreeAnswers> = {
 
 /** Attempts allowed in all, first included: a bound on the work one failing event may cause. */
 export const MAX_ATTEMPTS = 25;
-/** Jitter above this makes a delay unrecognisable from its neighbours. */
-export const MAX_JITTER = 0.5;
 /** The last retry must fall on the third day: no earlier than this after the event. */
 export const COVERAGE_SECONDS = 48 * 3600;
+/**
+ * The first retry comes within this: most failures are brief (a deploy, a restart), and a
+ * merchant down for a minute should get its event minutes later, not hours.
+ */
+export const FIRST_RETRY_WITHIN_SECONDS = 10 * 60;
+/**
+ * Each base delay is at least this many times the one before, until an optional cap: below it
+ * the schedule is close to fixed intervals, and a long outage costs a retry every few minutes
+ * for hours. At most MAX_GROWTH times: a larger step is a jump, not a backoff, and leaves the
+ * endpoint unvisited for a long stretch right after the quick early retries.
+ */
+export const MIN_GROWTH = 1.5;
+export const MAX_GROWTH = 10;
+/**
+ * Retries at least: with fewer, the late gaps of a schedule that covers two days are close to a
+ * day each, and a merchant that recovers just after one waits that long for its event.
+ */
+export const MIN_RETRIES = 5;
+
+/**
+ * Jitter spreads the last retry's time by a factor (1 + j)/(1 − j) between the smallest and the
+ * largest draw, and the third day allows 72/48 = 1.5: so j must stay below 0.2. Strictly below:
+ * each failed attempt may also wait out its response timeout before its delay starts, and
+ * those waits count toward the 72 h.
+ */
+export const MAX_JITTER = (DEADLINE_SECONDS - COVERAGE_SECONDS) / (DEADLINE_SECONDS + COVERAGE_SECONDS);
+
+/** The response timeout of the model: a failed attempt may take this long before its delay starts. */
+export const RESPONSE_TIMEOUT_SECONDS = dedupConfig.responseTimeoutSeconds;
 
 /** The delays after jitter, one draw in [−1, 1] per delay, rounded to whole seconds. */
 export const jittered = (schedule: RetrySchedule, draws: readonly number[]) =>
   schedule.baseDelaysSeconds.map((d, i) => Math.round(d * (1 + schedule.jitterFraction * draws[i]!)));
 
-/** When each retry is sent, in seconds after the event (the first attempt at 0). */
+/** When each retry is sent, in seconds after the event, when every failed attempt is answered at once (a 500). */
 export const retryTimes = (delays: readonly number[]) => delays.map((_, i) => delays.slice(0, i + 1).reduce((a, b) => a + b, 0));
+
+/** When each retry is sent when every attempt before it waited out its timeout: the latest it can be. */
+export const latestRetryTimes = (delays: readonly number[]) => retryTimes(delays).map((t, i) => t + (i + 1) * RESPONSE_TIMEOUT_SECONDS);
+
+/**
+ * The largest jitter with which some schedule of `retries` retries still lands its last retry in
+ * 48–72 h at both extremes: (1 + j)/(1 − j) may not exceed (72 h − the timeouts)/48 h.
+ */
+export function largestJitterFor(retries: number): number {
+  const ratio = (DEADLINE_SECONDS - retries * RESPONSE_TIMEOUT_SECONDS) / COVERAGE_SECONDS;
+  return (ratio - 1) / (ratio + 1);
+}
 
 const isPositiveNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
@@ -188,21 +257,66 @@ export function firstShrinkingDelay(baseDelays: readonly number[]): number | und
   return i < 0 ? undefined : i;
 }
 
+/**
+ * What keeps a schedule from being exponential backoff, in words, or undefined. Read as: grow by
+ * MIN_GROWTH–MAX_GROWTH at each step, then (optionally) repeat the last delay, the cap, to the
+ * end. The delays are numbered as retries (the first delay is the one before retry 1).
+ */
+export function notExponential(baseDelays: readonly number[]): string | undefined {
+  const [first] = baseDelays;
+  if (first! > FIRST_RETRY_WITHIN_SECONDS) {
+    return `the first retry waits ${first} s, more than ${FIRST_RETRY_WITHIN_SECONDS / 60} min: most outages are brief, and a merchant back after a minute should get its event soon. Start the backoff within ${FIRST_RETRY_WITHIN_SECONDS / 60} min`;
+  }
+  if (baseDelays.length < MIN_RETRIES) {
+    return `${baseDelays.length} retr${baseDelays.length === 1 ? 'y' : 'ies'}: fewer than ${MIN_RETRIES}, so the gaps between the late ones are close to a day each, and a merchant that recovers just after one waits that long. Use at least ${MIN_RETRIES}`;
+  }
+  const capFrom = baseDelays.findIndex((d, k) => k > 0 && d === baseDelays[k - 1]);
+  for (let k = 1; k < baseDelays.length; k++) {
+    const [before, after] = [baseDelays[k - 1]!, baseDelays[k]!];
+    const factor = after / before;
+    if (capFrom >= 0 && k >= capFrom) {
+      if (after !== before) {
+        return `the delay before retry ${k + 1} (${after} s) differs from the cap (${before} s) reached at retry ${capFrom + 1}: a capped backoff repeats its largest delay to the end`;
+      }
+      continue;
+    }
+    if (factor < MIN_GROWTH) {
+      return `the delay before retry ${k + 1} (${after} s) is only ×${+factor.toFixed(2)} the one before (${before} s): exponential backoff grows each delay by at least ×${MIN_GROWTH} until an optional cap, so that a long outage is not retried at almost fixed intervals`;
+    }
+    if (factor > MAX_GROWTH) {
+      return `the delay before retry ${k + 1} (${after} s) is ×${+factor.toFixed(1)} the one before (${before} s): a step above ×${MAX_GROWTH} is a jump, not a backoff, and leaves the endpoint unvisited for a long stretch. Grow by at most ×${MAX_GROWTH} a step`;
+    }
+  }
+  return undefined;
+}
+
 const retrySchedule: Task<ChapterThreeAnswers> = {
   id: '3.2',
   title: 'The retry schedule',
-  hint: 'Exponential backoff: each delay a multiple of the one before, from about a minute, so that the last retry lands on the third day and never after 72 h — at the largest jitter too. A delay may repeat the one before (a cap), never be shorter.',
+  answer: 'answers.ts: retrySchedule()',
+  hint: `Exponential backoff: the first retry within ${FIRST_RETRY_WITHIN_SECONDS / 60} min, each delay ×${MIN_GROWTH} to ×${MAX_GROWTH} the one before (then, optionally, a cap repeated), at least ${MIN_RETRIES} retries, so that the last retry lands on the third day and never after 72 h — at the largest jitter too, timeouts included. Jitter below ±${Math.round(MAX_JITTER * 100)} %.`,
   check(answers) {
     const schedule = expectShape('3.2 retrySchedule()', answers.retrySchedule(), {
       baseDelaysSeconds: describedAs((v) => Array.isArray(v) && v.length > 0 && v.every(isPositiveNumber), 'a non-empty list of delays in seconds, each > 0'),
       jitterFraction: describedAs((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1, 'a fraction from 0 to 1 (0.1 for ±10 %), not a percentage'),
       jitterDescription: describedAs((v) => typeof v === 'string', 'a sentence (a string)'),
     });
-    const figures: Record<string, number> = { seed: PROPERTY_SEED, runs: PROPERTY_RUNS, retries: schedule.baseDelaysSeconds.length };
-    const attempts = schedule.baseDelaysSeconds.length + 1;
+    const retries = schedule.baseDelaysSeconds.length;
+    const figures: Record<string, number> = { seed: PROPERTY_SEED, runs: PROPERTY_RUNS, retries };
+    const attempts = retries + 1;
+    const jitter = schedule.jitterFraction;
     if (attempts > MAX_ATTEMPTS) return fail(`${attempts} attempts in all: more than ${MAX_ATTEMPTS}, too much work for one failing event`, { figures });
-    if (schedule.jitterFraction === 0) return fail('no jitter: events that failed together (an endpoint that was down) would all be retried at the same instant', { figures });
-    if (schedule.jitterFraction > MAX_JITTER) return fail(`jitter of ±${schedule.jitterFraction * 100} %: more than ±${MAX_JITTER * 100} %`, { figures });
+    if (jitter === 0) return fail('no jitter: events that failed together (an endpoint that was down) would all be retried at the same instant', { figures });
+    // Said directly rather than found by a property: no schedule lands in 48–72 h at both
+    // extremes of a jitter this wide.
+    const largest = largestJitterFor(retries);
+    if (jitter >= largest) {
+      const spread = (1 + jitter) / (1 - jitter);
+      return fail(
+        `jitter of ±${+(jitter * 100).toFixed(2)} % is too wide for the third day: from the smallest draw to the largest it stretches the last retry's time ×${spread.toFixed(2)}, but 48–72 h allows ×1.5, less the ${retries} × ${RESPONSE_TIMEOUT_SECONDS} s that failed attempts may wait for their timeout. No schedule lands in the window at both extremes: keep jitter below ±${Math.floor(largest * 1000) / 10} %`,
+        { figures },
+      );
+    }
     const shrinks = firstShrinkingDelay(schedule.baseDelaysSeconds);
     if (shrinks !== undefined) {
       const [before, after] = [schedule.baseDelaysSeconds[shrinks - 1]!, schedule.baseDelaysSeconds[shrinks]!];
@@ -211,22 +325,24 @@ const retrySchedule: Task<ChapterThreeAnswers> = {
         { figures },
       );
     }
+    const notBackoff = notExponential(schedule.baseDelaysSeconds);
+    if (notBackoff) return fail(`not exponential backoff: ${notBackoff}`, { figures });
 
     const draws = fc.array(fc.oneof(fc.constant(-1), fc.constant(1), fc.double({ min: -1, max: 1, noNaN: true })), {
-      minLength: schedule.baseDelaysSeconds.length,
-      maxLength: schedule.baseDelaysSeconds.length,
+      minLength: retries,
+      maxLength: retries,
     });
     const h = (s: number) => `${+(s / 3600).toFixed(2)} h`;
     const properties: [string, (delays: number[]) => boolean][] = [
-      ['no retry is sent more than 72 h after the event', (d) => retryTimes(d).at(-1)! <= DEADLINE_SECONDS],
+      [`no retry is sent more than 72 h after the event, even when every failed attempt waits out its ${RESPONSE_TIMEOUT_SECONDS} s timeout`, (d) => latestRetryTimes(d).at(-1)! <= DEADLINE_SECONDS],
       ['the last retry falls on the third day (48–72 h after the event)', (d) => retryTimes(d).at(-1)! >= COVERAGE_SECONDS],
     ];
     for (const [statement, holds] of properties) {
       const details = fc.check(fc.property(draws, (x) => holds(jittered(schedule, x))), { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS });
       if (details.failed) {
         const delays = jittered(schedule, details.counterexample![0]);
-        const times = retryTimes(delays);
-        const trace = delays.map((d, i) => `retry ${i + 1}: wait ${d} s, sent at ${h(times[i]!)}`).join('\n');
+        const [times, latest] = [retryTimes(delays), latestRetryTimes(delays)];
+        const trace = delays.map((d, i) => `retry ${i + 1}: wait ${d} s, sent at ${h(times[i]!)} (${h(latest[i]!)} if every attempt before it timed out)`).join('\n');
         return fail(`property “${statement}” fails for the jittered delays [${delays.join(', ')}] s (seed ${PROPERTY_SEED})`, {
           trace,
           traceTitle: 'the jitter draw that breaks it',
@@ -246,7 +362,7 @@ const retrySchedule: Task<ChapterThreeAnswers> = {
     }
     const last = retryTimes(schedule.baseDelaysSeconds).at(-1)!;
     return pass(
-      `${attempts} attempts, last retry at ${h(last)} (±${schedule.jitterFraction * 100} %); base delays never shrink; 2 properties hold over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}); the model at both jitter extremes (${figures.statesAtMaxJitter} + ${figures.statesAtMinJitter} states) keeps ${noAttemptAfterDeadline.id} and ${delaysNeverShrink.id}`,
+      `${attempts} attempts, first retry after ${schedule.baseDelaysSeconds[0]} s, last at ${h(last)} (±${jitter * 100} %); exponential backoff (×${MIN_GROWTH}–×${MAX_GROWTH} a step, then an optional cap); 2 properties hold over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}); the model at both jitter extremes (${figures.statesAtMaxJitter} + ${figures.statesAtMinJitter} states) keeps ${noAttemptAfterDeadline.id} and ${delaysNeverShrink.id}`,
       { figures },
     );
   },
@@ -272,6 +388,7 @@ export function checkDispatchPolicy(policy: DispatchPolicy, scenario: FleetScena
 const dispatchPolicy: Task<ChapterThreeAnswers> = {
   id: '3.3',
   title: 'Slow merchants',
+  answer: 'answers.ts: dispatchPolicy()',
   hint: 'In one shared queue, a slow endpoint’s requests hold the workers for seconds each, and everyone queues behind them. Give each endpoint its own queue, cap what one endpoint may have in flight, and keep slow endpoints to a share of the workers. Cutting the timeout alone abandons merchants that are slow but working.',
   check(answers) {
     const raw = answers.dispatchPolicy();
@@ -340,6 +457,7 @@ const terminalPolicyMistakes: { wrong: (p: TerminalPolicy) => boolean; why: stri
 const terminalPolicy: Task<ChapterThreeAnswers> = {
   id: '3.4',
   title: 'After 72 hours',
+  answer: 'answers.ts: terminalPolicy()',
   hint: 'An event that could not be delivered in three days must not vanish: keep it, stop hammering the endpoint, tell the merchant, and let them replay it once their server is fixed.',
   check(answers) {
     const policy = expectShape('3.4 terminalPolicy()', answers.terminalPolicy(), {

@@ -15,6 +15,19 @@ describe('chapter 3’s checks', () => {
     expect(report.status, report.message).toBe('pass');
   });
 
+  it.each([
+    ['3.1', 'handleWebhook'],
+    ['3.2', 'retrySchedule'],
+    ['3.3', 'dispatchPolicy'],
+    ['3.4', 'terminalPolicy'],
+  ] as const)('an unanswered %s says which function to edit: %s()', async (id, name) => {
+    const stub = () => {
+      throw new Error('TODO: not answered yet');
+    };
+    const report = await check(id, withAnswer({ [name]: stub }));
+    expect(report).toMatchObject({ status: 'todo', message: `not answered yet: edit 03-webhooks/answers.ts: ${name}()` });
+  });
+
   it('3.1: a handler without deduplication fails on redeliveries, with the model’s lost acknowledgement as the trace', async () => {
     const report = await check('3.1', withAnswer({ handleWebhook: naiveHandler }));
     expect(report.status).toBe('fail');
@@ -52,6 +65,27 @@ describe('chapter 3’s checks', () => {
     expect(report.traceTitle).toBe('the delivery stream that breaks it');
   });
 
+  it('3.1: a handler that changes the state it was given fails, saying it must be pure', async () => {
+    const mutating = (state: MerchantState, event: WebhookEvent) => {
+      const next = reference.handleWebhook(state, event);
+      state.processedEventIds.push(event.id);
+      return next;
+    };
+    const report = await check('3.1', withAnswer({ handleWebhook: mutating }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/changed its input \(state\.processedEventIds\).*pure function/) });
+  });
+
+  it('3.1: a handler that edits an order in place and returns the same object fails too', async () => {
+    const inPlace = (state: MerchantState, event: WebhookEvent) => {
+      if (state.processedEventIds.includes(event.id)) return state;
+      const next = reference.handleWebhook(state, event);
+      Object.assign(state, next);
+      return state;
+    };
+    const report = await check('3.1', withAnswer({ handleWebhook: inPlace }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/changed its input \(state\.processedEventIds, state\.orders, state\.receiptsSent\)/) });
+  });
+
   it('3.1: a handler that returns nothing is reported as the wrong shape', async () => {
     const report = await check('3.1', withAnswer({ handleWebhook: (() => undefined) as never }));
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/wrong shape/) });
@@ -65,7 +99,7 @@ describe('chapter 3’s checks', () => {
   });
 
   it('3.2: retries that stop after a few hours do not cover the three days', async () => {
-    const report = await check('3.2', schedule([60, 300, 1800, 3600]));
+    const report = await check('3.2', schedule([60, 300, 1800, 3600, 7200]));
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/third day/) });
   });
 
@@ -84,7 +118,7 @@ describe('chapter 3’s checks', () => {
   });
 
   it('3.2: a property that fails shows the jitter draw, titled as such', async () => {
-    const report = await check('3.2', schedule([60, 300, 1800, 3600]));
+    const report = await check('3.2', schedule([60, 300, 1800, 3600, 7200]));
     expect(report.traceTitle).toBe('the jitter draw that breaks it');
   });
 
@@ -96,6 +130,47 @@ describe('chapter 3’s checks', () => {
   it('3.2: a schedule without jitter fails, and so does one with too many attempts', async () => {
     expect((await check('3.2', schedule(reference.retrySchedule().baseDelaysSeconds, 0))).message).toMatch(/no jitter/);
     expect((await check('3.2', schedule(Array.from({ length: 30 }, () => 8000)))).message).toMatch(/more than 25/);
+  });
+
+  it('3.2: a retry every 3 hours is not exponential backoff: the first retry comes too late', async () => {
+    const report = await check('3.2', schedule(Array(20).fill(10800)));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/not exponential backoff: the first retry waits 10800 s, more than 10 min/) });
+  });
+
+  it('3.2: a single retry after 60 hours is not a schedule', async () => {
+    const report = await check('3.2', schedule([216000]));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/not exponential backoff: the first retry waits 216000 s/) });
+  });
+
+  it('3.2: fewer than five retries fail, even when they grow and cover the third day', async () => {
+    const report = await check('3.2', schedule([600, 6000, 60000, 120000]));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/4 retries: fewer than 5/) });
+  });
+
+  it('3.2: delays that grow by less than ×1.5 fail, naming the step', async () => {
+    const report = await check('3.2', schedule([60, 70, 80, 90, 100, 110]));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/retry 2 \(70 s\) is only ×1\.17 the one before \(60 s\).*at least ×1\.5/) });
+  });
+
+  it('3.2: a jump of more than ×10 between two delays is not a backoff', async () => {
+    const report = await check('3.2', schedule([60, 120, 240, 480, 200000]));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/retry 5 \(200000 s\) is ×416\.7 the one before.*at most ×10/) });
+  });
+
+  it('3.2: a delay that grows again after the cap fails', async () => {
+    const report = await check('3.2', schedule([60, 600, 6000, 6000, 30000, 60000, 60000, 60000]));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/retry 5 \(30000 s\) differs from the cap \(6000 s\) reached at retry 4/) });
+  });
+
+  it('3.2: jitter too wide for the 48–72 h window is said directly, with the real bound, not as a property failure', async () => {
+    const report = await check('3.2', schedule(reference.retrySchedule().baseDelaysSeconds, 0.3));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/jitter of ±30 % is too wide for the third day: .*×1\.86.*allows ×1\.5, less the 8 × 30 s .*keep jitter below ±19\.9 %/) });
+    expect(report.trace).toBeUndefined();
+  });
+
+  it('3.2: jitter just below the stated bound can pass, with a schedule that lands in the middle of the third day', async () => {
+    const report = await check('3.2', schedule([0, 1, 2, 3, 4, 5, 6, 7].map((k) => 66 * 3 ** k), 0.19));
+    expect(report.status, report.message).toBe('pass');
   });
 
   it('3.3: one shared FIFO queue lets the slow merchants delay everyone', async () => {
