@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { NOT_ANSWERED, type CheckResult } from '../../tools/grading/task.ts';
 import { type SqlSource } from '../../tools/sql/script.ts';
 import { type CrashPoint, type Survivors } from './crash-points.ts';
 import type { WriteMode } from '../../models/ledger-write/machine.ts';
@@ -29,6 +30,19 @@ export const answerFiles = {
   refunds: '2.3-refunds.sql',
   prediction: 'answers.ts',
 } as const;
+
+/** The chapter's folder under exercises/ and solutions/. */
+export const chapterSlug = '02-ledger';
+
+/**
+ * A task answered in several files, some of them still stubs: TODO, naming those files only.
+ * (The grader, given a thrown NOT_ANSWERED, names every file of the task.) Worded as the
+ * grader words its own TODO.
+ */
+export const notAnswered = (files: readonly string[]): CheckResult => ({
+  status: 'todo',
+  message: `${NOT_ANSWERED}: edit ${files.map((file) => `${chapterSlug}/${file}`).join(', ')}`,
+});
 
 /** The steps of the refunds file, in the order they run. */
 export const refundSteps = ['refund-schema', 'partial-refund', 'refund-the-rest'] as const;

@@ -8,7 +8,7 @@
  */
 import type { Chapter, Task } from '../../tools/grading/task.ts';
 import { closeSharedDatabase } from '../../tools/sql/database.ts';
-import { answerFiles, readSql, loadPrediction } from './answer-files.ts';
+import { answerFiles, chapterSlug, readSql, loadPrediction } from './answer-files.ts';
 import type { LedgerAnswers } from './answer-files.ts';
 import { checkSchemaAndPayment } from './check-schema.ts';
 import { checkInvariantAndEnforcement } from './check-invariant.ts';
@@ -50,7 +50,7 @@ const tasks: readonly Task<LedgerAnswers>[] = [
 
 export const chapter: Chapter<LedgerAnswers> = {
   number: 2,
-  slug: '02-ledger',
+  slug: chapterSlug,
   title: 'The double-entry ledger',
   tasks,
   async loadAnswers(chapterDir) {

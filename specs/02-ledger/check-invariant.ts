@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { fail, pass, type CheckResult } from '../../tools/grading/task.ts';
 import { sharedDatabase, type Database } from '../../tools/sql/database.ts';
 import { withScratchSchema } from '../../tools/sql/scratch.ts';
-import { answeredSql, runScript, SqlScriptError, type SqlSource } from '../../tools/sql/script.ts';
+import { isAnswered, runScript, SqlScriptError, type SqlSource } from '../../tools/sql/script.ts';
 import { currencies, describeLedger, fuzzAccounts, randomLedger, type Currency, type RandomTransaction } from './random-ledgers.ts';
-import type { LedgerAnswers } from './answer-files.ts';
+import { answerFiles, notAnswered, type LedgerAnswers } from './answer-files.ts';
 import { literal, checkerWrites, refusal, failOnSqlError, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, CheckerStatementFailed } from './sql-checks.ts';
 import type { Leg } from './sql-checks.ts';
 
@@ -32,6 +32,13 @@ export function ledgerScript(ledger: readonly RandomTransaction[], spell: (code:
     SELECT id, reference FROM transactions;`;
 }
 
+/** The student's query file holds several statements: the text asks for ONE query. */
+class NotOneQuery extends Error {
+  constructor(readonly statements: number) {
+    super(`the query file ran ${statements} statements`);
+  }
+}
+
 /** The student's query returned no `transaction_id` column: which columns it did return. */
 class NoTransactionIdColumn extends Error {
   constructor(readonly columns: readonly string[]) {
@@ -43,7 +50,10 @@ export interface QueryMismatch {
   ledger: RandomTransaction[];
   /** References of the transactions, as the trace lists them. */
   expected: string[];
+  /** Each transaction the query returned, once. */
   returned: string[];
+  /** Transactions the query returned on more than one row (the text asks for one row each). */
+  repeated: string[];
 }
 
 /** LEDGER-9: the student's query returns exactly the corrupted transactions of random ledgers. */
@@ -62,22 +72,23 @@ export async function checkUnbalancedQuery(
       // The query only reads: a statement that writes or drops is refused by Postgres itself.
       await db.exec('SET TRANSACTION READ ONLY');
       const results = await runScript(db, query);
-      const answer = results.filter((r) => r.columns.length > 0).at(-1);
+      if (results.length !== 1) throw new NotOneQuery(results.length);
+      const [answer] = results;
       if (!answer?.columns.includes('transaction_id')) throw new NoTransactionIdColumn(answer?.columns ?? []);
-      const returned = [...new Set(answer.rows.map((r) => String(r.transaction_id)))]
-        .map((id) => referenceOf.get(id) ?? `${id} (no such transaction)`)
-        .sort();
+      const rows = answer.rows.map((r) => referenceOf.get(String(r.transaction_id)) ?? `${String(r.transaction_id)} (no such transaction)`);
+      const returned = [...new Set(rows)].sort();
+      const repeated = returned.filter((reference) => rows.indexOf(reference) !== rows.lastIndexOf(reference));
       const expected = ledger.filter((t) => t.corruption !== 'none').map((t) => t.reference).sort();
       const same = returned.length === expected.length && returned.every((reference, i) => reference === expected[i]);
-      if (!same) mismatch = { ledger, expected, returned };
-      return same;
+      if (!same || repeated.length > 0) mismatch = { ledger, expected, returned, repeated };
+      return same && repeated.length === 0;
     } finally {
       await db.exec('ROLLBACK');
     }
   });
   const outcome = await fc.check(property, { seed: ledgerPropertySeed, numRuns: runs });
   const error = outcome.errorInstance;
-  if (error instanceof SqlScriptError || error instanceof NoTransactionIdColumn || error instanceof CheckerStatementFailed) throw error;
+  if (error instanceof SqlScriptError || error instanceof NoTransactionIdColumn || error instanceof NotOneQuery || error instanceof CheckerStatementFailed) throw error;
   if (outcome.failed && !mismatch) throw error ?? new Error('the ledger property failed');
   // fast-check shrinks before reporting: `mismatch` is then the last (smallest) failing ledger.
   return { mismatch: outcome.failed ? mismatch : null, runs: outcome.numRuns };
@@ -94,14 +105,21 @@ export async function checkQueryOnRandomLedgers(db: Database, schema: SqlSource,
   try {
     const { mismatch, runs } = await checkUnbalancedQuery(db, query, ledgerPropertyRuns, spell);
     if (mismatch) {
-      const { ledger, expected, returned } = mismatch;
-      return fail(`2.2: your query returned [${returned.join(', ')}] where the unbalanced transactions are [${expected.join(', ')}]`, {
+      const { ledger, expected, returned, repeated } = mismatch;
+      const sameTransactions = returned.length === expected.length && returned.every((reference, i) => reference === expected[i]);
+      const wrong = sameTransactions
+        ? `your query returned ${repeated.join(', ')} more than once: the unbalanced transactions are asked for one row each`
+        : `your query returned [${returned.join(', ')}] where the unbalanced transactions are [${expected.join(', ')}]`;
+      return fail(`2.2: ${wrong}`, {
         traceTitle: 'a ledger where your query is wrong',
         trace: `besides the 2.1 payment (seed ${ledgerPropertySeed}):\n${describeLedger(ledger)}`,
       });
     }
     return pass(`${runs} random ledgers`, { figures: { ledgers: runs, seed: ledgerPropertySeed } });
   } catch (error) {
+    if (error instanceof NotOneQuery) {
+      return fail(`2.2: ${answerFiles.unbalancedQuery} ran ${error.statements} statements; it must hold ONE query, whose rows are the answer`);
+    }
     if (!(error instanceof NoTransactionIdColumn)) throw error;
     return fail(`2.2: your query returned the column(s) ${error.columns.join(', ') || 'none'}; it must return a column named transaction_id (alias it: SELECT … AS transaction_id)`);
   }
@@ -143,8 +161,11 @@ export async function checkEnforcement(db: Database, schema: SqlSource, enforcem
 }
 
 export async function checkInvariantAndEnforcement(answers: LedgerAnswers): Promise<CheckResult> {
-  const query = answeredSql(answers.unbalancedQuery);
-  const enforcement = answeredSql(answers.enforcement);
+  // Two files answer 2.2: the TODO names the one(s) still to write, not both.
+  const unanswered = [answers.unbalancedQuery, answers.enforcement].filter((source) => !isAnswered(source));
+  if (unanswered.length > 0) return notAnswered(unanswered.map((source) => source.name));
+  const query = answers.unbalancedQuery;
+  const enforcement = answers.enforcement;
   const schemaFails = await whenTheSchemaFails('2.2', answers);
   if (schemaFails) return schemaFails;
   const schema = answers.schemaAndPayment;

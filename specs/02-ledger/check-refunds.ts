@@ -5,12 +5,14 @@ import { withScratchSchema } from '../../tools/sql/scratch.ts';
 import { answeredSql, MissingStep, runScript, splitSteps, type SqlSource } from '../../tools/sql/script.ts';
 import { refundSteps } from './answer-files.ts';
 import type { LedgerAnswers } from './answer-files.ts';
-import { checkerWrites, refusal, failOnSqlError, balances, balancesWrong, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, columnsOf } from './sql-checks.ts';
+import { checkerReads, checkerWrites, refusal, failOnSqlError, balances, balancesWrong, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, columnsOf } from './sql-checks.ts';
 import type { Leg } from './sql-checks.ts';
 
 /** The payment's rows, one JSON text per row, in the columns it had before any refund. */
 export async function rowsAsText(db: Database, table: 'transactions' | 'entries', reference: string, columns: readonly string[]): Promise<string[]> {
-  const rows = await db.query<{ row: Record<string, unknown> }>(
+  const rows = await checkerReads<{ row: Record<string, unknown> }>(
+    db,
+    `the payment's ${table} rows`,
     table === 'transactions'
       ? `SELECT to_jsonb(x) AS row FROM transactions x WHERE x.reference = $1 ORDER BY x.id`
       : `SELECT to_jsonb(x) AS row FROM entries x JOIN transactions t ON t.id = x.transaction_id WHERE t.reference = $1 ORDER BY x.id`,
@@ -76,6 +78,9 @@ export async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult>
 
       await runScript(db, steps['refund-schema']);
       if (!(await columnNames('transactions')).includes('refund_of')) return fail('2.3: add transactions.refund_of, the id of the refunded transaction');
+      // Said when the checker's query on refund_of cannot run (`text = uuid`): the types found.
+      const typeOf = async (column: string) => (await columnsOf(db)).find((c) => c.table_name === 'transactions' && c.column_name === column)?.data_type;
+      const refundOfContract = `The schema contract (exercises/02-ledger/README.md): transactions.refund_of must have the type of transactions.id (${await typeOf('id')}; yours is ${await typeOf('refund_of')}) and reference it.`;
 
       const expectations: [(typeof refundSteps)[number], number, number][] = [
         ['partial-refund', -7_000, 7_000],
@@ -88,9 +93,12 @@ export async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult>
         const wrong = await balancesWrong(db, alice, bob);
         if (wrong) return fail(`2.3: after ${step}, ${wrong}`);
       }
-      const refunds = await db.query<{ reference: string }>(
+      const refunds = await checkerReads<{ reference: string }>(
+        db,
+        'the refunds of the payment (refund_of = the payment\'s id)',
         `SELECT reference FROM transactions WHERE refund_of = (SELECT id FROM transactions WHERE reference = $1)`,
         [payment.reference],
+        refundOfContract,
       );
       if (refunds.length !== 2) return fail(`2.3: expected two refund transactions with refund_of = the payment, found ${refunds.length}`);
       const unbalanced = await unbalancedTransactions(db);

@@ -1,10 +1,11 @@
 /** Task 2.1: the schema and the rows of the payment. */
 import { fail, pass, type CheckResult } from '../../tools/grading/task.ts';
-import { sharedDatabase } from '../../tools/sql/database.ts';
+import { sharedDatabase, type Database } from '../../tools/sql/database.ts';
 import { withScratchSchema } from '../../tools/sql/scratch.ts';
 import { answeredSql, expectRefusal, runScript } from '../../tools/sql/script.ts';
 import type { LedgerAnswers } from './answer-files.ts';
-import { failOnSqlError, balancesWrong, unbalancedTransactions, columnsOf } from './sql-checks.ts';
+import { currencies } from './random-ledgers.ts';
+import { failOnSqlError, balancesWrong, unbalancedTransactions, columnsOf, checkerReads, checkerWrites, currencySpelling, literal } from './sql-checks.ts';
 
 export const contract: Record<string, string[]> = {
   accounts: ['id', 'name', 'currency'],
@@ -24,9 +25,15 @@ export async function checkSchemaAndPayment(answers: LedgerAnswers): Promise<Che
         const missing = names.filter((name) => !has(table, name));
         if (missing.length > 0) return fail(`2.1: table ${table} needs the column(s) ${missing.join(', ')} (the checker reads them)`);
       }
-      const floating = columns.find((c) => ['real', 'double precision', 'money'].includes(c.data_type));
+      // No float anywhere, not only in amounts: a rate or a fee computed in float8 rounds
+      // the money derived from it. The message names what it found, money or not.
+      const floating = columns.find((c) => ['real', 'double precision'].includes(c.data_type));
       if (floating) {
-        return fail(`2.1: ${floating.table_name}.${floating.column_name} is ${floating.data_type}: store money as integer minor units (bigint cents)`);
+        return fail(`2.1: column ${floating.table_name}.${floating.column_name} is ${floating.data_type}: no float columns anywhere — rates as numeric, money as bigint minor units`);
+      }
+      const moneyType = columns.find((c) => c.data_type === 'money');
+      if (moneyType) {
+        return fail(`2.1: column ${moneyType.table_name}.${moneyType.column_name} is of type money, whose decimals follow the server's lc_monetary and which records no currency: money as bigint minor units`);
       }
       const amountType = columns.find((c) => c.table_name === 'entries' && c.column_name === 'amount_minor')!.data_type;
       if (amountType !== 'bigint') {
@@ -36,9 +43,12 @@ export async function checkSchemaAndPayment(answers: LedgerAnswers): Promise<Che
       if (!columns.some((c) => ['transactions', 'entries'].includes(c.table_name) && c.data_type.startsWith('timestamp'))) {
         return fail('2.1: record when a transaction or entry was written: add a timestamptz column (DEFAULT now())');
       }
+      await acceptsEveryCurrency(db);
       const wrongBalances = await balancesWrong(db, -10_000, 10_000);
       if (wrongBalances) return fail(`2.1: after the payment, ${wrongBalances}`);
-      const transactions = await db.query<{ id: unknown; entries: bigint }>(
+      const transactions = await checkerReads<{ id: unknown; entries: bigint }>(
+        db,
+        'the entries of each transaction (entries.transaction_id = transactions.id)',
         `SELECT t.id, (SELECT count(*) FROM entries e WHERE e.transaction_id = t.id)::bigint AS entries FROM transactions t`,
       );
       if (transactions.length !== 1) return fail(`2.1: expected the payment as one transaction, found ${transactions.length}`);
@@ -55,7 +65,9 @@ export async function checkSchemaAndPayment(answers: LedgerAnswers): Promise<Che
       const stored = columns.find((c) => c.table_name === 'accounts' && c.column_name.includes('balance'));
       if (stored) {
         const column = `"${stored.column_name.replaceAll('"', '""')}"`;
-        const rows = await db.query<{ name: string; stored: unknown; derived: bigint }>(
+        const rows = await checkerReads<{ name: string; stored: unknown; derived: bigint }>(
+          db,
+          `accounts.${stored.column_name} against the sum of each account's entries`,
           `SELECT a.name, a.${column} AS stored, COALESCE(SUM(e.amount_minor), 0)::bigint AS derived
            FROM accounts a LEFT JOIN entries e ON e.account_id = a.id GROUP BY a.name, a.${column}`,
         );
@@ -64,5 +76,30 @@ export async function checkSchemaAndPayment(answers: LedgerAnswers): Promise<Che
       }
       return pass('Alice −10000 and Bob +10000 cents, derived from entries that sum to zero; bigint minor units; reference unique');
     }),
+  );
+}
+
+/**
+ * The later checks write accounts and entries in USD, EUR and JPY (in the case of Alice's
+ * account): a schema that refuses one of them fails here, under 2.1, rather than later under
+ * a task that is not about currencies. Written in a transaction that is rolled back, so the
+ * payment's ledger is left as the student wrote it (a deferred balance check never runs).
+ */
+async function acceptsEveryCurrency(db: Database): Promise<void> {
+  const spell = await currencySpelling(db);
+  const codes = currencies.map(spell);
+  const legs = codes.flatMap((code) => [-1, 1].map((amount) => `(${literal(`check_${code}`)}, ${amount}, ${literal(code)})`));
+  await checkerWrites(
+    db,
+    `an account and two entries (−1, +1) in each of ${codes.map(literal).join(', ')}`,
+    `BEGIN;
+     INSERT INTO accounts (name, currency) VALUES ${codes.map((code) => `(${literal(`check_${code}`)}, ${literal(code)})`).join(', ')};
+     INSERT INTO transactions (reference) VALUES ('check_currencies');
+     INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
+       SELECT t.id, a.id, v.amount_minor, v.currency
+       FROM (VALUES ${legs.join(', ')}) AS v (account, amount_minor, currency)
+       JOIN accounts a ON a.name = v.account, transactions t
+       WHERE t.reference = 'check_currencies';
+     ROLLBACK;`,
   );
 }

@@ -24,26 +24,34 @@ export const isEnforcement = (code: string | undefined): boolean => code !== und
 export const contractReminder =
   'The schema contract (exercises/02-ledger/README.md): the checker INSERTs accounts (name, currency), transactions (reference, and refund_of from 2.3) and entries (transaction_id, account_id, amount_minor, currency) giving no other column, with the ISO codes USD, EUR and JPY in the case your accounts use.';
 
+/** What the checker's joins rely on: a column holding another row's id can be compared with that id. */
+export const idTypesContract =
+  "The schema contract (exercises/02-ledger/README.md): a column that holds another row's id has the type of that id and references it: entries.transaction_id the type of transactions.id, entries.account_id the type of accounts.id, transactions.refund_of the type of transactions.id.";
+
 /**
  * One of the checker's own statements failed on the student's schema: reported as a FAIL that
- * says whose statement it was, quoting Postgres, never as the student's enforcement at work.
+ * says whose statement it was, quoting Postgres, never as the student's enforcement at work
+ * nor as an error of the checker. An INSERT can be refused on purpose (a constraint); a query
+ * that fails (`text = uuid`: no such operator) means the schema broke the contract.
  */
 export class CheckerStatementFailed extends Error {
   constructor(
+    readonly statement: 'INSERT' | 'query',
     readonly what: string,
     readonly refused: SqlScriptError,
+    readonly contract: string = statement === 'INSERT' ? contractReminder : idTypesContract,
   ) {
-    super(`the checker's INSERT of ${what} failed: ${refused.databaseMessage}`);
+    super(`the checker's ${statement} of ${what} failed: ${refused.databaseMessage}`);
   }
 
   report(task: string): CheckResult {
     const { databaseMessage, code } = this.refused;
     const said = `${databaseMessage}${code ? ` (SQLSTATE ${code})` : ''}`;
-    return isEnforcement(code)
-      ? fail(`${task}: the checker's INSERT of ${this.what} was refused by your schema: ${said}. ${contractReminder}`)
-      : fail(
-          `${task}: the checker's INSERT of ${this.what} could not run on your schema: ${said}. Only a constraint violation (SQLSTATE class 23) or a RAISE EXCEPTION counts as refusing a write. ${contractReminder}`,
-        );
+    const whose = `the checker's ${this.statement} of ${this.what}`;
+    if (this.statement === 'INSERT' && isEnforcement(code)) return fail(`${task}: ${whose} was refused by your schema: ${said}. ${this.contract}`);
+    // A write that fails for another reason must not pass for a refusal: say what counts as one.
+    const onlyRefusals = this.statement === 'INSERT' ? ' Only a constraint violation (SQLSTATE class 23) or a RAISE EXCEPTION counts as refusing a write.' : '';
+    return fail(`${task}: ${whose} could not run on your schema: ${said}.${onlyRefusals} ${this.contract}`);
   }
 }
 
@@ -61,7 +69,20 @@ export async function checkerWrites(db: Database, what: string, script: string):
   } catch (error) {
     const refused = asDatabaseError(error);
     await db.exec('ROLLBACK');
-    throw new CheckerStatementFailed(what, refused);
+    throw new CheckerStatementFailed('INSERT', what, refused);
+  }
+}
+
+/**
+ * Run one of the checker's queries on the student's schema. It can fail on a schema that
+ * looked legal (an id column declared `text` compared with a `uuid` id): that is a
+ * `CheckerStatementFailed` naming the contract broken, not an error of the checker.
+ */
+export async function checkerReads<Row>(db: Database, what: string, sql: string, params: readonly unknown[] = [], contract?: string): Promise<Row[]> {
+  try {
+    return await db.query<Row>(sql, params);
+  } catch (error) {
+    throw new CheckerStatementFailed('query', what, asDatabaseError(error), contract);
   }
 }
 
@@ -77,7 +98,7 @@ export async function refusal(db: Database, what: string, script: string): Promi
     const refused = asDatabaseError(error);
     await db.exec('ROLLBACK');
     if (isEnforcement(refused.code)) return refused;
-    throw new CheckerStatementFailed(what, refused);
+    throw new CheckerStatementFailed('INSERT', what, refused);
   }
 }
 
@@ -94,7 +115,9 @@ export async function failOnSqlError(task: string, check: () => Promise<CheckRes
 
 /** Balance of each named account: the sum of its entries (int8 sums come back as bigint). */
 export async function balances(db: Database): Promise<Map<string, bigint>> {
-  const rows = await db.query<{ name: string; balance: bigint }>(
+  const rows = await checkerReads<{ name: string; balance: bigint }>(
+    db,
+    'the balances (accounts joined to their entries on entries.account_id = accounts.id)',
     `SELECT a.name, COALESCE(SUM(e.amount_minor), 0)::bigint AS balance
      FROM accounts a LEFT JOIN entries e ON e.account_id = a.id
      GROUP BY a.name`,
@@ -112,7 +135,9 @@ export async function balancesWrong(db: Database, alice: number, bob: number): P
 
 /** References of the transactions whose entries do not sum to zero in some currency (ids are the schema's, references are what a student reads). */
 export async function unbalancedTransactions(db: Database): Promise<string[]> {
-  const rows = await db.query<{ reference: string }>(
+  const rows = await checkerReads<{ reference: string }>(
+    db,
+    'the unbalanced transactions (entries joined to their transactions on transactions.id = entries.transaction_id)',
     `SELECT DISTINCT t.reference FROM entries e JOIN transactions t ON t.id = e.transaction_id
      GROUP BY t.reference, e.currency HAVING SUM(e.amount_minor) <> 0 ORDER BY t.reference`,
   );

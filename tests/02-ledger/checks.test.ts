@@ -4,10 +4,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { isNotAnswered, NOT_ANSWERED, type CheckResult } from '../../tools/grading/task.ts';
+import { NOT_ANSWERED, type CheckResult } from '../../tools/grading/task.ts';
 import { WrongShape } from '../../tools/grading/shape.ts';
 import { sharedDatabase } from '../../tools/sql/database.ts';
 import { stripSolutions } from '../../tools/build/stubs.ts';
+import { runTask } from '../../tools/grading/run-task.ts';
 import { answerFiles, chapter, type LedgerAnswers } from '../../specs/02-ledger/chapter.ts';
 
 const solutions = 'solutions/02-ledger';
@@ -59,6 +60,28 @@ describe('2.1 the schema and the payment', () => {
     const result = await expectFailure('2.1', withSql('schemaAndPayment', (s) => s.replace('CREATE TABLE accounts', 'CREATE TABEL accounts')), /syntax error/);
     expect(result.message).toMatch(/2\.1-schema-and-payment\.sql:\d+/);
   });
+  test('a double precision column that is not money fails with a message about float columns, not about money', async () => {
+    const withRate = (s: string) => s.replace('  description text,\n', '  description text,\n  fx_rate     double precision,\n');
+    const result = await expectFailure('2.1', withSql('schemaAndPayment', withRate), /column transactions\.fx_rate is double precision: no float columns anywhere/);
+    expect(result.message).toMatch(/rates as numeric, money as bigint minor units/);
+    expect(result.message).not.toMatch(/store money/);
+  });
+  test('a column of type money fails with a message about the money type', async () => {
+    const withFee = (s: string) => s.replace('  description text,\n', '  description text,\n  fee         money,\n');
+    await expectFailure('2.1', withSql('schemaAndPayment', withFee), /column transactions\.fee is of type money, .*: money as bigint minor units/);
+  });
+  test('a currency CHECK that leaves out JPY fails 2.1 with the contract, not later under 2.2', async () => {
+    const noJpy = (s: string) => s.replaceAll("CHECK (currency ~ '^[A-Z]{3}$')", "CHECK (currency IN ('usd', 'eur', 'gbp'))").replaceAll("'USD'", "'usd'");
+    const answers = withSql('schemaAndPayment', noJpy);
+    const result = await expectFailure('2.1', answers, /the checker's INSERT of .*'jpy'.* was refused by your schema: .*violates check constraint/);
+    expect(result.message).toMatch(/USD, EUR and JPY/);
+    await expectFailure('2.2', answers, /runs on your 2\.1 schema, which fails/);
+  });
+  test('entries.transaction_id declared as text on bigint ids fails: the checker’s query could not run, quoting Postgres', async () => {
+    const textIds = (s: string) => s.replace('transaction_id bigint NOT NULL REFERENCES transactions (id)', 'transaction_id text NOT NULL');
+    const result = await expectFailure('2.1', withSql('schemaAndPayment', textIds), /the checker's query of .* could not run on your schema: operator does not exist: text = bigint \(SQLSTATE 42883\)/);
+    expect(result.message).toMatch(/entries\.transaction_id .*type of transactions\.id/);
+  });
   test('a reference that is not unique fails', async () => {
     await expectFailure('2.1', withSql('schemaAndPayment', (s) => s.replace('reference   text NOT NULL UNIQUE', 'reference   text NOT NULL')), /UNIQUE/);
   });
@@ -90,6 +113,13 @@ describe('2.2 the invariant', () => {
     );
     expect(result.message).not.toMatch(/Postgres refused/);
   });
+  test('a query that returns a transaction once per unbalanced currency fails: one row each', async () => {
+    const result = await expectFailure('2.2', withSql('unbalancedQuery', (s) => s.replace('SELECT DISTINCT transaction_id', 'SELECT transaction_id')), /returned .* more than once/);
+    expect(result.trace).toContain('another currency');
+  });
+  test('a query file of two statements fails: the text asks for ONE query', async () => {
+    await expectFailure('2.2', withSql('unbalancedQuery', (s) => `SELECT 1 AS warm_up;\n${s}`), /2 statements/);
+  });
   test('a query that returns every transaction fails', async () => {
     await expectFailure('2.2', withSql('unbalancedQuery', (s) => s.replace('HAVING SUM(amount_minor) <> 0', '')), /your query returned/);
   });
@@ -118,6 +148,12 @@ describe('2.2 the invariant', () => {
 });
 
 describe('2.3 refunds', () => {
+  test('refund_of declared as text fails on the contract, quoting Postgres, instead of erring in the checker', async () => {
+    const textRefundOf = (s: string) =>
+      s.replace('refund_of bigint REFERENCES transactions (id)', 'refund_of text').replace('WHERE t.refund_of = original_id', 'WHERE t.refund_of = original_id::text');
+    const result = await expectFailure('2.3', withSql('refunds', textRefundOf), /the checker's query of .* could not run on your schema: operator does not exist: text = bigint \(SQLSTATE 42883\)/);
+    expect(result.message).toMatch(/refund_of must have the type of transactions\.id \(bigint; yours is text\) and reference it/);
+  });
   test('a refund by UPDATE of the payment fails: the original rows changed', async () => {
     const byUpdate = (s: string) =>
       s.replace(
@@ -200,9 +236,9 @@ describe('valid schemas other than the key’s', () => {
     }
   });
 
-  test('a schema that accepts only USD makes the checker’s EUR INSERT fail, and the message says it was the checker’s', async () => {
+  test('a schema that accepts only USD makes the checker’s EUR INSERT fail under 2.1, and the message says it was the checker’s', async () => {
     const usdOnly = (s: string) => s.replaceAll("CHECK (currency ~ '^[A-Z]{3}$')", "CHECK (currency = 'USD')");
-    const result = await expectFailure('2.2', withSql('schemaAndPayment', usdOnly), /the checker's INSERT .*was refused by your schema/);
+    const result = await expectFailure('2.1', withSql('schemaAndPayment', usdOnly), /the checker's INSERT .*was refused by your schema/);
     expect(result.message).toMatch(/violates check constraint/);
   });
 });
@@ -218,21 +254,37 @@ describe('a broken 2.1 is reported once, under 2.1', () => {
 });
 
 describe('unanswered stubs', () => {
-  test('every task of the generated stubs is reported as not answered', async () => {
-    const stubs: LedgerAnswers = { ...reference };
-    for (const key of ['schemaAndPayment', 'unbalancedQuery', 'enforcement', 'refunds'] as const) {
+  /** The reference answers with the given SQL files replaced by their generated stubs. */
+  async function withStubs(keys: readonly ('schemaAndPayment' | 'unbalancedQuery' | 'enforcement' | 'refunds')[]): Promise<LedgerAnswers> {
+    const answers: LedgerAnswers = { ...reference };
+    for (const key of keys) {
       const text = await readFile(`${solutions}/${answerFiles[key]}`, 'utf8');
-      stubs[key] = { name: answerFiles[key], text: stripSolutions(text, 'sql') };
+      answers[key] = { name: answerFiles[key], text: stripSolutions(text, 'sql') };
     }
+    return answers;
+  }
+
+  test('every task of the generated stubs is reported as not answered', async () => {
+    const stubs = await withStubs(['schemaAndPayment', 'unbalancedQuery', 'enforcement', 'refunds']);
     stubs.whatSurvivesACrash = () => {
       throw new Error(`TODO: ${NOT_ANSWERED}`);
     };
     for (const t of chapter.tasks) {
-      const outcome = await Promise.resolve()
-        .then(() => t.check(stubs))
-        .then((r) => r, (error: unknown) => error);
-      expect(isNotAnswered(outcome), `${t.id}: ${String(outcome)}`).toBe(true);
+      const report = await runTask(chapter, t, stubs);
+      expect(report.status, `${t.id}: ${report.message}`).toBe('todo');
     }
+  });
+
+  test('2.2 with only its enforcement unanswered names that file alone in its TODO', async () => {
+    const report = await runTask(chapter, task('2.2'), await withStubs(['enforcement']));
+    expect(report.status).toBe('todo');
+    expect(report.message).toBe(`${NOT_ANSWERED}: edit 02-ledger/${answerFiles.enforcement}`);
+  });
+
+  test('2.2 with only its query unanswered names that file alone in its TODO', async () => {
+    const report = await runTask(chapter, task('2.2'), await withStubs(['unbalancedQuery']));
+    expect(report.status).toBe('todo');
+    expect(report.message).toBe(`${NOT_ANSWERED}: edit 02-ledger/${answerFiles.unbalancedQuery}`);
   });
 });
 

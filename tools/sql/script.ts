@@ -79,12 +79,15 @@ export function withoutComments(text: string): string {
     .join('\n');
 }
 
+/** A student's SQL file is answered once it holds more than comments (the stub's `-- TODO` is one). */
+export const isAnswered = (source: SqlSource): boolean => withoutComments(source.text) !== '';
+
 /**
  * A student's SQL file as a source, or an error whose message contains NOT_ANSWERED when the
  * file holds nothing but comments (the stub's `-- TODO: not answered yet` included).
  */
 export function answeredSql(source: SqlSource): SqlSource {
-  if (withoutComments(source.text) === '') {
+  if (!isAnswered(source)) {
     throw new Error(`${source.name}: ${NOT_ANSWERED}`);
   }
   return source;
