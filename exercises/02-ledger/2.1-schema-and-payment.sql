@@ -8,7 +8,9 @@
 -- amount_minor is a signed integer in minor units (cents): negative leaves the account,
 -- positive enters it, so an account's balance is SUM(amount_minor) of its entries.
 -- Ids (of any type) and timestamps must fill themselves in (identity or uuid defaults,
--- DEFAULT now()). Currencies are ISO codes: the checker also writes USD, EUR and JPY, in the
--- case of your accounts ('USD' or 'usd'). Name the accounts 'alice' and 'bob'.
+-- DEFAULT now()); a column holding another row's id has that id's type (declare it
+-- REFERENCES). Currencies are ISO codes: the checker also writes USD, EUR and JPY, in the
+-- case of your accounts ('USD' or 'usd'), and checks here that all three are accepted.
+-- No float column anywhere (rates as numeric). Name the accounts 'alice' and 'bob'.
 
 -- TODO: not answered yet
