@@ -30,7 +30,10 @@ export function breakerThresholds(): BreakerThresholds {
   throw new Error('TODO: not answered yet');
 }
 
-/** 4.3 — One step of the breaker: its next state, and whether a requested call goes through. */
+/**
+ * 4.3 — One step of the breaker: its next state, and whether a requested call goes through.
+ * A pure function: return a new state, and leave the state, input and thresholds given as they are.
+ */
 export function breakerStep(state: BreakerState, input: BreakerInput, thresholds: BreakerThresholds): BreakerStepResult {
   throw new Error('TODO: not answered yet');
 }

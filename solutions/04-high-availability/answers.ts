@@ -67,7 +67,10 @@ export function breakerThresholds(): BreakerThresholds {
   // END SOLUTION
 }
 
-/** 4.3 — One step of the breaker: its next state, and whether a requested call goes through. */
+/**
+ * 4.3 — One step of the breaker: its next state, and whether a requested call goes through.
+ * A pure function: return a new state, and leave the state, input and thresholds given as they are.
+ */
 export function breakerStep(state: BreakerState, input: BreakerInput, thresholds: BreakerThresholds): BreakerStepResult {
   // BEGIN SOLUTION
   const fresh = { recentOutcomes: [], probesSent: 0, probesSucceeded: 0 };

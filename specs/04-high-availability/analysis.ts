@@ -7,11 +7,11 @@ import { formatTrace } from '../../tools/render/trace.ts';
 import {
   candidateEvents as failoverEvents,
   createRegionFailoverModel,
-  writersOf,
   type RegionFailoverConfig,
   type RegionFailoverEvent,
   type RegionFailoverSnapshot,
 } from '../../models/region-failover/machine.ts';
+import { describeFailoverState, describeFailoverStep } from '../../models/region-failover/describe.ts';
 import { settlement } from '../../models/cross-region-transfer/ledger.ts';
 import { createSagaTransferModel, sagaEvents, type SagaConfig, type SagaEvent, type SagaSnapshot } from '../../models/cross-region-transfer/saga.ts';
 import {
@@ -86,20 +86,7 @@ export const exploreFailover = memo((config: RegionFailoverConfig): FailoverExpl
 export function failoverTrace(config: RegionFailoverConfig, exploration: FailoverExploration): string | undefined {
   const violation = exploration.violations[0];
   if (!violation) return undefined;
-  return formatTrace(violation.trace, {
-    step: (event) =>
-      ({
-        REGION_FAILS: `region ${'region' in event ? event.region : ''} fails`,
-        REGION_ISOLATED: `region ${'region' in event ? event.region : ''} is cut off from the others (alive, still serving its clients)`,
-        REGION_RECOVERS: `region ${'region' in event ? event.region : ''} is back, believing what it believed before`,
-        WRITER_PROMOTED: `health checks see the writer of ${'account' in event ? event.account : ''} unreachable: the other region is promoted`,
-        REGION_LEARNS_LEASES: `region ${'region' in event ? event.region : ''} reads the leases again`,
-      })[event.type],
-    state: ({ context }) =>
-      config.accounts
-        .map((a) => `${a.id}: writers ${writersOf(context, config, a.id).join(' + ') || 'none'}`)
-        .join('; '),
-  });
+  return formatTrace(violation.trace, { step: describeFailoverStep, state: describeFailoverState(config) });
 }
 
 // ── 4.2 ─────────────────────────────────────────────────────────────────────────────────────

@@ -89,3 +89,39 @@ export function availabilityReport(arch: ActiveActiveArchitecture): Availability
   const worst = [...perRegion].sort((a, b) => b.sharePercent - a.sharePercent)[0]!;
   return { perRegion, overall, blastRadiusPercent: worst.sharePercent, worstRegion: worst.region };
 }
+
+/** One line of where the downtime goes. */
+export interface DowntimeShare {
+  component: string;
+  minutesPerYear: number;
+}
+
+/** What a part of a region's accounts block stands for, in the words of the breakdown. */
+function breakdownLabel(part: Block): string {
+  if (part.kind === 'parallel') return 'home and failover write paths down together';
+  if (part.kind === 'series') return 'home write path (no failover region)';
+  return part.name;
+}
+
+/**
+ * The system's downtime split by component, in minutes a year, summing to the whole: for each
+ * region's accounts (weighted by their share of transactions) a series A1 × A2 × A3 is unavailable
+ * (1 − A1) + A1(1 − A2) + A1A2(1 − A3), so each part is charged the downtime it adds while the
+ * parts before it are up. Largest first: which component eats the budget.
+ */
+export function downtimeBreakdown(arch: ActiveActiveArchitecture): DowntimeShare[] {
+  const totalShare = arch.regions.reduce((s, r) => s + r.shareOfTransactionsPercent, 0);
+  const minutes = new Map<string, number>();
+  for (const region of arch.regions) {
+    const weight = region.shareOfTransactionsPercent / totalShare;
+    const block = accountsBlock(region, arch);
+    let upBefore = 1;
+    for (const part of block.kind === 'series' ? block.parts : [block]) {
+      const availability = availabilityOf(part);
+      const label = breakdownLabel(part);
+      minutes.set(label, (minutes.get(label) ?? 0) + weight * upBefore * (1 - availability) * MINUTES_PER_YEAR);
+      upBefore *= availability;
+    }
+  }
+  return [...minutes].map(([component, minutesPerYear]) => ({ component, minutesPerYear })).sort((a, b) => b.minutesPerYear - a.minutesPerYear);
+}

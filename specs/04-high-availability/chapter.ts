@@ -2,6 +2,7 @@
  * Chapter 4's four tasks, each with the one check that serves both `npm test` (against the
  * reference answers) and the grader (against a student's).
  */
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { transition } from 'xstate';
 import { fail, pass, type Chapter, type Task, importAnswersModule } from '../../tools/grading/task.ts';
@@ -13,7 +14,7 @@ import { initialBalances, sagaScenario, type SagaConfig } from '../../models/cro
 import { twoPhaseScenario } from '../../models/cross-region-transfer/two-phase.ts';
 import { candidateEvents as breakerEvents, createCircuitBreakerModel, letThrough, visaConfig, type CircuitBreakerConfig, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
 import { scenarioConfig as intentScenario, statuses, statusOf, type ConfirmResponse } from '../../models/payment-intent/machine.ts';
-import { availabilityReport, downtimeMinutesPerYear, percent, TARGET } from './availability.ts';
+import { availabilityReport, downtimeBreakdown, downtimeMinutesPerYear, percent, TARGET } from './availability.ts';
 import { alwaysFinishes, endsSettled, singleWriter, twoPhaseNeverBlocks } from './invariants.ts';
 import {
   exploreBreaker,
@@ -40,6 +41,15 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
 /** An availability: a fraction, so that a percentage (99.95 for 0.9995) is caught as such. */
 const isFraction = describedAs((v) => isNumber(v) && v > 0 && v <= 1, 'a fraction from 0 to 1 (0.9995 for 99.95 %), not a percentage');
 const isNonNegative = describedAs((v) => isNumber(v) && v >= 0, 'a number ≥ 0');
+/**
+ * Promotion takes time: the failure must be detected, the writer lease moved and the new writer
+ * caught up. Zero would make failover free, and remove from the availability the very cost the
+ * design must keep under five nines.
+ */
+const isPromotionTime = describedAs(
+  (v) => isNumber(v) && v > 0,
+  'a number of seconds > 0: detecting the failure and moving the writer takes time, and 0 would make failover cost nothing in the availability',
+);
 const isPercent = describedAs((v) => isNumber(v) && v >= 0 && v <= 100, 'a percentage from 0 to 100 (22 for 22 %)');
 const isName = describedAs((v) => typeof v === 'string' && v.length > 0, 'a region name such as "us-east"');
 
@@ -52,7 +62,7 @@ function checkArchitectureShape(arch: ActiveActiveArchitecture): void {
   expectShape('4.1 architecture()', arch, {
     componentAvailability: { databaseReplica: isFraction, regionServices: isFraction, globalRouting: isFraction },
     writes: isOneOf('home_region_only', 'any_region'),
-    failover: { fencing: isOneOf('epoch_fencing', 'none'), promotionSeconds: isNonNegative, regionFailuresPerYear: isNonNegative },
+    failover: { fencing: isOneOf('epoch_fencing', 'none'), promotionSeconds: isPromotionTime, regionFailuresPerYear: isNonNegative },
     oneRegionFailureAffectsPercent: isPercent,
   });
   if (!Array.isArray(arch.regions) || arch.regions.length === 0) throw new WrongShape('4.1 architecture().regions should be a non-empty list of regions');
@@ -94,17 +104,28 @@ function implausibleInputs(arch: ActiveActiveArchitecture): string | undefined {
 const architecture: Task<ChapterFourAnswers> = {
   id: '4.1',
   title: 'Multi-region active-active payments database',
+  answer: 'answers.ts: architecture()',
   hint: 'Home every account in one region (its single writer), spread the homes so no region carries 40 %, give each region a failover region, and fence the old writer when you promote the new one. Compose availabilities: series multiplies, parallel multiplies the unavailabilities.',
   check(answers) {
     const arch = answers.architecture();
     checkArchitectureShape(arch);
     const names = arch.regions.map((r) => r.name);
     const shares = arch.regions.reduce((s, r) => s + r.shareOfTransactionsPercent, 0);
-    if (Math.abs(shares - 100) > 1e-9) return fail(`the regions' shares of transactions add up to ${shares} %, not 100 %`);
+    if (Math.abs(shares - 100) > 1e-9) {
+      const fractions = Math.abs(shares - 1) < 1e-9 ? ': they look like fractions; give percentages from 0 to 100 (22 for 22 %)' : '';
+      return fail(`the regions' shares of transactions add up to ${shares} %, not 100 %${fractions}`);
+    }
     const badFailover = arch.regions.find((r) => r.failoverTo === r.name || !names.includes(r.failoverTo));
     if (badFailover) return fail(`region ${badFailover.name} fails over to "${badFailover.failoverTo}": it must name another region of the deployment`);
     const problem = implausibleInputs(arch);
     if (problem) return fail(problem);
+    // Said in words rather than as a run of the failover model: with every region writing every
+    // account there are several writers from the first state on, failure or not.
+    if (arch.writes === 'any_region') {
+      return fail(
+        `writes is "any_region": every region accepts writes for every account, so each account has ${arch.regions.length} writers all the time, not only during a failover. Two regions can then accept conflicting writes to one balance (two debits that each saw enough funds), which no region can refuse: ${singleWriter(failoverConfigFor(arch)).id} needs one writer region per account`,
+      );
+    }
 
     const report = availabilityReport(arch);
     const failoverConfig = failoverConfigFor(arch);
@@ -116,10 +137,19 @@ const architecture: Task<ChapterFourAnswers> = {
       failoverStates: exploration.figures.states,
     };
     if (report.overall < TARGET) {
-      const rows = report.perRegion.map((r) => `${r.region}: ${percent(r.accounts)}`).join('; ');
+      // Which component eats the budget: the downtime split by component, then by region.
+      const breakdown = downtimeBreakdown(arch);
+      const [largest] = breakdown;
+      const minutes = (m: number) => `${m.toFixed(2).padStart(8)} min`;
+      const trace = [
+        ...breakdown.map((b) => `${minutes(b.minutesPerYear)}  ${b.component}`),
+        `${minutes(downtimeMinutesPerYear(report.overall))}  in all (the budget of 99.999 %: ${downtimeMinutesPerYear(TARGET).toFixed(2)} min)`,
+        '',
+        ...report.perRegion.map((r) => `${r.region} accounts (${r.sharePercent} % of transactions): ${percent(r.accounts)}`),
+      ].join('\n');
       return fail(
-        `computed availability ${percent(report.overall)} (${figures.downtimeMinutesPerYear} min of downtime a year) is below 99.999 % (${downtimeMinutesPerYear(TARGET).toFixed(2)} min); per region: ${rows}`,
-        { figures },
+        `computed availability ${percent(report.overall)} (${figures.downtimeMinutesPerYear} min of downtime a year) is below 99.999 % (${downtimeMinutesPerYear(TARGET).toFixed(2)} min); the largest part, ${largest!.minutesPerYear.toFixed(2)} min a year, is ${largest!.component}`,
+        { trace, traceTitle: 'where the downtime goes, in minutes a year', figures },
       );
     }
     if (exploration.violations.length > 0) {
@@ -135,8 +165,10 @@ const architecture: Task<ChapterFourAnswers> = {
       );
     }
     if (Math.abs(arch.oneRegionFailureAffectsPercent - report.blastRadiusPercent) > 0.5) {
+      const said = arch.oneRegionFailureAffectsPercent;
+      const fraction = said > 0 && said <= 1 ? `: ${said} looks like a fraction; oneRegionFailureAffectsPercent is a percentage from 0 to 100 (22 for 22 %)` : '';
       return fail(
-        `you say one region's failure affects ${arch.oneRegionFailureAffectsPercent} % of transactions; your descriptor says ${report.blastRadiusPercent} % (region ${report.worstRegion}, until its accounts fail over)`,
+        `you say one region's failure affects ${said} % of transactions; your descriptor says ${report.blastRadiusPercent} % (region ${report.worstRegion}, until its accounts fail over)${fraction}`,
         { figures },
       );
     }
@@ -155,6 +187,7 @@ export const sagaConfigFor = (answer: CrossRegionAnswer): SagaConfig => ({ ...sa
 const crossRegionTransfer: Task<ChapterFourAnswers> = {
   id: '4.2',
   title: 'Cross-region transactions (a cross-border payment)',
+  answer: 'answers.ts: crossRegionTransfer()',
   hint: 'A protocol that holds locks while it waits for a coordinator in another region blocks when that coordinator crashes or the link fails. Move money one region at a time through a transit account, and say how each step is undone.',
   check(answers) {
     const answer = expectShape('4.2 crossRegionTransfer()', answers.crossRegionTransfer(), { protocol: isOneOf('two_phase_commit', 'saga') });
@@ -212,7 +245,55 @@ export const BREAKER_BOUNDS = { windowSize: 12, halfOpenProbes: 10 };
 const isIntegerFromOneTo = (max: number, why: string) =>
   describedAs((v) => isInteger(v) && (v as number) >= 1 && (v as number) <= max, `an integer from 1 to ${max} (${why})`);
 
+/**
+ * The sane range of each threshold, beyond what the model can explore, each with its reason in
+ * the card network's terms. The first one broken, as a message, or undefined.
+ */
+export const BREAKER_RANGES = { minWindowSize: 4, minFailureThreshold: 2, cooldownSeconds: { min: 1, max: 300 } };
+
+function insaneThresholds(t: BreakerThresholds): string | undefined {
+  const { minWindowSize, minFailureThreshold, cooldownSeconds } = BREAKER_RANGES;
+  if (t.windowSize < minWindowSize) {
+    return `windowSize is ${t.windowSize}: a window of fewer than ${minWindowSize} calls judges Visa on too few calls, so a failure or two that a healthy network has now and then opens the breaker and refuses every Visa payment. Keep at least ${minWindowSize} calls in the window`;
+  }
+  if (t.failureThreshold < minFailureThreshold) {
+    return `failureThreshold is ${t.failureThreshold}: a single failed call (one timeout, which happens on a healthy network) opens the breaker and refuses every Visa payment for the cool-down. Require at least ${minFailureThreshold} failures in the window`;
+  }
+  if (t.cooldownSeconds < cooldownSeconds.min) {
+    return `cooldownSeconds is ${t.cooldownSeconds}: under ${cooldownSeconds.min} s, an open breaker probes the failing network again almost at once, so the network gets no rest and callers hardly stop calling it. Wait at least ${cooldownSeconds.min} s`;
+  }
+  if (t.cooldownSeconds > cooldownSeconds.max) {
+    return `cooldownSeconds is ${t.cooldownSeconds}: once Visa has recovered, the breaker still refuses its payments until the cool-down ends, and more than ${cooldownSeconds.max / 60} min in one trip is more than the year's whole 5.26 min of downtime at 99.999 %. Keep it at most ${cooldownSeconds.max} s`;
+  }
+  return undefined;
+}
+
 export const breakerConfigFor = (t: BreakerThresholds): CircuitBreakerConfig => ({ ...visaConfig, ...t, network: 'visa' });
+
+/**
+ * Thrown when breakerStep changes what it was given. Its contract is a pure function: the
+ * payment service keeps one state per card network and may read it concurrently, and a step
+ * that edits it in place changes the breaker even when its result is not kept.
+ */
+export class ImpureStep extends Error {
+  override name = 'ImpureStep';
+}
+
+/** One call of the student's breakerStep, checked for the shape of its result and for purity. */
+function stepOnce(answers: ChapterFourAnswers, state: BreakerState, event: CircuitBreakerEvent, thresholds: BreakerThresholds, stepNumber: number) {
+  const given = { state: structuredClone(state), input: structuredClone(event), thresholds: structuredClone(thresholds) };
+  const result = answers.breakerStep(given.state, given.input, given.thresholds);
+  if (typeof result !== 'object' || result === null || typeof result.state !== 'object' || typeof result.letThrough !== 'boolean') {
+    throw new WrongShape(`breakerStep returned ${JSON.stringify(result)}, expected { state, letThrough }`);
+  }
+  const changed = (['state', 'input', 'thresholds'] as const).filter((k) => !isDeepStrictEqual(given[k], { state, input: event, thresholds }[k]));
+  if (changed.length > 0) {
+    throw new ImpureStep(
+      `your breakerStep changed its ${changed.join(' and ')} at step ${stepNumber} (${event.type} in ${state.mode}): it must be a pure function, returning a new state and leaving what it was given as it was, since the service keeps the old state (one per card network, read by concurrent calls)`,
+    );
+  }
+  return result;
+}
 
 type BreakerTrace = Trace<BreakerSnapshot, CircuitBreakerEvent>;
 
@@ -222,10 +303,7 @@ export function replayBreaker(answers: ChapterFourAnswers, thresholds: BreakerTh
   let before = trace.initial;
   const lines: string[] = [];
   for (const [i, { event, snapshot }] of trace.steps.entries()) {
-    const result = answers.breakerStep(mine, event, thresholds);
-    if (typeof result !== 'object' || result === null || typeof result.state !== 'object' || typeof result.letThrough !== 'boolean') {
-      throw new WrongShape(`breakerStep returned ${JSON.stringify(result)}, expected { state, letThrough }`);
-    }
+    const result = stepOnce(answers, mine, event, thresholds, i + 1);
     const modelThrough = event.type === 'CALL_REQUESTED' && letThrough(before, snapshot);
     lines.push(`${String(i + 1).padStart(3)}. ${event.type}: model ${String(before.value)} → ${String(snapshot.value)}${event.type === 'CALL_REQUESTED' ? (modelThrough ? ' (let through)' : ' (refused)') : ''}; yours → ${result.state.mode}${event.type === 'CALL_REQUESTED' ? (result.letThrough ? ' (let through)' : ' (refused)') : ''}`);
     if (result.state.mode !== snapshot.value || (event.type === 'CALL_REQUESTED' && result.letThrough !== modelThrough)) {
@@ -240,6 +318,7 @@ export function replayBreaker(answers: ChapterFourAnswers, thresholds: BreakerTh
 const circuitBreaker: Task<ChapterFourAnswers> = {
   id: '4.3',
   title: 'Circuit breaker for card network calls',
+  answer: 'answers.ts: breakerThresholds() and breakerStep()',
   hint: 'Closed: record outcomes in the window, open on the threshold. Open: refuse every call until the cool-down. Half-open: let through at most N probes; one failed probe reopens, enough successful ones close. Late answers from an earlier mode do not count.',
   check(answers) {
     const { windowSize, halfOpenProbes } = BREAKER_BOUNDS;
@@ -256,45 +335,57 @@ const circuitBreaker: Task<ChapterFourAnswers> = {
     if (thresholds.successesToClose > thresholds.halfOpenProbes) {
       return fail(`successesToClose ${thresholds.successesToClose} > halfOpenProbes ${thresholds.halfOpenProbes}: half-open never lets enough probes through to close, so the breaker stays shut after Visa recovers`);
     }
-    const config = breakerConfigFor(thresholds);
-    const exploration = exploreBreaker(config);
-    // Model-based testing: the shortest path to every state, then every transition out of it.
-    const machine = createCircuitBreakerModel(config);
-    let replayed = 0;
-    for (let i = 0; i < exploration.snapshots.length; i++) {
-      const path = exploration.pathTo(i);
-      const state = exploration.snapshots[i]!;
-      for (const event of breakerEvents()) {
-        if (machine.getTransitionData(state as never, event).length === 0) continue;
-        const next = transition(machine, state as never, event)[0] as unknown as BreakerSnapshot;
-        const trace: BreakerTrace = { initial: path.initial, steps: [...path.steps, { event, snapshot: next }] };
-        const difference = replayBreaker(answers, thresholds, trace);
-        replayed++;
-        if (difference) {
-          return fail(`your breakerStep disagrees with the model on the path below (${exploration.figures.states} states explored)`, { trace: difference, figures: { states: exploration.figures.states } });
-        }
-      }
+    const insane = insaneThresholds(thresholds);
+    if (insane) return fail(insane);
+    try {
+      return replayAgainstModel(answers, thresholds);
+    } catch (error) {
+      if (error instanceof ImpureStep) return fail(error.message);
+      throw error;
     }
-    // Random runs longer than the explorer's paths: many outages and recoveries in a row.
-    const options = { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS };
-    let counterexample: string | undefined;
-    const property = fc.property(fc.array(fc.nat(), { minLength: 20, maxLength: 120 }), (choices) => {
-      const trace = randomWalk(machine, breakerEvents, choices) as unknown as BreakerTrace;
-      counterexample = replayBreaker(answers, thresholds, trace);
-      return counterexample === undefined;
-    });
-    const details = fc.check(property, options);
-    const figures = { states: exploration.figures.states, pathsReplayed: replayed, randomRuns: PROPERTY_RUNS, seed: PROPERTY_SEED };
-    if (details.failed) {
-      if (details.errorInstance instanceof WrongShape) throw details.errorInstance;
-      return fail(`your breakerStep disagrees with the model on a random run (seed ${PROPERTY_SEED})`, { trace: counterexample, figures });
-    }
-    return pass(
-      `your breakerStep agrees with the model on ${replayed} paths (every transition of its ${exploration.figures.states} states) and ${PROPERTY_RUNS} random runs (seed ${PROPERTY_SEED})`,
-      { figures },
-    );
   },
 };
+
+/** Model-based testing of breakerStep with sane thresholds: every transition of the model, then random runs. */
+function replayAgainstModel(answers: ChapterFourAnswers, thresholds: BreakerThresholds) {
+  const config = breakerConfigFor(thresholds);
+  const exploration = exploreBreaker(config);
+  // Model-based testing: the shortest path to every state, then every transition out of it.
+  const machine = createCircuitBreakerModel(config);
+  let replayed = 0;
+  for (let i = 0; i < exploration.snapshots.length; i++) {
+    const path = exploration.pathTo(i);
+    const state = exploration.snapshots[i]!;
+    for (const event of breakerEvents()) {
+      if (machine.getTransitionData(state as never, event).length === 0) continue;
+      const next = transition(machine, state as never, event)[0] as unknown as BreakerSnapshot;
+      const trace: BreakerTrace = { initial: path.initial, steps: [...path.steps, { event, snapshot: next }] };
+      const difference = replayBreaker(answers, thresholds, trace);
+      replayed++;
+      if (difference) {
+        return fail(`your breakerStep disagrees with the model on the path below (${exploration.figures.states} states explored)`, { trace: difference, figures: { states: exploration.figures.states } });
+      }
+    }
+  }
+  // Random runs longer than the explorer's paths: many outages and recoveries in a row.
+  const options = { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS };
+  let counterexample: string | undefined;
+  const property = fc.property(fc.array(fc.nat(), { minLength: 20, maxLength: 120 }), (choices) => {
+    const trace = randomWalk(machine, breakerEvents, choices) as unknown as BreakerTrace;
+    counterexample = replayBreaker(answers, thresholds, trace);
+    return counterexample === undefined;
+  });
+  const details = fc.check(property, options);
+  const figures = { states: exploration.figures.states, pathsReplayed: replayed, randomRuns: PROPERTY_RUNS, seed: PROPERTY_SEED };
+  if (details.failed) {
+    if (details.errorInstance instanceof WrongShape || details.errorInstance instanceof ImpureStep) throw details.errorInstance;
+    return fail(`your breakerStep disagrees with the model on a random run (seed ${PROPERTY_SEED})`, { trace: counterexample, figures });
+  }
+  return pass(
+    `your breakerStep agrees with the model on ${replayed} paths (every transition of its ${exploration.figures.states} states) and ${PROPERTY_RUNS} random runs (seed ${PROPERTY_SEED})`,
+    { figures },
+  );
+}
 
 // ── 4.4 ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -321,6 +412,7 @@ const intentEventTypes: readonly IntentEventType[] = [
 const paymentIntent: Task<ChapterFourAnswers> = {
   id: '4.4',
   title: 'Stripe’s PaymentIntent and retry safety',
+  answer: 'answers.ts: paymentIntentTransitions() and confirmRetrySafety()',
   hint: 'Follow https://docs.stripe.com/payments/paymentintents/lifecycle: which status does each event move the intent to? A confirm executes only in requires_confirmation; what does a retry that arrives later find?',
   check(answers) {
     const given = answers.paymentIntentTransitions();

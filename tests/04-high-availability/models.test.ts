@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { randomWalk } from '../../tools/explore/random-walk.ts';
+import type { Trace, Violation } from '../../tools/explore/explore.ts';
+import { formatTrace, type TraceFormat } from '../../tools/render/trace.ts';
+import { describeFailoverState, describeFailoverStep } from '../../models/region-failover/describe.ts';
+import { describeBreakerState, describeBreakerStep } from '../../models/circuit-breaker/describe.ts';
+import { describeIntentState, describeIntentStep } from '../../models/payment-intent/describe.ts';
+import { describeSagaState, describeSagaStep } from '../../models/cross-region-transfer/describe.ts';
 import { scenarioConfig as failoverScenario } from '../../models/region-failover/machine.ts';
 import { sagaScenario, referenceSteps } from '../../models/cross-region-transfer/saga.ts';
 import { twoPhaseScenario } from '../../models/cross-region-transfer/two-phase.ts';
@@ -9,6 +15,24 @@ import { candidateEvents as intentEvents, createPaymentIntentModel, scenarioConf
 import { exploreBreaker, exploreFailover, exploreIntent, exploreSaga, exploreTwoPhase, lifecycleConfigs } from '../../specs/04-high-availability/analysis.ts';
 import { atMostOneSuccessfulCharge, captureWithinAuthorised, halfOpenProbesBounded, twoPhaseNeverBlocks } from '../../specs/04-high-availability/invariants.ts';
 import { accountsBlock, availabilityOf, component, downtimeMinutesPerYear, parallel, series } from '../../specs/04-high-availability/availability.ts';
+
+/**
+ * Each violation as its invariant and the model's trace in words, so that a failing test reads
+ * as a short story instead of hundreds of lines of snapshots.
+ */
+function violationTraces<S, E>(violations: readonly Violation<S, E>[], format: TraceFormat<S, E>): string[] {
+  return violations.map((v) => `${v.property.id}: ${v.property.statement}\n${formatTrace(v.trace, format)}`);
+}
+
+/** The first step of a random walk where `holds` fails, with the walk up to there in words; undefined if none. */
+function firstBrokenOnWalk<S, E>(trace: Trace<S, E>, holds: (snapshot: S) => boolean, format: TraceFormat<S, E>): string | undefined {
+  const i = trace.steps.findIndex(({ snapshot }) => !holds(snapshot));
+  return i < 0 ? undefined : formatTrace({ initial: trace.initial, steps: trace.steps.slice(0, i + 1) }, format);
+}
+
+const failoverFormat = { step: describeFailoverStep, state: describeFailoverState(failoverScenario) };
+const breakerFormat = { step: describeBreakerStep, state: describeBreakerState };
+const intentFormat = { step: describeIntentStep, state: describeIntentState };
 
 describe('the availability calculation', () => {
   it('series multiplies availabilities and parallel multiplies unavailabilities', () => {
@@ -37,12 +61,21 @@ describe('region failover, exhaustively', () => {
   it('with epoch fencing no account ever has two writers', () => {
     const e = exploreFailover(failoverScenario);
     expect(e.figures.states).toBeGreaterThan(100);
-    expect(e.violations).toEqual([]);
+    expect(violationTraces(e.violations, failoverFormat)).toEqual([]);
   });
 
   it('without fencing, a region cut off while alive keeps writing after its accounts are promoted elsewhere', () => {
     const e = exploreFailover({ ...failoverScenario, fencing: 'none' });
     expect(e.violations[0]!.trace.steps.map((s) => s.event.type)).toEqual(['REGION_ISOLATED', 'WRITER_PROMOTED']);
+  });
+
+  it('a violation reads as the invariant and a few lines of trace in words, not as snapshots', () => {
+    const unfenced = { ...failoverScenario, fencing: 'none' as const };
+    const [text] = violationTraces(exploreFailover(unfenced).violations, { step: describeFailoverStep, state: describeFailoverState(unfenced) });
+    expect(text).toMatch(/^HA-SINGLE-WRITER: no account has two writer regions/);
+    expect(text).toMatch(/is cut off from the others[\s\S]*the other region is promoted[\s\S]*writers \S+ \+ \S+/);
+    expect(text).not.toMatch(/"context"|"beliefs"/);
+    expect(text!.split('\n').length).toBeLessThan(10);
   });
 });
 
@@ -64,7 +97,7 @@ describe('the cross-region transfer, exhaustively', () => {
 
   it('the saga conserves money, never blocks, and every run ends completed or compensated', () => {
     const run = exploreSaga(sagaScenario);
-    expect(run.exploration.violations).toEqual([]);
+    expect(violationTraces(run.exploration.violations, { step: describeSagaStep(sagaScenario), state: describeSagaState })).toEqual([]);
     expect(run.stuck).toEqual([]);
     expect(run.ends.unsettled).toEqual([]);
     expect(run.ends.completed.length).toBeGreaterThan(0);
@@ -81,16 +114,17 @@ describe('the circuit breaker', () => {
   it('every property holds in every reachable state and transition', () => {
     const e = exploreBreaker(visaConfig);
     expect(e.figures.states).toBeGreaterThan(100);
-    expect(e.violations).toEqual([]);
+    expect(violationTraces(e.violations, breakerFormat)).toEqual([]);
     expect(new Set(e.snapshots.map((s) => s.value))).toEqual(new Set(['closed', 'open', 'half_open']));
   });
 
   it('on random runs a half-open breaker never lets more than N probes through', () => {
     const machine = createCircuitBreakerModel(visaConfig);
     fc.assert(
-      fc.property(fc.array(fc.nat(), { maxLength: 150 }), (choices) =>
-        randomWalk(machine, breakerEvents, choices).steps.every(({ snapshot }) => halfOpenProbesBounded(visaConfig).holds(snapshot as never)),
-      ),
+      fc.property(fc.array(fc.nat(), { maxLength: 150 }), (choices) => {
+        const walk = randomWalk(machine, breakerEvents, choices) as never;
+        expect(firstBrokenOnWalk(walk, (snapshot) => halfOpenProbesBounded(visaConfig).holds(snapshot), breakerFormat)).toBeUndefined();
+      }),
       { seed: 4, numRuns: 200 },
     );
   });
@@ -99,7 +133,7 @@ describe('the circuit breaker', () => {
 describe('the PaymentIntent', () => {
   it.each(lifecycleConfigs)('every invariant holds in every reachable state: %s', (_, config) => {
     const e = exploreIntent(config);
-    expect(e.violations).toEqual([]);
+    expect(violationTraces(e.violations, intentFormat)).toEqual([]);
   });
 
   it('reaches every one of Stripe’s statuses', () => {
@@ -111,11 +145,11 @@ describe('the PaymentIntent', () => {
     const config = { ...intentScenario, confirmAttempts: 4, maxPaymentMethods: 3 };
     const machine = createPaymentIntentModel(config);
     fc.assert(
-      fc.property(fc.array(fc.nat(), { maxLength: 40 }), (choices) =>
-        randomWalk(machine, (s) => intentEvents(s, config), choices).steps.every(
-          ({ snapshot }) => atMostOneSuccessfulCharge.holds(snapshot) && captureWithinAuthorised.holds(snapshot),
-        ),
-      ),
+      fc.property(fc.array(fc.nat(), { maxLength: 40 }), (choices) => {
+        const walk = randomWalk(machine, (s) => intentEvents(s, config), choices) as never;
+        const holds = (snapshot: Parameters<typeof atMostOneSuccessfulCharge.holds>[0]) => atMostOneSuccessfulCharge.holds(snapshot) && captureWithinAuthorised.holds(snapshot);
+        expect(firstBrokenOnWalk(walk, holds, intentFormat)).toBeUndefined();
+      }),
       { seed: 4, numRuns: 200 },
     );
   });

@@ -12,6 +12,19 @@ describe('chapter 4’s checks', () => {
     expect(report.status, report.message).toBe('pass');
   });
 
+  it.each([
+    ['4.1', ['architecture'], 'architecture()'],
+    ['4.2', ['crossRegionTransfer'], 'crossRegionTransfer()'],
+    ['4.3', ['breakerThresholds', 'breakerStep'], 'breakerThresholds() and breakerStep()'],
+    ['4.4', ['paymentIntentTransitions', 'confirmRetrySafety'], 'paymentIntentTransitions() and confirmRetrySafety()'],
+  ] as const)('an unanswered %s says which functions to edit', async (id, names, where) => {
+    const stub = () => {
+      throw new Error('TODO: not answered yet');
+    };
+    const report = await check(id, { ...reference, ...Object.fromEntries(names.map((n) => [n, stub])) });
+    expect(report).toMatchObject({ status: 'todo', message: `not answered yet: edit 04-high-availability/answers.ts: ${where}` });
+  });
+
   const arch = reference.architecture();
 
   it('4.1: failing over to no other region fails; slow promotion falls short of five nines', async () => {
@@ -86,6 +99,38 @@ describe('chapter 4’s checks', () => {
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/databaseReplica is 99.95; expected a fraction from 0 to 1 .*not a percentage/) });
   });
 
+  it('4.1: instant failover (promotionSeconds 0) is refused, saying why promotion takes time', async () => {
+    const report = await check('4.1', withArchitecture({ failover: { ...arch.failover, promotionSeconds: 0 } }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/promotionSeconds is 0; expected a number of seconds > 0: detecting the failure and moving the writer takes time/) });
+  });
+
+  it('4.1: a blast radius given as a fraction is told a percentage is expected', async () => {
+    const report = await check('4.1', withArchitecture({ oneRegionFailureAffectsPercent: 0.22 }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/0\.22 looks like a fraction; oneRegionFailureAffectsPercent is a percentage from 0 to 100/) });
+  });
+
+  it('4.1: shares given as fractions are told percentages are expected', async () => {
+    const regions = arch.regions.map((r) => ({ ...r, shareOfTransactionsPercent: r.shareOfTransactionsPercent / 100 }));
+    const report = await check('4.1', withArchitecture({ regions }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/add up to 1 %, not 100 %: they look like fractions/) });
+  });
+
+  it('4.1: an availability below five nines names the component that eats the budget, with the breakdown as the trace', async () => {
+    const report = await check('4.1', withArchitecture({ failover: { ...arch.failover, promotionSeconds: 900 } }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/below 99\.999 %.*the largest part, 30\.00 min a year, is failover switch-over$/) });
+    expect(report.traceTitle).toBe('where the downtime goes, in minutes a year');
+    expect(report.trace).toMatch(/global routing/);
+    expect(report.trace).toMatch(/home and failover write paths down together/);
+    expect(report.trace).toMatch(/in all \(the budget of 99\.999 %: 5\.26 min\)/);
+  });
+
+  it('4.1: multi-writer accounts fail with a short reason, not a model run', async () => {
+    const report = await check('4.1', withArchitecture({ writes: 'any_region' }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/^writes is "any_region": every region accepts writes for every account, so each account has 5 writers all the time.*HA-SINGLE-WRITER needs one writer region per account$/) });
+    expect(report.message).not.toMatch(/states explored/);
+    expect(report.trace).toBeUndefined();
+  });
+
   it('4.2: two-phase commit fails with the blocking counterexample', async () => {
     const report = await check('4.2', { ...reference, crossRegionTransfer: () => ({ protocol: 'two_phase_commit', steps: [] }) });
     expect(report.status).toBe('fail');
@@ -146,6 +191,46 @@ describe('chapter 4’s checks', () => {
       status: 'fail',
       message: expect.stringMatching(/windowSize is 20; expected an integer from 1 to 12 \(the model explores every content of the window, so it is bounded\)/),
     });
+  });
+
+  const withThresholds = (patch: Partial<ReturnType<ChapterFourAnswers['breakerThresholds']>>) => ({
+    ...reference,
+    breakerThresholds: () => ({ ...reference.breakerThresholds(), ...patch }),
+  });
+
+  it('4.3: thresholds of one call and a millisecond cool-down are refused, with the reason', async () => {
+    const report = await check('4.3', withThresholds({ windowSize: 1, failureThreshold: 1, halfOpenProbes: 1, successesToClose: 1, cooldownSeconds: 0.001 }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/^windowSize is 1: a window of fewer than 4 calls judges Visa on too few calls/) });
+  });
+
+  it.each([
+    ['a failure threshold of one call', { failureThreshold: 1 }, /^failureThreshold is 1: a single failed call .* at least 2 failures/],
+    ['a cool-down of a millisecond', { cooldownSeconds: 0.001 }, /^cooldownSeconds is 0\.001: under 1 s, an open breaker probes the failing network again almost at once/],
+    ['a cool-down of 31 years', { cooldownSeconds: 1e9 }, /^cooldownSeconds is 1000000000: .*more than 5 min in one trip is more than the year's whole 5\.26 min .* at most 300 s/],
+  ])('4.3: %s is refused, with the reason', async (_, patch, message) => {
+    expect(await check('4.3', withThresholds(patch))).toMatchObject({ status: 'fail', message: expect.stringMatching(message) });
+  });
+
+  it('4.3: a breaker that waits for a full window before judging (minimumNumberOfCalls) disagrees with the model', async () => {
+    const waitsForFullWindow: ChapterFourAnswers['breakerStep'] = (state, input, t) => {
+      const next = reference.breakerStep(state, input, t);
+      const full = state.recentOutcomes.length + 1 >= t.windowSize;
+      return state.mode === 'closed' && next.state.mode === 'open' && !full
+        ? { state: { ...state, recentOutcomes: [...state.recentOutcomes, 'failure'] }, letThrough: false }
+        : next;
+    };
+    const report = await check('4.3', { ...reference, breakerStep: waitsForFullWindow });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/disagrees with the model/) });
+  });
+
+  it('4.3: a breakerStep that changes the state it was given fails, saying it must be pure', async () => {
+    const mutating: ChapterFourAnswers['breakerStep'] = (state, input, t) => {
+      const next = reference.breakerStep(state, input, t);
+      if (input.type === 'CALL_FAILED') state.recentOutcomes.push('failure');
+      return next;
+    };
+    const report = await check('4.3', { ...reference, breakerStep: mutating });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/changed its state at step \d+ \(CALL_FAILED in closed\): it must be a pure function/) });
   });
 
   it('4.4: canceling a processing intent and replacing the payment method before confirming, both documented, are accepted', async () => {
