@@ -1,15 +1,15 @@
 /**
- * The explorer's bench: two-phase commit at N = 3..6 resource managers, explored by our
- * explorer and by @xstate/graph's `getShortestPaths` side by side, then one large run near a
+ * The explorer's bench: two-phase commit at N = 3..6 resource managers, explored by the
+ * workbook's explorer and by @xstate/graph's `getShortestPaths` side by side, then one large run near a
  * million distinct states, and the symmetry-reduced counts beside the full ones.
  *
- * `benchExplorer()` returns the results as a Markdown section (the `npm run bench` CLI collects
- * it); run directly (`npx tsx tools/bench/explorer.ts`), it writes `bench/explorer-results.md`
- * and the figures of `models/two-phase-commit/README.md`. Every figure in those files comes
- * from here: none is typed by hand.
+ * `benchExplorer()` returns the results as a Markdown section (`npm run bench` puts it in
+ * `bench/results.md`) and writes the figures of `models/two-phase-commit/README.md`; run
+ * directly (`npx tsx tools/bench/explorer.ts`), it prints the section. Every figure in those
+ * files comes from here: none is typed by hand.
  */
 import { getShortestPaths } from '@xstate/graph';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -23,7 +23,7 @@ import {
 } from '../../models/two-phase-commit/machine.ts';
 import { defaultStateKey, explore, type Figures } from '../explore/explore.ts';
 
-/** The library is run only up to here: at N = 6 it took 315 s on this machine (TOOLCHAIN.md). */
+/** The library is run only up to here: at N = 6 it takes minutes. */
 const LIBRARY_MAX_N = 5;
 /** The large run: 2PC with 8 RMs has about 1.7 million distinct states. */
 const LARGE_N = 8;
@@ -150,9 +150,11 @@ export async function runExplorerBench(log: (line: string) => void = () => {}): 
   return { markdown: lines.join('\n'), twoPhase };
 }
 
-/** The bench's Markdown section, for `npm run bench`. */
+/** The bench's Markdown section, for `npm run bench`; also refreshes the 2PC model's figures. */
 export async function benchExplorer(): Promise<string> {
-  return (await runExplorerBench()).markdown;
+  const bench = await runExplorerBench();
+  writeModelReadme(bench);
+  return bench.markdown;
 }
 
 const FIGURES_BEGIN = '<!-- figures: written by tools/bench/explorer.ts -->';
@@ -185,10 +187,7 @@ function writeModelReadme(bench: ExplorerBench): void {
   writeFileSync(path, readme.slice(0, begin) + section + readme.slice(end));
 }
 
+// Run on its own (`npx tsx tools/bench/explorer.ts`): the section on stdout, figures into the README.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const bench = await runExplorerBench((line) => console.log(line));
-  mkdirSync(new URL('../../bench/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('../../bench/explorer-results.md', import.meta.url), `# Explorer bench\n\n${bench.markdown}`);
-  writeModelReadme(bench);
-  console.log('wrote bench/explorer-results.md and the figures of models/two-phase-commit/README.md');
+  console.log(await benchExplorer());
 }

@@ -37,7 +37,6 @@ function pageSources(chapters: readonly ChapterEntry[]): PageSource[] {
     { source: 'README.md', page: 'index.html' },
     { source: 'ARCHITECTURE.md', page: 'architecture.html' },
     { source: 'bench/results.md', page: 'bench.html' },
-    { source: 'bench/explorer-results.md', page: 'explorer-bench.html' },
   ];
   for (const entry of chapters) {
     pages.push({ source: `exercises/${entry.slug}/README.md`, page: `${entry.slug}/index.html` });
