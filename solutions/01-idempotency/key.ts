@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { markdownTable } from '../../tools/render/table.ts';
-import { mermaidBlock, mermaidSequence, type SequenceItem } from '../../tools/render/sequence.ts';
+import { sequenceOfTrace } from '../../tools/render/sequence.ts';
 import { projectExploration, renderSvg } from '../../tools/render/state-diagram.ts';
 import { runTask } from '../../tools/grading/run-task.ts';
 import { solutionRegions } from '../../tools/build/stubs.ts';
@@ -30,15 +30,8 @@ import * as reference from './answers.ts';
 
 const hours = (seconds: number) => (seconds < 3600 ? `${seconds} s` : `${+(seconds / 3600).toFixed(3)} h`);
 
-function sequence(trace: Trace<Snapshot, IdempotencyEvent>): string {
-  const items: SequenceItem[] = [];
-  let before = trace.initial;
-  for (const { event, snapshot } of trace.steps) {
-    items.push(...sequenceOfStep(event, before, snapshot));
-    before = snapshot;
-  }
-  return mermaidBlock(mermaidSequence(participants, items));
-}
+/** A trace of the model as a sequence diagram. */
+const sequence = (trace: Trace<Snapshot, IdempotencyEvent>) => sequenceOfTrace(trace, participants, sequenceOfStep);
 
 const lifecycleConfig: IdempotencyConfig = { ...recoveryConfig, ttlSeconds: 30 };
 

@@ -20,10 +20,10 @@ import {
   scenarioConfig,
   type LedgerWriteConfig,
   type LedgerWriteContext,
-  type Posting,
   type WriteMode,
 } from '../../models/ledger-write/machine.ts';
 import { chapter, ledgerPropertySeed, refundSteps } from '../../specs/02-ledger/chapter.ts';
+import { exploreConfigs, type ConfigRun } from '../../specs/02-ledger/check-crash.ts';
 import { crashPoints, crashThePayment, formatWriteTrace, writeModes } from '../../specs/02-ledger/crash-points.ts';
 import { ledgerInvariants, ledgerStepProperties, sqlInvariants } from '../../specs/02-ledger/invariants.ts';
 import { crashARealPostgres, statementsBeforeTheKill } from '../../specs/02-ledger/real-crash.ts';
@@ -60,34 +60,6 @@ FROM accounts a LEFT JOIN entries e ON e.account_id = a.id
 GROUP BY a.name ORDER BY a.name;`;
 
 // ── The model: invariants over every configuration, the crash-point table, diagrams ──
-
-interface ConfigRun {
-  mode: WriteMode;
-  posting: Posting;
-  states: number;
-  crashPoints: number;
-  violated: Map<string, string>;
-}
-
-function exploreConfigs(): ConfigRun[] {
-  const runs: ConfigRun[] = [];
-  for (const mode of writeModes) {
-    for (const posting of ['single-phase', 'hold'] as const) {
-      const config = scenarioConfig(mode, posting);
-      const events = candidateEvents(config);
-      const result = explore(createLedgerWriteModel(config), {
-        events: () => events,
-        invariants: ledgerInvariants,
-        stepProperties: ledgerStepProperties,
-        stopAtFirstViolation: false,
-      });
-      const crashed = result.snapshots.filter((s) => s.value === 'crashed').length;
-      const violated = new Map(result.violations.map((v) => [v.property.id, v.trace.steps.map((s) => s.event.type).join(' → ')]));
-      runs.push({ mode, posting, states: result.figures.states, crashPoints: result.figures.states - crashed, violated });
-    }
-  }
-  return runs;
-}
 
 function invariantTable(runs: ConfigRun[]): string {
   const rows = [...ledgerInvariants, ...ledgerStepProperties].map((p) => {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { markdownTable } from '../../tools/render/table.ts';
-import { mermaidBlock, mermaidSequence, type SequenceItem } from '../../tools/render/sequence.ts';
+import { sequenceOfTrace } from '../../tools/render/sequence.ts';
 import { projectExploration, renderSvg } from '../../tools/render/state-diagram.ts';
 import { runTask } from '../../tools/grading/run-task.ts';
 import { solutionRegions } from '../../tools/build/stubs.ts';
@@ -51,15 +51,8 @@ import { fleetScenario, healthyP99ByWindow, simulateFleet } from '../../specs/03
 import type { DispatchPolicy } from '../../specs/03-webhooks/answer-types.ts';
 import * as reference from './answers.ts';
 
-function sequence(trace: Trace<Snapshot, WebhookDeliveryEvent>): string {
-  const items: SequenceItem[] = [];
-  let before = trace.initial;
-  for (const { event, snapshot } of trace.steps) {
-    items.push(...sequenceOfStep(event, before, snapshot));
-    before = snapshot;
-  }
-  return mermaidBlock(mermaidSequence(participants, items));
-}
+/** A trace of the model as a sequence diagram. */
+const sequence = (trace: Trace<Snapshot, WebhookDeliveryEvent>) => sequenceOfTrace(trace, participants, sequenceOfStep);
 
 const configs: [string, WebhookDeliveryConfig][] = [
   ['naive handler', scenarioConfig],

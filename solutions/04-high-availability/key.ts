@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { initialTransition, transition } from 'xstate';
 import { markdownTable } from '../../tools/render/table.ts';
-import { mermaidBlock, mermaidSequence, type SequenceItem } from '../../tools/render/sequence.ts';
+import { sequenceOfTrace } from '../../tools/render/sequence.ts';
 import { projectExploration, renderSvg } from '../../tools/render/state-diagram.ts';
 import { runTask } from '../../tools/grading/run-task.ts';
 import { solutionRegions } from '../../tools/build/stubs.ts';
@@ -17,7 +17,7 @@ import { scenarioConfig as failoverScenario } from '../../models/region-failover
 import { sagaScenario, type SagaEvent, type SagaSnapshot } from '../../models/cross-region-transfer/saga.ts';
 import { twoPhaseScenario, type TwoPhaseSnapshot, type TwoPhaseTransferEvent } from '../../models/cross-region-transfer/two-phase.ts';
 import { sagaSequence, twoPhaseSequence } from '../../models/cross-region-transfer/describe.ts';
-import { createCircuitBreakerModel, letThrough, visaConfig, type CircuitBreakerConfig, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
+import { createCircuitBreakerModel, letThrough, type CircuitBreakerConfig, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
 import { statuses, statusOf, terminalStatuses } from '../../models/payment-intent/machine.ts';
 import { availabilityReport, downtimeMinutesPerYear, MINUTES_PER_YEAR, percent, TARGET } from '../../specs/04-high-availability/availability.ts';
 import { alwaysFinishes, endsSettled, singleWriter, twoPhaseNeverBlocks } from '../../specs/04-high-availability/invariants.ts';
@@ -38,16 +38,6 @@ import {
 import { breakerConfigFor, chapter, PROPERTY_RUNS, PROPERTY_SEED } from '../../specs/04-high-availability/chapter.ts';
 import type { ActiveActiveArchitecture } from '../../specs/04-high-availability/answer-types.ts';
 import * as reference from './answers.ts';
-
-function sequenceOf<S, E>(trace: Trace<S, E>, participants: string[], step: (event: E, before: S, after: S) => SequenceItem[]): string {
-  const items: SequenceItem[] = [];
-  let before = trace.initial;
-  for (const { event, snapshot } of trace.steps) {
-    items.push(...step(event, before, snapshot));
-    before = snapshot;
-  }
-  return mermaidBlock(mermaidSequence(participants, items));
-}
 
 const minutes = (m: number) => (m < 1 ? `${(m * 60).toFixed(1)} s` : m < 120 ? `${m.toFixed(2)} min` : `${(m / 60).toFixed(2)} h`);
 
@@ -137,8 +127,8 @@ export async function buildKey(): Promise<ChapterKey> {
   const sagaCompensated = saga.ends.compensated.find((i) => saga.exploration.pathTo(i).steps.some((s) => s.event.type === 'STEP_REFUSED' ) && saga.exploration.snapshots[i]!.context.outcomes.f0 === 'committed')!;
   const sagaCrash = saga.exploration.terminal.find((i) => saga.exploration.snapshots[i]!.context.crashes === 1 && saga.exploration.snapshots[i]!.context.partitions === 1 && saga.ends.completed.includes(i));
   const sagaSteps = sagaSequence(sagaScenario);
-  const sagaDiagram = (i: number) => sequenceOf(saga.exploration.pathTo(i), ['Orchestrator', 'US', 'EU'], (e: SagaEvent, b: SagaSnapshot, a: SagaSnapshot) => sagaSteps(e, b, a));
-  const twoPhaseDiagram = (trace: Trace<TwoPhaseSnapshot, TwoPhaseTransferEvent>) => sequenceOf(trace, ['Coordinator', 'US', 'EU'], twoPhaseSequence);
+  const sagaDiagram = (i: number) => sequenceOfTrace(saga.exploration.pathTo(i), ['Orchestrator', 'US', 'EU'], (e: SagaEvent, b: SagaSnapshot, a: SagaSnapshot) => sagaSteps(e, b, a));
+  const twoPhaseDiagram = (trace: Trace<TwoPhaseSnapshot, TwoPhaseTransferEvent>) => sequenceOfTrace(trace, ['Coordinator', 'US', 'EU'], twoPhaseSequence);
   const stuckForever = crashStop.ends.blocked.length;
 
   // 4.3

@@ -2,7 +2,7 @@
 import { explore } from '../../tools/explore/explore.ts';
 import { describedAs, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
 import { fail, pass, type CheckResult } from '../../tools/grading/task.ts';
-import { candidateEvents, createLedgerWriteModel, scenarioConfig } from '../../models/ledger-write/machine.ts';
+import { candidateEvents, createLedgerWriteModel, scenarioConfig, type Posting, type WriteMode } from '../../models/ledger-write/machine.ts';
 import { crashPoints, crashThePayment, everySurvivors, formatWriteTrace, writeModes, type Survivors } from './crash-points.ts';
 import { ledgerInvariants, ledgerStepProperties } from './invariants.ts';
 import type { LedgerAnswers } from './answer-files.ts';
@@ -34,11 +34,20 @@ export function survivorsShape(call: string, value: unknown): Survivors {
   return value as Survivors;
 }
 
-/** Explore the model in every configuration; the figures that back 2.4's verdict. */
-export function exploreEveryConfig(): { states: number; crashPoints: number; configs: number } {
-  let states = 0;
-  let crashed = 0;
-  let configs = 0;
+/** One configuration of the ledger write, explored with every invariant. */
+export interface ConfigRun {
+  mode: WriteMode;
+  posting: Posting;
+  states: number;
+  /** Every state that is not a crash is a point where one can strike. */
+  crashPoints: number;
+  /** Violated property id → the events of its shortest trace. */
+  violated: Map<string, string>;
+}
+
+/** Explore the model in every configuration (the answer key prints these runs). */
+export function exploreConfigs(): ConfigRun[] {
+  const runs: ConfigRun[] = [];
   for (const mode of writeModes) {
     for (const posting of ['single-phase', 'hold'] as const) {
       const config = scenarioConfig(mode, posting);
@@ -49,11 +58,20 @@ export function exploreEveryConfig(): { states: number; crashPoints: number; con
         stepProperties: ledgerStepProperties,
         stopAtFirstViolation: false,
       });
-      states += result.figures.states;
-      crashed += result.snapshots.filter((s) => s.value === 'crashed').length;
-      configs++;
+      const crashed = result.snapshots.filter((s) => s.value === 'crashed').length;
+      const violated = new Map(result.violations.map((v) => [v.property.id, v.trace.steps.map((s) => s.event.type).join(' → ')]));
+      runs.push({ mode, posting, states: result.figures.states, crashPoints: result.figures.states - crashed, violated });
     }
   }
-  // Every state that is not a crash is a point where one can strike.
-  return { states, crashPoints: states - crashed, configs };
+  return runs;
+}
+
+/** The figures that back 2.4's verdict: all configurations together. */
+export function exploreEveryConfig(): { states: number; crashPoints: number; configs: number } {
+  const runs = exploreConfigs();
+  return {
+    states: runs.reduce((n, r) => n + r.states, 0),
+    crashPoints: runs.reduce((n, r) => n + r.crashPoints, 0),
+    configs: runs.length,
+  };
 }

@@ -5,7 +5,7 @@ import { withScratchSchema } from '../../tools/sql/scratch.ts';
 import { answeredSql, MissingStep, runScript, splitSteps, type SqlSource } from '../../tools/sql/script.ts';
 import { refundSteps } from './answer-files.ts';
 import type { LedgerAnswers } from './answer-files.ts';
-import { checkerReads, checkerWrites, refusal, failOnSqlError, balances, balancesWrong, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, columnsOf } from './sql-checks.ts';
+import { checkerReads, checkerWrites, refusal, failOnSqlError, balancesWrong, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, columnsOf } from './sql-checks.ts';
 import type { Leg } from './sql-checks.ts';
 
 /** The payment's rows, one JSON text per row, in the columns it had before any refund. */

@@ -2,12 +2,12 @@
  * What chapter 2's checks share: the checker's own writes on the student's schema, what
  * counts as the database refusing something, balances, and the student's 2.1 schema as ground.
  */
-import { fail, isNotAnswered, pass, type CheckResult } from '../../tools/grading/task.ts';
+import { fail, isNotAnswered, type CheckResult } from '../../tools/grading/task.ts';
 import { type Database, type StatementResult } from '../../tools/sql/database.ts';
 import { databaseError, SqlScriptError } from '../../tools/sql/script.ts';
 import { type Currency } from './random-ledgers.ts';
 import type { LedgerAnswers } from './answer-files.ts';
-import { contract, checkSchemaAndPayment } from './check-schema.ts';
+import { checkSchemaAndPayment } from './check-schema.ts';
 
 /** A value the checker writes into its SQL, as a quoted literal: Postgres casts it to the column's type. */
 export const literal = (value: string | number) => `'${String(value).replaceAll("'", "''")}'`;

@@ -22,3 +22,21 @@ export function mermaidSequence(participants: readonly string[], items: readonly
 
 /** A fenced block, ready to drop into Markdown. */
 export const mermaidBlock = (text: string) => '```mermaid\n' + text + '\n```';
+
+/**
+ * A trace as a Mermaid sequence diagram in a fenced block: each step turned into messages
+ * by the model's own `step` function (from its describe.ts).
+ */
+export function sequenceOfTrace<TSnapshot, TEvent>(
+  trace: { initial: TSnapshot; steps: { event: TEvent; snapshot: TSnapshot }[] },
+  participants: readonly string[],
+  step: (event: TEvent, before: TSnapshot, after: TSnapshot) => SequenceItem[],
+): string {
+  const items: SequenceItem[] = [];
+  let before = trace.initial;
+  for (const { event, snapshot } of trace.steps) {
+    items.push(...step(event, before, snapshot));
+    before = snapshot;
+  }
+  return mermaidBlock(mermaidSequence(participants, items));
+}
