@@ -7,6 +7,7 @@
  *                                      or a single chapter's folder)
  *   npm run check -- --json            machine-readable result on stdout
  *   npm run check -- --timeout 5000    per-task time limit in milliseconds (default 10000)
+ *   npm run check -- --no-hints        leave the hints out (--no-trace: the traces)
  *
  * Exit code 0 only when every task checked passes, so a course's CI can gate on it.
  */
@@ -25,6 +26,7 @@ const { values, positionals } = parseArgs({
     json: { type: 'boolean', default: false },
     timeout: { type: 'string', default: '10000' },
     'no-trace': { type: 'boolean', default: false },
+    'no-hints': { type: 'boolean', default: false },
   },
 });
 
@@ -67,7 +69,7 @@ for (const entry of entries) {
       // Answers that do not load fail every task with one message: print it once.
       const repeated = report.status !== 'pass' && report.message === previous;
       previous = report.message;
-      console.log(formatReport(repeated ? { ...report, message: '(the same as above)', trace: undefined } : report, { traces: !values['no-trace'] }));
+      console.log(formatReport(repeated ? { ...report, message: '(the same as above)', trace: undefined } : report, { traces: !values['no-trace'], hints: !values['no-hints'] }));
     },
   });
   all.push(...reports);

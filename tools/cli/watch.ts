@@ -1,7 +1,8 @@
 /**
  * `npm run watch [-- <chapter>]`: re-check on every save, as rustlings does. Each run is a
  * fresh `npm run check` process, so an edited answer file is always loaded anew.
- * Keys: Enter re-checks now, q quits.
+ * Keys: h shows or hides the hints, Enter re-checks now, q quits. Hints start hidden, as in
+ * rustlings: try first, then ask.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { watch } from 'node:fs';
@@ -15,14 +16,17 @@ const { values, positionals } = parseArgs({
 });
 
 let running: ChildProcess | undefined;
+let showHints = false;
 let timer: NodeJS.Timeout | undefined;
 
 function check() {
   running?.kill();
   process.stdout.write('\u001bc');
-  const args = ['--import', 'tsx', join(repoRoot, 'tools/cli/check.ts'), ...positionals, '--answers', values.answers!];
+  const args = ['--import', 'tsx', join(repoRoot, 'tools/cli/check.ts'), ...positionals, '--answers', values.answers!, ...(showHints ? [] : ['--no-hints'])];
   running = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '1' } });
-  running.on('exit', () => console.log(`\nwatching ${values.answers} — save a file to re-check, Enter to re-check now, q to quit`));
+  running.on('exit', () =>
+    console.log(`\nwatching ${values.answers} — save a file to re-check · h ${showHints ? 'hides' : 'shows'} the hints · Enter re-checks · q quits`),
+  );
 }
 
 watch(values.answers!, { recursive: true }, (_, file) => {
@@ -37,6 +41,10 @@ if (process.stdin.isTTY) {
     const k = key.toString();
     if (k === 'q' || k === '\u0003') process.exit(0);
     if (k === '\r') check();
+    if (k === 'h') {
+      showHints = !showHints;
+      check();
+    }
   });
 }
 check();

@@ -21,10 +21,10 @@ export function chapterHeading(number: number, title: string, answersDir: string
 }
 
 /** One task, as a student reads it: status, id, title, reason; hint and trace when not passing. */
-export function formatReport(report: TaskReport, options: { traces?: boolean } = {}): string {
+export function formatReport(report: TaskReport, options: { traces?: boolean; hints?: boolean } = {}): string {
   const lines = [`  ${label[report.status]}  ${report.id}  ${report.title}`, `        ${dim(report.message)}`];
   if (report.status !== 'pass') {
-    if (report.hint) lines.push(`        hint: ${report.hint}`);
+    if (report.hint && options.hints !== false) lines.push(`        hint: ${report.hint}`);
     if (report.trace && options.traces !== false) lines.push(`        ${report.traceTitle ?? 'what the model does'}:`, indent(report.trace, '        '));
   }
   return lines.join('\n');
