@@ -45,19 +45,24 @@ export interface ConfigRun {
   violated: Map<string, string>;
 }
 
+/** The ledger write in one configuration, every invariant and step property checked. */
+export function exploreWrite(mode: WriteMode, posting: Posting) {
+  const config = scenarioConfig(mode, posting);
+  const events = candidateEvents(config);
+  return explore(createLedgerWriteModel(config), {
+    events: () => events,
+    invariants: ledgerInvariants,
+    stepProperties: ledgerStepProperties,
+    stopAtFirstViolation: false,
+  });
+}
+
 /** Explore the model in every configuration (the answer key prints these runs). */
 export function exploreConfigs(): ConfigRun[] {
   const runs: ConfigRun[] = [];
   for (const mode of writeModes) {
     for (const posting of ['single-phase', 'hold'] as const) {
-      const config = scenarioConfig(mode, posting);
-      const events = candidateEvents(config);
-      const result = explore(createLedgerWriteModel(config), {
-        events: () => events,
-        invariants: ledgerInvariants,
-        stepProperties: ledgerStepProperties,
-        stopAtFirstViolation: false,
-      });
+      const result = exploreWrite(mode, posting);
       const crashed = result.snapshots.filter((s) => s.value === 'crashed').length;
       const violated = new Map(result.violations.map((v) => [v.property.id, v.trace.steps.map((s) => s.event.type).join(' → ')]));
       runs.push({ mode, posting, states: result.figures.states, crashPoints: result.figures.states - crashed, violated });

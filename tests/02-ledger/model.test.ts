@@ -6,7 +6,6 @@ import { describe, expect } from 'vitest';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import { initialTransition, transition } from 'xstate';
-import { explore } from '../../tools/explore/explore.ts';
 import {
   candidateEvents,
   createLedgerWriteModel,
@@ -16,6 +15,7 @@ import {
 } from '../../models/ledger-write/machine.ts';
 import { ledgerInvariants, ledgerStepProperties } from '../../specs/02-ledger/invariants.ts';
 import { everyCrashOfThePayment, formatWriteTrace } from '../../specs/02-ledger/crash-points.ts';
+import { exploreWrite as exploreConfig } from '../../specs/02-ledger/check-crash.ts';
 
 const configs: [WriteMode, Posting][] = [
   ['transaction', 'single-phase'],
@@ -23,17 +23,6 @@ const configs: [WriteMode, Posting][] = [
   ['autocommit', 'single-phase'],
   ['autocommit', 'hold'],
 ];
-
-function exploreConfig(mode: WriteMode, posting: Posting) {
-  const config = scenarioConfig(mode, posting);
-  const events = candidateEvents(config);
-  return explore(createLedgerWriteModel(config), {
-    events: () => events,
-    invariants: ledgerInvariants,
-    stepProperties: ledgerStepProperties,
-    stopAtFirstViolation: false,
-  });
-}
 
 describe('the ledger write, at every crash point', () => {
   test.each(configs.filter(([mode]) => mode === 'transaction'))('inside a database transaction (%s, %s) every invariant holds', (mode, posting) => {
