@@ -22,3 +22,16 @@ export function replaceGeneratedBlock(text: string, name: string, content: strin
   if (start < 0 || end < start) throw new Error(`${file}: no block ${open} … ${close} to fill`);
   return `${text.slice(0, start + open.length)}\n${content.trim()}\n${text.slice(end)}`;
 }
+
+/**
+ * Scenario figures inside hand-written prose: `<!-- value:NAME -->5 s<!-- /value -->` is
+ * rewritten with `values[NAME]`, so that a chapter's text takes its numbers from the same
+ * typed config as its model and key and cannot go stale. The markers are HTML comments:
+ * invisible on GitHub and in the site. A name the text uses but the config lacks is an error.
+ */
+export function fillValues(text: string, values: Record<string, string>, file = '<text>'): string {
+  return text.replace(/<!-- value:([\w.-]+) -->([\s\S]*?)<!-- \/value -->/g, (_whole, name: string) => {
+    if (!(name in values)) throw new Error(`${file}: no value named "${name}" (the chapter's values are: ${Object.keys(values).join(', ') || 'none'})`);
+    return `<!-- value:${name} -->${values[name]}<!-- /value -->`;
+  });
+}

@@ -16,7 +16,7 @@ import { chapterEntries, chapterModule, exercisesDir, findChapter, repoRoot, sol
 import { loadAnswersOrReport, runTask } from '../grading/run-task.ts';
 import type { Chapter } from '../grading/task.ts';
 import { hasSolutionMarkers, languageOf, stripSolutions, todoCount } from '../build/stubs.ts';
-import { replaceGeneratedBlock, writeIfChanged } from '../build/generated.ts';
+import { fillValues, replaceGeneratedBlock, writeIfChanged } from '../build/generated.ts';
 import type { ChapterKey } from '../build/chapter-key.ts';
 import { buildSite } from '../site/build-site.ts';
 import { markdownTable } from '../render/table.ts';
@@ -74,6 +74,8 @@ async function buildKey(entry: ChapterEntry) {
   ]);
   write(join(solutionsDir(entry), 'KEY.md'), key.markdown.trimEnd() + '\n');
   for (const [name, content] of Object.entries(key.files)) write(join(solutionsDir(entry), name), content);
+  const text = join(exercisesDir(entry), 'README.md');
+  if (existsSync(text)) write(text, fillValues(readFileSync(text, 'utf8'), key.textValues ?? {}, text));
   for (const [model, figures] of Object.entries(key.modelFigures ?? {})) {
     const readme = join(repoRoot, 'models', model, 'README.md');
     write(readme, replaceGeneratedBlock(readFileSync(readme, 'utf8'), 'figures', figures, readme));
