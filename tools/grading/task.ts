@@ -21,6 +21,21 @@ export interface CheckResult {
   traceTitle?: string;
   /** Figures of the check (states explored, random runs, seed), for reports. */
   figures?: Record<string, number | string>;
+  /**
+   * The rest of the trace past the decisive step, for a prediction task whose trace would
+   * otherwise end on the value the student is asked to predict: shown only with `--reveal`
+   * (and the JSON report records that it was shown).
+   */
+  reveal?: string;
+}
+
+/**
+ * Thrown by a check (or a chapter's `prepare`) when the environment failed — a database that
+ * cannot start or connect, a worker killed from outside — so that the task is reported as
+ * the environment's problem with what to do, never as the student's.
+ */
+export class EnvironmentError extends Error {
+  override name = 'EnvironmentError';
 }
 
 export interface Task<TAnswers> {
@@ -48,7 +63,13 @@ export interface Chapter<TAnswers> {
   tasks: readonly Task<TAnswers>[];
   /** Load the answers from a chapter folder (by default its `answers.ts`). */
   loadAnswers: (chapterDir: string) => Promise<TAnswers>;
-  /** Optional set-up shared by the tasks (a database), released by `close`. */
+  /**
+   * Shared set-up (starting a database, exploring a model) run once before any task's clock
+   * starts, so that it never counts against an answer's time; throws `EnvironmentError`
+   * when the environment cannot provide it.
+   */
+  prepare?: () => Promise<void>;
+  /** Releases what `prepare` (or the tasks) set up. */
   close?: () => Promise<void>;
 }
 
