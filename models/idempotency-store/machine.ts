@@ -1,36 +1,61 @@
 /**
- * The idempotency store, with the payment API around it and the merchant's client in front.
+ * The idempotency store, with the payment API around it, the merchant's client in front and
+ * the card network behind it.
  *
  * One flat machine: the protocol lives in context and every step of every actor is a guarded
- * event, so that the explorer tries every interleaving of the client, the network, the server
- * and the clock. Time moves only by `TIME_PASSES`, which jumps to the next deadline (a client
- * timeout, a scheduled retry, a lock timeout, a key's expiry); a timed event that is due must
- * fire before time moves on.
+ * event, so that the explorer tries every interleaving of the client, the network, the API,
+ * the card network and the clock. Time moves only by `TIME_PASSES`, which jumps to the next
+ * deadline (a client timeout, a scheduled retry, a lock timeout, a key's expiry); a timed event
+ * that is due must fire before time moves on. The card network answers whenever it likes: a
+ * call may take longer than any timeout.
  *
- * Stripe's documented behaviour is the reference (https://docs.stripe.com/api/idempotent_requests):
- * keys up to 255 characters, kept at least 24 hours; the first result is saved and replayed,
- * 500s included; parameters are compared with the original request's; a request that arrives
- * while one with the same key is still executing gets 409 Conflict and no result is saved.
+ * The API does its work in atomic phases with recovery points, as in brandur.org/idempotency-keys:
+ *   phase 1 (one database transaction): claim the key (or find it) and lock it; recovery point `started`;
+ *   the foreign call, outside any transaction: charge the card at the card network;
+ *   phase 2 (one database transaction): save the result under the key; recovery point `finished`.
+ * The charge is a foreign state mutation: it cannot commit in the same transaction as the key,
+ * so a crash between the card network's approval and phase 2 leaves a charge with no saved
+ * result, and a lock that times out while its request still runs lets a second request resume.
+ * Only the card network can tell a repeated call from a new one: by a downstream idempotency key.
+ *
+ * Stripe's documented result rules are the reference (https://docs.stripe.com/api/idempotent_requests):
+ * the first result is saved once the endpoint has begun executing and replayed, 500s included;
+ * a request that fails validation, or arrives while another with the same key executes (409),
+ * saves nothing; a retry whose parameters differ from the saved request's is refused.
  */
-import { and, assign, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 
-/** The parameters of a charge request; a retry that changes them reuses the key wrongly. */
-export type Body = 'original' | 'changed';
+/** The parameters of a charge request: the original ones, changed ones (a client bug), or invalid ones. */
+export type Body = 'original' | 'changed' | 'invalid';
+
+/**
+ * How the API makes its foreign call to the card network.
+ * - `downstream_key`: it passes a key derived from the key's record; the card network charges
+ *   at most once per downstream key and replays its first answer (brandur's design).
+ * - `no_downstream_key`: it calls the card network with no key.
+ * - `own_lock_check`: no downstream key, but the API checks that it still holds the key's lock
+ *   before calling and before saving (a check by the lock holder, not fencing: the card network
+ *   cannot refuse a stale holder; Kleppmann, "How to do distributed locking", 2016).
+ */
+export type ApiDesign = 'downstream_key' | 'no_downstream_key' | 'own_lock_check';
 
 export interface IdempotencyConfig {
   /** The key the client sends with attempt n (1-based); `null` sends no key at all. */
   keyForAttempt: ((attempt: number) => string) | null;
+  apiDesign: ApiDesign;
   /** How long a completed key is kept, in seconds (Stripe: at least 24 hours). */
   ttlSeconds: number;
-  /** After this long an in-flight key whose request died is unlocked, in seconds. */
+  /** After this long a key's lock is released, whether or not its request still runs, in seconds. */
   lockTimeoutSeconds: number;
-  /** The client gives up waiting for a response after this long, in seconds (scenario: 28). */
+  /** The client gives up waiting for a response after this long, in seconds. */
   clientTimeoutSeconds: number;
-  /** Delay before attempt n+1 after attempt n timed out or met a conflict (scenario: [5]). */
+  /** Delay before attempt n+1 after attempt n timed out, met a conflict or failed validation. */
   retryDelaysSeconds: readonly number[];
-  /** What the retries send: the same parameters, or (a client bug) changed ones. */
-  retryBody: Body;
-  /** How many times the server may crash while a request is in progress. */
+  /** What the first attempt sends: the original parameters, or parameters that fail validation. */
+  firstBody: 'original' | 'invalid';
+  /** What the retries send: the original parameters, or (a client bug) changed ones. */
+  retryBody: 'original' | 'changed';
+  /** How many times the API server may crash while it holds requests in memory. */
   maxCrashes: number;
   /** May the card network fail a charge (the API then saves and replays a 500)? */
   cardNetworkMayFail: boolean;
@@ -38,13 +63,15 @@ export interface IdempotencyConfig {
   amountMinor: number;
 }
 
-/** The scenario of the exercise: timeout at 28 s, one retry 5 s later, keys kept 24 h. */
+/** The scenario of the exercise: timeout at 28 s, retries 5 s and 30 s later, keys kept 24 h. */
 export const scenarioConfig: IdempotencyConfig = {
   keyForAttempt: () => 'order_1842_charge',
+  apiDesign: 'downstream_key',
   ttlSeconds: 24 * 3600,
   lockTimeoutSeconds: 60,
   clientTimeoutSeconds: 28,
   retryDelaysSeconds: [5],
+  firstBody: 'original',
   retryBody: 'original',
   maxCrashes: 0,
   cardNetworkMayFail: false,
@@ -53,9 +80,13 @@ export const scenarioConfig: IdempotencyConfig = {
 
 export type HttpStatus = 200 | 400 | 409 | 500;
 
+/** Why a 400: the request failed validation, or reused a key with other parameters. */
+export type Refusal = 'validation' | 'parameters_differ';
+
 export interface Response {
   attempt: number;
   status: HttpStatus;
+  refusal?: Refusal;
   /** The charge this response reports, if any. */
   chargeId: number | null;
   /** Sent from the saved result rather than computed now (Stripe's `Idempotent-Replayed`). */
@@ -68,25 +99,34 @@ export interface Request {
   body: Body;
 }
 
-/** The lifecycle of one key in the store: absent (no record) → in_flight → completed → expired. */
+export type SavedResult = Pick<Response, 'status' | 'chargeId'>;
+
+/**
+ * One key's record: absent (no record) → `locked` (recovery point `started`, lock held) →
+ * `completed` (result saved, recovery point `finished`) → `expired`. A lock that times out
+ * leaves `unlocked` (recovery point `started`, no holder): the next request with the key resumes.
+ */
 export type KeyRecord =
-  | { status: 'in_flight'; body: Body; lockedAt: number; owner: number }
-  | { status: 'completed'; body: Body; completedAt: number; response: Omit<Response, 'attempt' | 'replayed'> }
+  | { status: 'locked'; body: Body; owner: number; lockedAt: number; downstreamKey: string }
+  | { status: 'unlocked'; body: Body; downstreamKey: string }
+  | { status: 'completed'; body: Body; completedAt: number; result: SavedResult; savedBy: number }
   | { status: 'expired' };
 
 export type KeyStatus = 'absent' | KeyRecord['status'];
 
-/** The server's steps for one request, in the order it takes them. */
+/** The server's steps for one request, in the order the model takes them (its own vocabulary). */
 export type ServerStep =
+  | 'validate_parameters'
   | 'look_up_key'
   | 'compare_parameters'
   | 'lock_key'
   | 'process_request'
+  | 'return_validation_error'
   | 'return_conflict'
   | 'return_parameters_error'
   | 'replay_saved_response';
 
-/** What the server found and decided when a request arrived. */
+/** What the server found and decided when a request arrived (phase 1). */
 export interface Arrival {
   attempt: number;
   at: number;
@@ -98,13 +138,28 @@ export interface Arrival {
   steps: ServerStep[];
 }
 
+/** A charge at the card network: money taken from the customer. */
 export interface Charge {
   id: number;
   attempt: number;
-  key: string | null;
-  body: Body;
+  downstreamKey: string | null;
   at: number;
   amountMinor: number;
+}
+
+/** A call from the API to the card network, not yet answered. */
+export interface NetworkCall {
+  attempt: number;
+  downstreamKey: string | null;
+}
+
+export type NetworkAnswer = { approved: true; chargeId: number } | { approved: false };
+
+/** A request the API server holds in memory: lost in a crash. */
+export interface InProgress extends Request {
+  stage: 'claimed' | 'calling_card_network' | 'answered';
+  answer: NetworkAnswer | null;
+  downstreamKey: string | null;
 }
 
 export type ClientPhase = 'ready' | 'waiting' | 'backing_off' | 'done';
@@ -122,8 +177,11 @@ export interface IdempotencyContext {
   requests: Request[];
   responses: Response[];
   store: Record<string, KeyRecord>;
-  /** Requests the server is executing (held in memory: lost in a crash). */
-  processing: Request[];
+  processing: InProgress[];
+  /** The card network's calls in progress: they go on when the API server crashes. */
+  networkCalls: NetworkCall[];
+  /** The card network's own idempotency: its first answer per downstream key. */
+  networkAnswers: Record<string, NetworkAnswer>;
   charges: Charge[];
   arrivals: Arrival[];
   crashes: number;
@@ -132,8 +190,10 @@ export interface IdempotencyContext {
 export type IdempotencyEvent =
   | { type: 'CLIENT_SENDS' }
   | { type: 'REQUEST_ARRIVES'; attempt: number }
-  | { type: 'SERVER_CHARGES'; attempt: number }
+  | { type: 'API_CALLS_CARD_NETWORK'; attempt: number }
+  | { type: 'CARD_NETWORK_APPROVES'; attempt: number }
   | { type: 'CARD_NETWORK_FAILS'; attempt: number }
+  | { type: 'API_SAVES_RESULT'; attempt: number }
   | { type: 'SERVER_CRASHES' }
   | { type: 'RESPONSE_ARRIVES'; attempt: number }
   | { type: 'CLIENT_TIMES_OUT' }
@@ -143,7 +203,7 @@ export type IdempotencyEvent =
 
 const attemptsAllowed = (config: IdempotencyConfig) => 1 + config.retryDelaysSeconds.length;
 
-const bodyOf = (config: IdempotencyConfig, attempt: number): Body => (attempt === 1 ? 'original' : config.retryBody);
+const bodyOf = (config: IdempotencyConfig, attempt: number): Body => (attempt === 1 ? config.firstBody : config.retryBody);
 
 /** Every instant at which some timed event becomes due. */
 export function deadlines(context: IdempotencyContext, config: IdempotencyConfig): number[] {
@@ -152,27 +212,40 @@ export function deadlines(context: IdempotencyContext, config: IdempotencyConfig
   if (client.phase === 'waiting') due.push(client.since + config.clientTimeoutSeconds);
   if (client.phase === 'backing_off') due.push(client.since);
   for (const record of Object.values(context.store)) {
-    if (record.status === 'in_flight') due.push(record.lockedAt + config.lockTimeoutSeconds);
+    if (record.status === 'locked') due.push(record.lockedAt + config.lockTimeoutSeconds);
     if (record.status === 'completed') due.push(record.completedAt + config.ttlSeconds);
   }
   return due;
 }
 
-/** The server's decision for an arriving request, as Stripe documents it. */
-function decide(request: Request, record: KeyRecord | undefined): Pick<Arrival, 'found' | 'foundBody' | 'steps'> {
-  if (request.key === null) return { found: 'no_key', foundBody: null, steps: ['process_request'] };
+/** Phase 1's decision for an arriving request, as Stripe documents it. */
+export function decide(request: Request, record: KeyRecord | undefined): Pick<Arrival, 'found' | 'foundBody' | 'steps'> {
+  // Validation comes before the idempotency layer: a request that fails it saves nothing.
+  if (request.body === 'invalid') return { found: request.key === null ? 'no_key' : record?.status ?? 'absent', foundBody: null, steps: ['validate_parameters', 'return_validation_error'] };
+  if (request.key === null) return { found: 'no_key', foundBody: null, steps: ['validate_parameters', 'process_request'] };
   if (record === undefined || record.status === 'expired') {
-    return { found: record?.status ?? 'absent', foundBody: null, steps: ['look_up_key', 'lock_key', 'process_request'] };
+    return { found: record?.status ?? 'absent', foundBody: null, steps: ['validate_parameters', 'look_up_key', 'lock_key', 'process_request'] };
   }
   const found = record.status;
-  if (record.body !== request.body) {
-    return { found, foundBody: record.body, steps: ['look_up_key', 'compare_parameters', 'return_parameters_error'] };
-  }
-  if (record.status === 'in_flight') {
-    return { found, foundBody: record.body, steps: ['look_up_key', 'compare_parameters', 'return_conflict'] };
-  }
-  return { found, foundBody: record.body, steps: ['look_up_key', 'compare_parameters', 'replay_saved_response'] };
+  const seen: ServerStep[] = ['validate_parameters', 'look_up_key', 'compare_parameters'];
+  if (record.body !== request.body) return { found, foundBody: record.body, steps: [...seen, 'return_parameters_error'] };
+  if (record.status === 'locked') return { found, foundBody: record.body, steps: [...seen, 'return_conflict'] };
+  // A key whose lock timed out at recovery point `started`: this request resumes the work.
+  if (record.status === 'unlocked') return { found, foundBody: record.body, steps: [...seen, 'lock_key', 'process_request'] };
+  return { found, foundBody: record.body, steps: [...seen, 'replay_saved_response'] };
 }
+
+const holdsLock = (context: IdempotencyContext, request: InProgress) => {
+  if (request.key === null) return true;
+  const record = context.store[request.key];
+  return record?.status === 'locked' && record.owner === request.attempt;
+};
+
+const inProgress = (context: IdempotencyContext, event: IdempotencyEvent) =>
+  'attempt' in event ? context.processing.find((r) => r.attempt === event.attempt) : undefined;
+
+const networkCall = (context: IdempotencyContext, event: IdempotencyEvent) =>
+  'attempt' in event ? context.networkCalls.find((c) => c.attempt === event.attempt) : undefined;
 
 export function createIdempotencyModel(config: IdempotencyConfig) {
   return setup({
@@ -185,9 +258,15 @@ export function createIdempotencyModel(config: IdempotencyConfig) {
         context.client.phase === 'ready' || (context.client.phase === 'backing_off' && context.now >= context.client.since),
       requestInNetwork: ({ context, event }) =>
         event.type === 'REQUEST_ARRIVES' && context.requests.some((r) => r.attempt === event.attempt),
-      serverIsProcessing: ({ context, event }) =>
-        'attempt' in event && context.processing.some((r) => r.attempt === event.attempt),
-      cardNetworkMayFail: () => config.cardNetworkMayFail,
+      requestClaimed: ({ context, event }) => inProgress(context, event)?.stage === 'claimed',
+      // The card network answers a call once; a repeated downstream key gets its first answer.
+      cardNetworkMayApprove: ({ context, event }) => networkCall(context, event) !== undefined,
+      cardNetworkMayFail: ({ context, event }) => {
+        const call = networkCall(context, event);
+        if (!config.cardNetworkMayFail || call === undefined) return false;
+        return call.downstreamKey === null || context.networkAnswers[call.downstreamKey] === undefined;
+      },
+      answerReceived: ({ context, event }) => inProgress(context, event)?.stage === 'answered',
       serverMayCrash: ({ context }) => context.crashes < config.maxCrashes && context.processing.length > 0,
       clientAwaitsThisResponse: ({ context, event }) =>
         event.type === 'RESPONSE_ARRIVES' &&
@@ -199,7 +278,7 @@ export function createIdempotencyModel(config: IdempotencyConfig) {
       lockTimeoutDue: ({ context, event }) => {
         if (event.type !== 'LOCK_TIMES_OUT') return false;
         const record = context.store[event.key];
-        return record?.status === 'in_flight' && context.now >= record.lockedAt + config.lockTimeoutSeconds;
+        return record?.status === 'locked' && context.now >= record.lockedAt + config.lockTimeoutSeconds;
       },
       keyExpiryDue: ({ context, event }) => {
         if (event.type !== 'KEY_EXPIRES') return false;
@@ -221,6 +300,7 @@ export function createIdempotencyModel(config: IdempotencyConfig) {
           requests: [...context.requests, { attempt, key, body: bodyOf(config, attempt) }],
         };
       }),
+      // Phase 1, one transaction: find or claim the key, compare, lock (or refuse).
       handleArrival: assign(({ context, event }) => {
         if (event.type !== 'REQUEST_ARRIVES') return {};
         const request = context.requests.find((r) => r.attempt === event.attempt)!;
@@ -233,52 +313,90 @@ export function createIdempotencyModel(config: IdempotencyConfig) {
         };
         const last = decision.steps[decision.steps.length - 1];
         if (last === 'process_request') {
+          // The downstream key names this record (a new record after expiry gets a new one).
+          const downstreamKey =
+            request.key === null ? null : record?.status === 'unlocked' ? record.downstreamKey : `${request.key}@${context.now}`;
           const store =
             request.key === null
               ? context.store
               : {
                   ...context.store,
-                  [request.key]: { status: 'in_flight' as const, body: request.body, lockedAt: context.now, owner: request.attempt },
+                  [request.key]: { status: 'locked' as const, body: request.body, owner: request.attempt, lockedAt: context.now, downstreamKey: downstreamKey! },
                 };
-          return { ...next, store, processing: [...context.processing, request] };
+          const claimed: InProgress = { ...request, stage: 'claimed', answer: null, downstreamKey };
+          return { ...next, store, processing: [...context.processing, claimed] };
         }
         const response: Response =
           last === 'replay_saved_response' && record?.status === 'completed'
-            ? { ...record.response, attempt: request.attempt, replayed: true }
-            : { attempt: request.attempt, status: last === 'return_conflict' ? 409 : 400, chargeId: null, replayed: false };
+            ? { ...record.result, attempt: request.attempt, replayed: true }
+            : last === 'return_conflict'
+              ? { attempt: request.attempt, status: 409, chargeId: null, replayed: false }
+              : {
+                  attempt: request.attempt,
+                  status: 400,
+                  refusal: last === 'return_validation_error' ? 'validation' : 'parameters_differ',
+                  chargeId: null,
+                  replayed: false,
+                };
         return { ...next, responses: [...context.responses, response] };
       }),
-      // Charging and saving the response commit together: the key's record lives in the same
-      // database as the charge, so no crash can leave a charge without its saved response.
-      chargeAndSaveResponse: assign(({ context, event }) => finishRequest(context, event, 'charged', config)),
-      saveFailure: assign(({ context, event }) => finishRequest(context, event, 'failed', config)),
+      // The foreign call, outside any transaction.
+      callCardNetwork: assign(({ context, event }) => {
+        const request = inProgress(context, event)!;
+        if (config.apiDesign === 'own_lock_check' && !holdsLock(context, request)) return abandon(context, request);
+        const downstreamKey = config.apiDesign === 'downstream_key' ? request.downstreamKey : null;
+        return {
+          processing: context.processing.map((r) => (r === request ? { ...r, stage: 'calling_card_network' as const } : r)),
+          networkCalls: [...context.networkCalls, { attempt: request.attempt, downstreamKey }],
+        };
+      }),
+      cardNetworkApproves: assign(({ context, event }) => answerCall(context, event, true, config)),
+      cardNetworkFails: assign(({ context, event }) => answerCall(context, event, false, config)),
+      // Phase 2, one transaction: save the card network's answer under the key, unless saved already.
+      saveResult: assign(({ context, event }) => {
+        const request = inProgress(context, event)!;
+        if (config.apiDesign === 'own_lock_check' && !holdsLock(context, request)) return abandon(context, request);
+        const processing = context.processing.filter((r) => r !== request);
+        const answer = request.answer!;
+        const result: SavedResult = answer.approved ? { status: 200, chargeId: answer.chargeId } : { status: 500, chargeId: null };
+        const record = request.key === null ? undefined : context.store[request.key];
+        if (record?.status === 'completed') {
+          return { processing, responses: [...context.responses, { ...record.result, attempt: request.attempt, replayed: true }] };
+        }
+        const store =
+          request.key === null
+            ? context.store
+            : { ...context.store, [request.key]: { status: 'completed' as const, body: request.body, completedAt: context.now, result, savedBy: request.attempt } };
+        return { processing, store, responses: [...context.responses, { ...result, attempt: request.attempt, replayed: false }] };
+      }),
       loseInMemoryWork: assign(({ context }) => ({ processing: [], crashes: context.crashes + 1 })),
       takeResponse: assign(({ context, event }) => {
         if (event.type !== 'RESPONSE_ARRIVES') return {};
         const response = context.responses.find((r) => r.attempt === event.attempt)!;
         const responses = context.responses.filter((r) => r !== response);
-        const mayRetry = response.status === 409 && context.client.attempt < attemptsAllowed(config);
-        const client = mayRetry
-          ? backOff(context, config)
-          : { ...context.client, phase: 'done' as const, result: response };
+        // Retry a conflict and a validation error (after correcting the parameters: nothing was saved).
+        const retriable = response.status === 409 || response.refusal === 'validation';
+        const mayRetry = retriable && context.client.attempt < attemptsAllowed(config);
+        const client = mayRetry ? backOff(context, config) : { ...context.client, phase: 'done' as const, result: response };
         return { responses, client };
       }),
       // The client closes the connection: a request not yet delivered and a response not yet
       // received for this attempt are lost.
       giveUpOnAttempt: assign(({ context }) => {
         const attempt = context.client.attempt;
-        const client =
-          attempt < attemptsAllowed(config) ? backOff(context, config) : { ...context.client, phase: 'done' as const };
+        const client = attempt < attemptsAllowed(config) ? backOff(context, config) : { ...context.client, phase: 'done' as const };
         return {
           client,
           requests: context.requests.filter((r) => r.attempt !== attempt),
           responses: context.responses.filter((r) => r.attempt !== attempt),
         };
       }),
+      // The store cannot tell a dead request from a slow one: the lock goes, the request may run on.
       unlockKey: assign(({ context, event }) => {
         if (event.type !== 'LOCK_TIMES_OUT') return {};
-        const { [event.key]: _released, ...store } = context.store;
-        return { store };
+        const record = context.store[event.key];
+        if (record?.status !== 'locked') return {};
+        return { store: { ...context.store, [event.key]: { status: 'unlocked' as const, body: record.body, downstreamKey: record.downstreamKey } } };
       }),
       expireKey: assign(({ context, event }) => {
         if (event.type !== 'KEY_EXPIRES') return {};
@@ -297,6 +415,8 @@ export function createIdempotencyModel(config: IdempotencyConfig) {
       responses: [],
       store: {},
       processing: [],
+      networkCalls: [],
+      networkAnswers: {},
       charges: [],
       arrivals: [],
       crashes: 0,
@@ -307,11 +427,10 @@ export function createIdempotencyModel(config: IdempotencyConfig) {
         on: {
           CLIENT_SENDS: { guard: 'clientMaySend', actions: 'sendRequest' },
           REQUEST_ARRIVES: { guard: 'requestInNetwork', actions: 'handleArrival' },
-          SERVER_CHARGES: { guard: 'serverIsProcessing', actions: 'chargeAndSaveResponse' },
-          CARD_NETWORK_FAILS: {
-            guard: and(['serverIsProcessing', 'cardNetworkMayFail']),
-            actions: 'saveFailure',
-          },
+          API_CALLS_CARD_NETWORK: { guard: 'requestClaimed', actions: 'callCardNetwork' },
+          CARD_NETWORK_APPROVES: { guard: 'cardNetworkMayApprove', actions: 'cardNetworkApproves' },
+          CARD_NETWORK_FAILS: { guard: 'cardNetworkMayFail', actions: 'cardNetworkFails' },
+          API_SAVES_RESULT: { guard: 'answerReceived', actions: 'saveResult' },
           SERVER_CRASHES: { guard: 'serverMayCrash', actions: 'loseInMemoryWork' },
           RESPONSE_ARRIVES: { guard: 'clientAwaitsThisResponse', actions: 'takeResponse' },
           CLIENT_TIMES_OUT: { guard: 'clientTimeoutDue', actions: 'giveUpOnAttempt' },
@@ -331,81 +450,51 @@ function backOff(context: IdempotencyContext, config: IdempotencyConfig): Idempo
   return { ...context.client, phase: 'backing_off', since: context.now + delay };
 }
 
-/**
- * The end of a request's execution. With a key, the server first checks it still holds the
- * key's lock (a fencing check): if the lock timed out and another request took the key, this
- * one must not charge.
- */
-function finishRequest(
-  context: IdempotencyContext,
-  event: IdempotencyEvent,
-  outcome: 'charged' | 'failed',
-  config: IdempotencyConfig,
-): Partial<IdempotencyContext> {
-  if (!('attempt' in event)) return {};
-  const request = context.processing.find((r) => r.attempt === event.attempt)!;
-  const processing = context.processing.filter((r) => r !== request);
-  const record = request.key === null ? undefined : context.store[request.key];
-  if (request.key !== null && !(record?.status === 'in_flight' && record.owner === request.attempt)) {
-    const conflict: Response = { attempt: request.attempt, status: 409, chargeId: null, replayed: false };
-    return { processing, responses: [...context.responses, conflict] };
-  }
-  const charges =
-    outcome === 'charged'
-      ? [
-          ...context.charges,
-          {
-            id: context.charges.length + 1,
-            attempt: request.attempt,
-            key: request.key,
-            body: request.body,
-            at: context.now,
-            amountMinor: config.amountMinor,
-          },
-        ]
-      : context.charges;
-  const saved = outcome === 'charged'
-    ? { status: 200 as const, chargeId: charges.length }
-    : { status: 500 as const, chargeId: null };
-  const store =
-    request.key === null
-      ? context.store
-      : {
-          ...context.store,
-          [request.key]: { status: 'completed' as const, body: request.body, completedAt: context.now, response: saved },
-        };
+/** A request that finds it lost the key's lock stops and answers 409, saving nothing. */
+function abandon(context: IdempotencyContext, request: InProgress): Partial<IdempotencyContext> {
   return {
-    processing,
-    charges,
-    store,
-    responses: [...context.responses, { ...saved, attempt: request.attempt, replayed: false }],
+    processing: context.processing.filter((r) => r !== request),
+    responses: [...context.responses, { attempt: request.attempt, status: 409, chargeId: null, replayed: false }],
   };
+}
+
+/**
+ * The card network answers a call. With a downstream key it seen before, it replays its first
+ * answer and charges nothing; otherwise it charges (or fails). The answer reaches the API only
+ * if the server still holds the request in memory.
+ */
+function answerCall(context: IdempotencyContext, event: IdempotencyEvent, approve: boolean, config: IdempotencyConfig): Partial<IdempotencyContext> {
+  const call = networkCall(context, event)!;
+  const networkCalls = context.networkCalls.filter((c) => c !== call);
+  const previous = call.downstreamKey === null ? undefined : context.networkAnswers[call.downstreamKey];
+  let charges = context.charges;
+  let answer: NetworkAnswer;
+  if (previous) answer = previous;
+  else if (approve) {
+    const charge: Charge = { id: charges.length + 1, attempt: call.attempt, downstreamKey: call.downstreamKey, at: context.now, amountMinor: config.amountMinor };
+    charges = [...charges, charge];
+    answer = { approved: true, chargeId: charge.id };
+  } else answer = { approved: false };
+  const networkAnswers = call.downstreamKey === null || previous ? context.networkAnswers : { ...context.networkAnswers, [call.downstreamKey]: answer };
+  const processing = context.processing.map((r) =>
+    r.attempt === call.attempt && r.stage === 'calling_card_network' ? { ...r, stage: 'answered' as const, answer } : r,
+  );
+  return { networkCalls, networkAnswers, charges, processing };
 }
 
 /** Every event instance worth trying in a state; the explorer skips the disabled ones. */
 export function candidateEvents(snapshot: { context: IdempotencyContext }): IdempotencyEvent[] {
   const { context } = snapshot;
-  const attempts = new Set<number>([
-    ...context.requests.map((r) => r.attempt),
-    ...context.processing.map((r) => r.attempt),
-    ...context.responses.map((r) => r.attempt),
-  ]);
   const events: IdempotencyEvent[] = [
     { type: 'CLIENT_SENDS' },
     { type: 'SERVER_CRASHES' },
     { type: 'CLIENT_TIMES_OUT' },
     { type: 'TIME_PASSES' },
   ];
-  for (const attempt of attempts) {
-    events.push(
-      { type: 'REQUEST_ARRIVES', attempt },
-      { type: 'SERVER_CHARGES', attempt },
-      { type: 'CARD_NETWORK_FAILS', attempt },
-      { type: 'RESPONSE_ARRIVES', attempt },
-    );
-  }
-  for (const key of Object.keys(context.store)) {
-    events.push({ type: 'LOCK_TIMES_OUT', key }, { type: 'KEY_EXPIRES', key });
-  }
+  for (const { attempt } of context.requests) events.push({ type: 'REQUEST_ARRIVES', attempt });
+  for (const { attempt } of context.processing) events.push({ type: 'API_CALLS_CARD_NETWORK', attempt }, { type: 'API_SAVES_RESULT', attempt });
+  for (const { attempt } of context.networkCalls) events.push({ type: 'CARD_NETWORK_APPROVES', attempt }, { type: 'CARD_NETWORK_FAILS', attempt });
+  for (const { attempt } of context.responses) events.push({ type: 'RESPONSE_ARRIVES', attempt });
+  for (const key of Object.keys(context.store)) events.push({ type: 'LOCK_TIMES_OUT', key }, { type: 'KEY_EXPIRES', key });
   return events;
 }

@@ -4,7 +4,6 @@
  * Replace each `throw new Error('TODO: not answered yet')` with your answer, then run
  * `npm run check -- 1`. The types say what each answer must look like.
  */
-import { createHash } from 'node:crypto';
 import type {
   KeyedRetryAnswer,
   PaymentOperation,
@@ -12,7 +11,7 @@ import type {
   TtlAnswer,
 } from '../../specs/01-idempotency/answer-types.ts';
 
-/** 1.1 — The retry carries no idempotency key. What happens? (The charge is 10000 minor units.) */
+/** 1.1 — The retry carries no idempotency key. What happens? */
 export function retryWithoutKeys(): RetryWithoutKeysPrediction {
   // BEGIN SOLUTION
   // The API cannot tell the retry from a new payment: it charges again.
@@ -24,31 +23,47 @@ export function retryWithoutKeys(): RetryWithoutKeysPrediction {
 export function retryWithKey(): KeyedRetryAnswer {
   // BEGIN SOLUTION
   return {
-    steps: ['look_up_key', 'compare_parameters', 'replay_saved_response'],
-    response: { status: 200, replayed: true, newCharges: 0 },
-    whileFirstInFlight: { status: 409, newCharges: 0 },
-    withChangedParameters: { status: 400, newCharges: 0 },
+    // Phase 1 finds the key completed: compare, then answer from the saved result.
+    steps: ['validate_parameters', 'look_up_key', 'compare_parameters', 'replay_saved_response'],
+    afterCompletion: { status: 200, replayed: true, newCharges: 0, savesResult: false },
+    // Another request holds the key: 409, nothing saved, safe to retry later.
+    whileFirstInFlight: { status: 409, replayed: false, newCharges: 0, savesResult: false },
+    withChangedParameters: { status: 400, replayed: false, newCharges: 0, savesResult: false },
+    // The 400 of a validation failure was never saved: the corrected retry executes.
+    afterValidationError: { status: 200, replayed: false, newCharges: 1, savesResult: true },
+    // The 500 was saved once execution began: the retry gets it replayed.
+    afterCardNetworkError: { status: 500, replayed: true, newCharges: 0, savesResult: false },
+    clientAfterReplayed500: 'reconcile before any new attempt',
+    clientAfterCorrecting400: 'retry with a new key',
   };
   // END SOLUTION
 }
 
-/** 1.3 — How long should keys be kept, and which client retry window must that cover? */
+/** 1.3 — How long should keys be kept, which client retry window must that cover, and why the margin? */
 export function keyTtl(): TtlAnswer {
   // BEGIN SOLUTION
-  // Retries (including a merchant's queued jobs) stop 12 h after the first attempt; keys
-  // live 24 h, as Stripe's do, leaving a 12 h margin for clock skew and late jobs.
-  return { ttlHours: 24, retryWindowHours: 12 };
+  // Retries (the client's own, then queued jobs) stop 12 h after the first attempt. A job
+  // queue held up by an outage may run up to 2 h late, and the servers' clocks may disagree
+  // by minutes: keys live 24 h, as Stripe's do. Past that, the client asks what happened to
+  // the order before doing anything else.
+  return {
+    ttlHours: 24,
+    retryWindowHours: 12,
+    margin: [
+      { cause: 'queued jobs', hours: 2 },
+      { cause: 'clock skew', hours: 0.1 },
+    ],
+    clientAfterTtl: 'reconcile before any new attempt',
+  };
   // END SOLUTION
 }
 
-/** 1.4 — The key a client sends for an operation: the same on every retry, unique per operation. */
+/** 1.4 — The key a client sends for an operation: the same on every retry, one per intended operation. */
 export function makeIdempotencyKey(operation: PaymentOperation): string {
   // BEGIN SOLUTION
-  // What identifies the operation, and nothing that changes between attempts (attempt number,
-  // time) or that is personal data (card number, email). Hashed, so that long order ids stay
-  // within Stripe's 255 characters and nothing about the order leaks into logs.
-  const identity = JSON.stringify([operation.merchantId, operation.action, operation.orderId]);
-  const digest = createHash('sha256').update(identity).digest('hex').slice(0, 32);
-  return `${operation.action}_${digest}`;
+  // The id of the operation's record, stored before the first call: every retry (and a
+  // restarted server) reads the same record, a second refund or a new card gets a new one.
+  // Nothing from the card or the customer: keys are logged by both sides.
+  return `${operation.action}:${operation.operationId}`;
   // END SOLUTION
 }

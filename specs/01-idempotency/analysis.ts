@@ -8,6 +8,7 @@ import {
   candidateEvents,
   createIdempotencyModel,
   scenarioConfig,
+  type ApiDesign,
   type IdempotencyConfig,
   type IdempotencyContext,
   type IdempotencyEvent,
@@ -24,8 +25,40 @@ export type IdempotencyExploration = Exploration<Snapshot, IdempotencyEvent>;
 export const keysOffConfig: IdempotencyConfig = { ...scenarioConfig, keyForAttempt: null };
 /** A retry that reuses the key with changed parameters (a client bug). */
 export const changedBodyConfig: IdempotencyConfig = { ...scenarioConfig, retryBody: 'changed' };
-/** Crashes, card network failures and two retries: the recovery paths. */
-export const recoveryConfig: IdempotencyConfig = { ...scenarioConfig, maxCrashes: 1, cardNetworkMayFail: true, retryDelaysSeconds: [5, 10] };
+/** The first attempt fails validation; the client corrects it and retries with the same key. */
+export const invalidFirstConfig: IdempotencyConfig = { ...scenarioConfig, firstBody: 'invalid' };
+/** The card network may fail a charge: the API saves a 500 and replays it. */
+export const cardNetworkErrorConfig: IdempotencyConfig = { ...scenarioConfig, cardNetworkMayFail: true };
+/**
+ * A crash at any point, card network failures, and a lock that times out (30 s) before the
+ * retry arrives (33 s), so that the retry may resume a request that is slow, not dead: the
+ * recovery paths, and the crash window between the card network's approval and saving.
+ */
+export const recoveryConfig: IdempotencyConfig = { ...scenarioConfig, maxCrashes: 1, cardNetworkMayFail: true, lockTimeoutSeconds: 30 };
+
+/** The recovery config with each way of making the foreign call. */
+export const designConfig = (apiDesign: ApiDesign): IdempotencyConfig => ({ ...recoveryConfig, apiDesign, cardNetworkMayFail: false });
+export const apiDesigns: readonly ApiDesign[] = ['no_downstream_key', 'own_lock_check', 'downstream_key'];
+const designConfigs = new Map(apiDesigns.map((d) => [d, designConfig(d)]));
+export const configOfDesign = (apiDesign: ApiDesign) => designConfigs.get(apiDesign)!;
+
+/** Does the run to state `i` crash after the card network approved attempt 1, before attempt 1's result was saved? */
+export function crashedInWindow(exploration: IdempotencyExploration, i: number): boolean {
+  const steps = exploration.pathTo(i).steps;
+  const called = steps.findIndex((s) => s.event.type === 'API_CALLS_CARD_NETWORK' && s.event.attempt === 1);
+  const approved = steps.findIndex((s) => s.snapshot.context.charges.some((c) => c.attempt === 1));
+  const crashed = steps.findIndex((s) => s.event.type === 'SERVER_CRASHES');
+  const saved = steps.findIndex((s) => s.event.type === 'API_SAVES_RESULT' && s.event.attempt === 1);
+  return called >= 0 && approved >= 0 && crashed > called && (saved < 0 || saved > crashed);
+}
+
+/** The first state (breadth-first: a shortest run to it) with two charges after a crash in that window. */
+export function crashWindowRun(exploration: IdempotencyExploration): number | undefined {
+  const i = exploration.snapshots.findIndex(
+    ({ context }, i) => context.charges.length >= 2 && context.crashes > 0 && crashedInWindow(exploration, i),
+  );
+  return i < 0 ? undefined : i;
+}
 
 const cache = new Map<IdempotencyConfig, IdempotencyExploration>();
 
@@ -115,3 +148,23 @@ export function doubleChargeRun(ttlSeconds: number, windowSeconds: number) {
     trace: violation ? formatTrace(violation.trace, { step: describeStep, state: describeState }) : undefined,
   };
 }
+
+/**
+ * A prediction task's trace, cut before its decisive step: the visible part stops before the
+ * value to predict, the rest is for `--reveal`.
+ */
+export function traceBefore(
+  exploration: IdempotencyExploration,
+  state: number,
+  decisive: (event: IdempotencyEvent) => boolean,
+): { trace: string; reveal: string | undefined } {
+  const path = exploration.pathTo(state);
+  const cut = path.steps.findIndex((s) => decisive(s.event));
+  const lines = traceText(exploration, state).split('\n');
+  if (cut < 0) return { trace: lines.join('\n'), reveal: undefined };
+  const at = lines.findIndex((line) => line.startsWith(`${String(cut + 1).padStart(3)}. `));
+  return { trace: lines.slice(0, at).join('\n'), reveal: lines.slice(at).join('\n') };
+}
+
+/** The retry reaching the API: the step after which a prediction about the retry is decided. */
+export const retryArrives = (event: IdempotencyEvent) => event.type === 'REQUEST_ARRIVES' && event.attempt === 2;

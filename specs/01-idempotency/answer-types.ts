@@ -1,51 +1,101 @@
 /** The shapes of chapter 1's answers: what the student fills in `exercises/01-idempotency/answers.ts`. */
-import type { HttpStatus, ServerStep } from '../../models/idempotency-store/machine.ts';
-
-export type { HttpStatus, ServerStep };
 
 /** Task 1.1: what happens when the retry carries no idempotency key. */
 export interface RetryWithoutKeysPrediction {
   /** Charges the customer ends up with. */
   charges: number;
-  /** Total taken from the customer, in minor units (the charge is 10000, i.e. $100.00). */
+  /** Total taken from the customer, in minor units. */
   totalChargedMinor: number;
   /** What the merchant's server records from the retry's response: the charge its first attempt made, a new one, or an error. */
   merchantSees: "the first attempt's charge" | 'a new charge' | 'an error';
 }
 
-/** What one request gets back, and how many charges it creates. */
+/**
+ * The steps a server may take for one request, in any design. `claim_key` is an atomic
+ * insert-or-find (`INSERT … ON CONFLICT DO NOTHING`, then read the row); `look_up_key` reads
+ * the key's record first.
+ */
+export type ServerStep =
+  | 'validate_parameters'
+  | 'look_up_key'
+  | 'claim_key'
+  | 'compare_parameters'
+  | 'lock_key'
+  | 'process_request'
+  | 'call_card_network'
+  | 'save_result'
+  | 'return_validation_error'
+  | 'return_conflict'
+  | 'return_parameters_error'
+  | 'replay_saved_response';
+
+/** What one request gets back, what it costs the customer, and what it leaves in the key store. */
 export interface RequestOutcome {
   /** The HTTP status code the request gets back. */
   status: number;
+  /** Is the response a replay of a saved one (Stripe's `Idempotent-Replayed: true`)? */
+  replayed: boolean;
+  /** Charges this request creates at the card network. */
   newCharges: number;
+  /** Does the server save this request's response under the key? */
+  savesResult: boolean;
 }
+
+/** After a response, what the merchant's client does next. */
+export type ClientMove = 'retry with the same key' | 'retry with a new key' | 'reconcile before any new attempt';
 
 /** Task 1.2: the retry arrives at the API with the same Idempotency-Key. */
 export interface KeyedRetryAnswer {
-  /** The server's steps for the retry, in order. */
+  /** The server's steps for the scenario's retry (the first request completed), in order. */
   steps: ServerStep[];
-  /** The retry's response: status, whether it is a replay of the saved result, new charges. */
-  response: RequestOutcome & { replayed: boolean };
-  /** If the retry had arrived while the first request was still executing. */
+  /** The scenario's retry: the first request completed and its response was saved. */
+  afterCompletion: RequestOutcome;
+  /** The retry arrives while the first request is still executing. */
   whileFirstInFlight: RequestOutcome;
-  /** If the retry had reused the key with different parameters (another amount). */
+  /** The retry reuses the key with different parameters (another amount). */
   withChangedParameters: RequestOutcome;
+  /** The first attempt failed validation (400); the retry sends corrected parameters with the same key. */
+  afterValidationError: RequestOutcome;
+  /** The first attempt's card network call failed and the API answered 500; the retry sends the same key. */
+  afterCardNetworkError: RequestOutcome;
+  /** What the client does after it receives a replayed 500. */
+  clientAfterReplayed500: ClientMove;
+  /** What the client does after a 400 it corrects by changing the request (an endpoint that began executing saved that 400). */
+  clientAfterCorrecting400: ClientMove;
 }
 
-/** Task 1.3: how long keys are kept, and the client retry window that must fit inside. */
+/** Why a TTL needs more than the retry window. */
+export type MarginCause = 'clock skew' | 'queued jobs' | 'manual retries' | 'lock timeout' | 'deploys and outages';
+
+/** Task 1.3: how long keys are kept, the retry window they cover, and the client past the TTL. */
 export interface TtlAnswer {
   ttlHours: number;
   /** The longest time, from the first attempt, over which a client may still retry. */
   retryWindowHours: number;
+  /** What the TTL adds beyond the retry window, and why: each cause with the hours it needs. */
+  margin: { cause: MarginCause; hours: number }[];
+  /** What the client does when it finds an operation unresolved after the TTL. */
+  clientAfterTtl: ClientMove;
 }
 
-/** Task 1.4: a payment operation as the merchant's server knows it. */
+/**
+ * Task 1.4: one intended payment operation as the merchant's server knows it. Before its first
+ * call for an operation (a payment attempt, one refund) the server stores a record of it:
+ * `operationId` is that record's id, `storedUuid` a random V4 UUID generated once and stored
+ * with it. Retries of the operation reuse the record; a new operation gets a new record.
+ */
 export interface PaymentOperation {
   merchantId: string;
   orderId: string;
+  /** The id of the operation's record (e.g. `pay_att_…`, `refund_…`), stored before the first call. */
+  operationId: string;
+  /** A V4 UUID generated once for this operation and stored with its record. */
+  storedUuid: string;
   action: 'charge' | 'capture' | 'refund';
   amountMinor: number;
   currency: string;
+  /** The payment method this operation uses (a new card after a decline is a new operation). */
+  paymentMethodId: string;
   customerEmail: string;
   cardNumber: string;
   /** 1 for the first attempt, 2 for the first retry, … */

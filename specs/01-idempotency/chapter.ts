@@ -6,23 +6,38 @@ import fc from 'fast-check';
 import { fail, pass, type Chapter, type CheckResult, type Task, importAnswersModule } from '../../tools/grading/task.ts';
 import { explore } from '../../tools/explore/explore.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
-import { candidateEvents, createIdempotencyModel, scenarioConfig } from '../../models/idempotency-store/machine.ts';
+import { candidateEvents, createIdempotencyModel, scenarioConfig, type Arrival, type IdempotencyConfig } from '../../models/idempotency-store/machine.ts';
 import { describeState, describeStep } from '../../models/idempotency-store/describe.ts';
 import { atMostOneCharge } from './invariants.ts';
-import { changedBodyConfig, distinctOutcomes, doubleChargeRun, firstState, keysOffConfig, traceText, type Snapshot } from './analysis.ts';
-import { describedAs, expectShape, isBoolean, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
-import { isStatus, isStepList } from './shapes.ts';
+import {
+  cardNetworkErrorConfig,
+  changedBodyConfig,
+  distinctOutcomes,
+  doubleChargeRun,
+  exploreConfig,
+  invalidFirstConfig,
+  keysOffConfig,
+  retryArrives,
+  traceBefore,
+  traceText,
+  type IdempotencyExploration,
+  type Snapshot,
+} from './analysis.ts';
+import { expectShape, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
+import { isClientMove, isMarginList, isPositiveHours, isStepList, requestOutcomeShape } from './shapes.ts';
 import type { ChapterOneAnswers, KeyedRetryAnswer, PaymentOperation, RequestOutcome } from './answer-types.ts';
 
 /** Seed and run count of the random checks; printed with every result that uses them. */
 export const PROPERTY_SEED = 2026;
 export const PROPERTY_RUNS = 300;
 
+const predictionFields = ['charges', 'totalChargedMinor', 'merchantSees'] as const;
+
 const retryWithoutKeys: Task<ChapterOneAnswers> = {
   id: '1.1',
   answer: 'answers.ts: retryWithoutKeys()',
   title: 'Retry without idempotency keys',
-  hint: 'The server already charged the card before the client timed out. Without a key, how can it tell the retry from a new payment?',
+  hint: 'The card was charged before the client timed out. Without a key, what could tell the API that the retry is the same payment?',
   check(answers) {
     const predicted = expectShape('1.1 retryWithoutKeys()', answers.retryWithoutKeys(), {
       charges: isInteger,
@@ -31,53 +46,14 @@ const retryWithoutKeys: Task<ChapterOneAnswers> = {
     });
     const { exploration, runs, shortest, outcomes } = distinctOutcomes(keysOffConfig);
     const figures = { states: exploration.figures.states, scenarioRuns: runs.length };
-    const trace = shortest === undefined ? undefined : traceText(exploration, shortest);
-    // Name what is off, not what is right: the trace shows what happens.
-    const wrongFields = (Object.keys(predicted) as (keyof typeof predicted)[]).filter((field) =>
-      outcomes.some(({ outcome }) => outcome[field] !== predicted[field]),
-    );
+    // Only the predicted fields are judged: an extra field (an explanation) is ignored.
+    const wrongFields = predictionFields.filter((field) => outcomes.some(({ outcome }) => outcome[field] !== predicted[field]));
     if (wrongFields.length > 0) {
       const yours = wrongFields.map((field) => `${field} = ${JSON.stringify(predicted[field])}`).join(', ');
-      return fail(`${yours}: not what happens in the model's runs of the scenario; follow the trace to the end`, { trace, figures });
+      const cut = shortest === undefined ? undefined : traceBefore(exploration, shortest, retryArrives);
+      return fail(`${yours}: not what happens in the model's runs of the scenario; follow the trace from the retry's arrival`, { ...cut, figures });
     }
     return pass(`the model agrees in all ${runs.length} interleavings of the scenario (${exploration.figures.states} states explored)`, { figures });
-  },
-};
-
-const retryWithKey: Task<ChapterOneAnswers> = {
-  id: '1.2',
-  answer: 'answers.ts: retryWithKey()',
-  title: 'Retry with an idempotency key',
-  hint: 'The key names the operation. Look it up, compare the parameters, and decide by the key’s state: completed, still in flight, or parameters that differ.',
-  check(answers) {
-    const outcome = { status: isStatus, newCharges: isInteger };
-    const answer = expectShape('1.2 retryWithKey()', answers.retryWithKey(), {
-      steps: isStepList,
-      response: { ...outcome, replayed: isBoolean },
-      whileFirstInFlight: outcome,
-      withChangedParameters: outcome,
-    }) as KeyedRetryAnswer;
-    const model = keyedRetryCases();
-    const cases = [
-      { field: 'steps', expected: model.afterCompletion.answer.steps, got: answer.steps, trace: model.afterCompletion.trace },
-      { field: 'response', expected: model.afterCompletion.answer.response, got: answer.response, trace: model.afterCompletion.trace },
-      { field: 'whileFirstInFlight', expected: model.whileFirstInFlight.answer, got: answer.whileFirstInFlight, trace: model.whileFirstInFlight.trace },
-      {
-        field: 'withChangedParameters',
-        expected: model.withChangedParameters.answer,
-        // Stripe answers 400 (an idempotency_error); the IETF Idempotency-Key draft
-        // (https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header), 422. Either refuses.
-        got: { ...answer.withChangedParameters, status: answer.withChangedParameters.status === 422 ? 400 : answer.withChangedParameters.status },
-        trace: model.withChangedParameters.trace,
-      },
-    ].map((c) => ({ ...c, shown: answer[c.field as keyof KeyedRetryAnswer] }));
-    const wrong = cases.filter((c) => canonical(c.expected) !== canonical(c.got));
-    const figures = { states: model.afterCompletion.states, statesChangedParameters: model.withChangedParameters.states };
-    if (wrong.length > 0) {
-      const yours = wrong.map((c) => `${c.field} = ${JSON.stringify(c.shown)}`).join('; ');
-      return fail(`${yours}: not what the model's API does; the trace shows the ${wrong[0]!.field} case`, { trace: wrong[0]!.trace, figures });
-    }
-    return pass(`steps and responses match the model in all three cases (${figures.states} + ${figures.statesChangedParameters} states explored)`, { figures });
   },
 };
 
@@ -87,35 +63,141 @@ const canonical = (value: unknown): string =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
   );
 
-/** The model's answer to 1.2: the scenario's retry, a retry while in flight, a changed body. */
-export function keyedRetryCases() {
-  const scenario = distinctOutcomes(scenarioConfig);
-  const after = scenario.exploration.snapshots[scenario.shortest!]!.context;
-  const arrival = after.arrivals.find((a) => a.attempt === 2)!;
-  const newChargesBy = (context: Snapshot['context'], attempt: number) => context.charges.filter((c) => c.attempt === attempt).length;
-  const afterCompletion = {
-    answer: {
-      steps: arrival.steps,
-      response: { status: after.client.result!.status, newCharges: newChargesBy(after, 2), replayed: after.client.result!.replayed },
-    },
-    states: scenario.exploration.figures.states,
-    trace: traceText(scenario.exploration, scenario.shortest!),
-  };
-  const answeredRetry = (exploration: typeof scenario.exploration, found: (s: Snapshot) => boolean) => {
-    const state = firstState(exploration, (s) => found(s) && s.context.client.result?.attempt === 2)!;
-    const context = exploration.snapshots[state]!.context;
-    // New charges: the most that any reachable state shows for the retry in this case.
-    const newCharges = Math.max(...exploration.snapshots.filter(found).map((s) => newChargesBy(s.context, 2)));
-    return { answer: { status: context.client.result!.status, newCharges } as RequestOutcome, states: exploration.figures.states, trace: traceText(exploration, state) };
-  };
-  const retryArrival = (s: Snapshot) => s.context.arrivals.find((a) => a.attempt === 2);
-  const whileFirstInFlight = answeredRetry(scenario.exploration, (s) => retryArrival(s)?.found === 'in_flight');
-  const withChangedParameters = answeredRetry(distinctOutcomes(changedBodyConfig).exploration, (s) => {
-    const a = retryArrival(s);
-    return a !== undefined && a.foundBody !== null && a.foundBody !== a.body;
-  });
-  return { afterCompletion, whileFirstInFlight, withChangedParameters };
+type CaseName = 'afterCompletion' | 'whileFirstInFlight' | 'withChangedParameters' | 'afterValidationError' | 'afterCardNetworkError';
+
+/** The cases of 1.2: which config, and which runs of it are the case. */
+const keyedCases: Record<CaseName, { config: IdempotencyConfig; is: (arrival: Arrival, context: Snapshot['context']) => boolean; words: string }> = {
+  afterCompletion: { config: scenarioConfig, is: (a) => a.found === 'completed', words: 'the retry after the first request completed' },
+  whileFirstInFlight: { config: scenarioConfig, is: (a) => a.found === 'locked', words: 'the retry while the first request is in flight' },
+  withChangedParameters: { config: changedBodyConfig, is: (a) => a.foundBody !== null && a.foundBody !== a.body, words: 'the retry with changed parameters' },
+  afterValidationError: { config: invalidFirstConfig, is: () => true, words: 'the corrected retry after a validation error' },
+  afterCardNetworkError: {
+    config: cardNetworkErrorConfig,
+    is: (a, c) => a.found === 'completed' && c.charges.length === 0,
+    words: 'the retry after a card network error',
+  },
+};
+
+/** What the retry (attempt 2) got and did in one finished run (state `i`). */
+function retryOutcome(exploration: IdempotencyExploration, i: number): RequestOutcome {
+  const { context } = exploration.snapshots[i]!;
+  const result = context.client.result!;
+  const savesResult = exploration.pathTo(i).steps.some(
+    ({ event, snapshot }) => event.type === 'API_SAVES_RESULT' && event.attempt === 2 && Object.values(snapshot.context.store).some((r) => r.status === 'completed' && r.savedBy === 2),
+  );
+  return { status: result.status, replayed: result.replayed, newCharges: context.charges.filter((c) => c.attempt === 2).length, savesResult };
 }
+
+/**
+ * The model's outcome of each case of 1.2, over every finished run of the case in which the
+ * client received the retry's response: the outcomes (one per case: the tests assert it), the
+ * shortest such run, and the states explored.
+ */
+export function keyedRetryCases() {
+  return Object.fromEntries(
+    (Object.keys(keyedCases) as CaseName[]).map((name) => {
+      const { config, is, words } = keyedCases[name];
+      const exploration = exploreConfig(config);
+      const runs = exploration.terminal.filter((i) => {
+        const { context } = exploration.snapshots[i]!;
+        const arrival = context.arrivals.find((a) => a.attempt === 2);
+        return arrival !== undefined && is(arrival, context) && context.client.phase === 'done' && context.client.result?.attempt === 2;
+      });
+      const outcomes = [...new Set(runs.map((i) => canonical(retryOutcome(exploration, i))))].map((json) => JSON.parse(json) as RequestOutcome);
+      return [name, { outcomes, shortest: runs[0]!, runs: runs.length, exploration, words }];
+    }),
+  ) as Record<CaseName, { outcomes: RequestOutcome[]; shortest: number; runs: number; exploration: IdempotencyExploration; words: string }>;
+}
+
+/** Stripe answers 400 to a refused request; the IETF Idempotency-Key draft, 422 to a reused key with another payload. */
+const refusalStatus = (status: number) => (status === 422 ? 400 : status);
+
+/**
+ * What the steps of a retry that finds its key completed must do, whatever the vocabulary's
+ * order: find the key's record, compare before replaying, replay, and never execute again.
+ * Each returns what is wrong, or null.
+ */
+const stepRules: ((steps: readonly string[]) => string | null)[] = [
+  (steps) => (steps.includes('look_up_key') || steps.includes('claim_key') ? null : 'nothing in them finds the key’s record'),
+  (steps) => {
+    const find = Math.min(...['look_up_key', 'claim_key'].map((s) => steps.indexOf(s)).filter((i) => i >= 0));
+    const acts = steps.findIndex((s) => s === 'compare_parameters' || s === 'replay_saved_response');
+    return acts >= 0 && acts < find ? 'they act on the key’s record before finding it' : null;
+  },
+  (steps) => (steps.includes('compare_parameters') ? null : 'they never compare the retry’s parameters with the saved request’s'),
+  (steps) =>
+    steps.includes('replay_saved_response') && steps.includes('compare_parameters') && steps.indexOf('compare_parameters') > steps.indexOf('replay_saved_response')
+      ? 'they replay before comparing the parameters'
+      : null,
+  (steps) => {
+    const again = steps.filter((s) => s === 'process_request' || s === 'call_card_network' || s === 'save_result');
+    return again.length > 0 ? `they execute the request again (${again.join(', ')})` : null;
+  },
+  (steps) => (steps[steps.length - 1] === 'replay_saved_response' ? null : 'they do not end by answering the retry from what the key holds'),
+];
+
+const retryWithKey: Task<ChapterOneAnswers> = {
+  id: '1.2',
+  answer: 'answers.ts: retryWithKey()',
+  title: 'Retry with an idempotency key',
+  hint: 'What can the key’s record tell the API when the retry arrives: that the first request finished, that it is still running, that it asked for something else, or that it never began? And which of those results did Stripe’s API save?',
+  check(answers) {
+    const answer = expectShape('1.2 retryWithKey()', answers.retryWithKey(), {
+      steps: isStepList,
+      ...Object.fromEntries(Object.keys(keyedCases).map((name) => [name, requestOutcomeShape])),
+      clientAfterReplayed500: isClientMove,
+      clientAfterCorrecting400: isClientMove,
+    }) as KeyedRetryAnswer;
+    const cases = keyedRetryCases();
+    const figures = {
+      states: (Object.keys(cases) as CaseName[]).reduce((sum, name, i, names) => (names.findIndex((n) => keyedCases[n].config === keyedCases[name].config) === i ? sum + cases[name].exploration.figures.states : sum), 0),
+    };
+    for (const name of Object.keys(keyedCases) as CaseName[]) {
+      const model = cases[name];
+      const given = answer[name];
+      const theirs: RequestOutcome = { status: given.status, replayed: given.replayed, newCharges: given.newCharges, savesResult: given.savesResult };
+      if (name === 'withChangedParameters' || name === 'afterValidationError') theirs.status = refusalStatus(theirs.status);
+      const fields = (Object.keys(theirs) as (keyof RequestOutcome)[]).filter((f) => model.outcomes.some((o) => o[f] !== theirs[f]));
+      if (fields.length > 0) {
+        const yours = fields.map((f) => `${f} = ${JSON.stringify(given[f])}`).join(', ');
+        return fail(`${name}: ${yours}: not what the model’s API does in ${model.words}; follow the trace from the retry’s arrival`, {
+          ...traceBefore(model.exploration, model.shortest, retryArrives),
+          figures,
+        });
+      }
+    }
+    const wrongSteps = stepRules.map((rule) => rule(answer.steps)).filter((why): why is string => why !== null);
+    if (wrongSteps.length > 0) {
+      return fail(`steps for the retry that finds the key completed: ${wrongSteps[0]}`, {
+        ...traceBefore(cases.afterCompletion.exploration, cases.afterCompletion.shortest, retryArrives),
+        figures,
+      });
+    }
+    if (answer.clientAfterReplayed500 !== 'reconcile before any new attempt') {
+      const why =
+        answer.clientAfterReplayed500 === 'retry with the same key'
+          ? 'the same key replays the same saved 500 however often it is sent (the trace), so the client learns nothing and loops'
+          : 'a new key is a new operation to the API, and a 500 does not say the first charge failed (Stripe treats a 500 as indeterminate): this can charge twice';
+      const model = cases.afterCardNetworkError;
+      return fail(`clientAfterReplayed500 = ${JSON.stringify(answer.clientAfterReplayed500)}: ${why}`, {
+        trace: answer.clientAfterReplayed500 === 'retry with the same key' ? traceText(model.exploration, model.shortest) : undefined,
+        figures,
+      });
+    }
+    if (answer.clientAfterCorrecting400 !== 'retry with a new key') {
+      const why =
+        answer.clientAfterCorrecting400 === 'retry with the same key'
+          ? 'a key whose endpoint began executing holds that 400, and a corrected request under it has other parameters: the trace shows what the API does with those'
+          : 'a 400 is definitive: nothing was charged, so there is nothing to reconcile, and the corrected request still needs a key of its own';
+      const model = cases.withChangedParameters;
+      return fail(`clientAfterCorrecting400 = ${JSON.stringify(answer.clientAfterCorrecting400)}: ${why}`, {
+        trace: answer.clientAfterCorrecting400 === 'retry with the same key' ? traceText(model.exploration, model.shortest) : undefined,
+        figures,
+      });
+    }
+    return pass(`outcomes match the model in all five cases, the steps find, compare and replay, and the client's moves hold (${figures.states} states explored)`, { figures });
+  },
+};
 
 /**
  * The shortest retry window a design may plan for: in-process retries end within a minute,
@@ -132,63 +214,103 @@ const keyTtl: Task<ChapterOneAnswers> = {
   id: '1.3',
   answer: 'answers.ts: keyTtl()',
   title: 'How long to keep idempotency keys',
-  hint: 'A key must outlive every retry of its operation. How long after the first attempt can your client still retry? Stripe keeps keys for at least 24 hours.',
+  hint: 'How long after the first attempt can your client still retry, counting its job queue and people? What can make a retry arrive later than planned, or a key expire sooner? And once the key is gone, what does a retry with it mean to the API?',
   check(answers) {
-    const { ttlHours, retryWindowHours } = expectShape('1.3 keyTtl()', answers.keyTtl(), {
-      ttlHours: describedAs((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a number of hours above 0'),
-      retryWindowHours: describedAs((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a number of hours above 0'),
+    const answer = expectShape('1.3 keyTtl()', answers.keyTtl(), {
+      ttlHours: isPositiveHours,
+      retryWindowHours: isPositiveHours,
+      margin: isMarginList,
+      clientAfterTtl: isClientMove,
     });
-    const windowSeconds = Math.round(retryWindowHours * 3600);
+    const { ttlHours, retryWindowHours } = answer;
+    const marginHours = answer.margin.reduce((sum, m) => sum + m.hours, 0);
     if (retryWindowHours < MIN_RETRY_WINDOW_HOURS) {
       return fail(
-        `a retry window of ${round(retryWindowHours)} h covers only the client's own quick retries; merchants also retry from job queues and by hand, hours later: size the window (and the TTL) for those`,
+        `a retry window of ${round(retryWindowHours)} h covers only the client's own quick retries; merchants also retry from job queues and by hand, hours later`,
       );
     }
     if (ttlHours > MAX_SENSIBLE_TTL_HOURS) {
-      return fail(`${ttlHours} h keeps every key for over ${MAX_SENSIBLE_TTL_HOURS / 24} days: far beyond any retry, at the cost of storage; size it from the retry window`);
+      return fail(`${ttlHours} h keeps every key for over ${MAX_SENSIBLE_TTL_HOURS / 24} days: far beyond any retry, at the cost of storage`);
     }
-    const run = doubleChargeRun(Math.round(ttlHours * 3600), windowSeconds);
+    if (answer.margin.length === 0) {
+      return fail(`margin is empty: the TTL's room beyond the retry window is argued from no cause`);
+    }
+    // The margin's causes make a retry arrive later than the window says (queued jobs, people)
+    // or the key expire sooner than the client's clock says (skew): the model sees both as a
+    // retry arriving that much later.
+    const latestHours = retryWindowHours + marginHours;
+    const run = doubleChargeRun(Math.round(ttlHours * 3600), Math.round(latestHours * 3600));
     const figures = { states: run.exploration.figures.states };
     if (run.possible) {
-      return fail(`with keys kept ${round(ttlHours)} h and retries for ${round(retryWindowHours)} h, the model finds a double charge (${atMostOneCharge.id} violated)`, { trace: run.trace, figures });
+      return fail(
+        `with keys kept ${round(ttlHours)} h and retries up to ${round(retryWindowHours)} h plus your ${round(marginHours)} h margin, the model finds a double charge (${atMostOneCharge.id} violated)`,
+        { trace: run.trace, figures },
+      );
     }
-    return pass(`no double charge in ${figures.states} states with TTL ${ttlHours} h and a ${retryWindowHours} h retry window`, { figures });
+    if (answer.clientAfterTtl !== 'reconcile before any new attempt') {
+      // A retry past the TTL, with the old key (pruned: a new request) or a new one, is a new charge.
+      const late = doubleChargeRun(Math.round(ttlHours * 3600), Math.round(ttlHours * 3600) + 3600);
+      return fail(`clientAfterTtl = ${JSON.stringify(answer.clientAfterTtl)}: past the TTL the API no longer knows the key, and the model's retry there charges again`, {
+        trace: late.trace,
+        figures: { ...figures, statesPastTtl: late.exploration.figures.states },
+      });
+    }
+    return pass(`no double charge in ${figures.states} states with TTL ${ttlHours} h against retries up to ${round(latestHours)} h (window plus margin)`, { figures });
   },
 };
 
-const identity = (op: PaymentOperation) => JSON.stringify([op.merchantId, op.action, op.orderId]);
+const hex = (length: number) => fc.stringMatching(new RegExp(`^[0-9a-z]{${length}}$`));
 
-const operationArbitrary: fc.Arbitrary<PaymentOperation> = fc.record({
-  merchantId: fc.stringMatching(/^acct_[A-Za-z0-9]{6,16}$/),
-  orderId: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/), fc.uuid()),
-  action: fc.constantFrom('charge' as const, 'capture' as const, 'refund' as const),
-  amountMinor: fc.integer({ min: 1, max: 10_000_000 }),
-  currency: fc.constantFrom('usd', 'eur', 'gbp', 'jpy'),
-  customerEmail: fc.emailAddress(),
-  cardNumber: fc.stringMatching(/^4[0-9]{15}$/),
-  attempt: fc.integer({ min: 1, max: 10 }),
-  attemptedAt: fc.date({ min: new Date('2026-01-01T00:00:00Z'), max: new Date('2026-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
-});
+/** One intended operation: its record (id and stored UUID) and what it asks for. */
+const operationArbitrary: fc.Arbitrary<PaymentOperation> = fc
+  .record({
+    merchantId: fc.stringMatching(/^acct_[A-Za-z0-9]{6,16}$/),
+    orderId: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/), fc.uuid()),
+    recordSuffix: hex(12),
+    storedUuid: fc.uuid({ version: 4 }),
+    action: fc.constantFrom('charge' as const, 'capture' as const, 'refund' as const),
+    amountMinor: fc.integer({ min: 1, max: 10_000_000 }),
+    currency: fc.constantFrom('usd', 'eur', 'gbp', 'jpy'),
+    paymentMethodId: hex(14).map((s) => `pm_${s}`),
+    customerEmail: fc.emailAddress(),
+    cardNumber: fc.stringMatching(/^4[0-9]{15}$/),
+    attempt: fc.integer({ min: 1, max: 10 }),
+    attemptedAt: fc.date({ min: new Date('2026-01-01T00:00:00Z'), max: new Date('2026-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
+  })
+  .map(({ recordSuffix, ...op }) => ({ ...op, operationId: `${op.action === 'refund' ? 'refund' : 'pay_att'}_${recordSuffix}` }));
 
-/** A retry of the same operation: another attempt number, another moment. */
+/** A new record for another operation: a new id and a new stored UUID. */
+const newRecord = fc.tuple(hex(12), fc.uuid({ version: 4 }));
+
+/** A retry of the same operation, maybe after a restart: another attempt number, another moment. */
 const retryArbitrary = fc.tuple(operationArbitrary, fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 86_400_000 })).map(
   ([op, attempt, laterMs]) => [op, { ...op, attempt, attemptedAt: new Date(Date.parse(op.attemptedAt) + laterMs).toISOString() }] as const,
 );
 
-/**
- * Two operations of one merchant that differ in one identifying field only: the hardest to
- * tell apart. (Stripe scopes keys to the account that sends them, so two merchants may use
- * the same key: the merchant id is optional in a key.)
- */
-const siblingsArbitrary = fc
-  .tuple(operationArbitrary, operationArbitrary, fc.constantFrom('orderId' as const, 'action' as const))
-  .map(([a, other, field]) => ({ a, b: { ...a, [field]: other[field] }, field }));
+/** Two partial refunds of one order: two refund records, maybe of the same amount. */
+const twoRefundsArbitrary = fc
+  .tuple(operationArbitrary, newRecord, fc.boolean(), fc.integer({ min: 1, max: 10_000_000 }))
+  .map(([op, [suffix, uuid], sameAmount, amount]) => {
+    const first = { ...op, action: 'refund' as const, operationId: `refund_${op.operationId.split('_').pop()}` };
+    return [first, { ...first, operationId: `refund_${suffix}`, storedUuid: uuid, amountMinor: sameAmount ? first.amountMinor : amount }] as const;
+  });
+
+/** A charge declined, then a new payment attempt on the same order with another card. */
+const newCardArbitrary = fc
+  .tuple(operationArbitrary, operationArbitrary, newRecord)
+  .map(([op, other, [suffix, uuid]]) => {
+    const declined = { ...op, action: 'charge' as const, operationId: `pay_att_${op.operationId.split('_').pop()}` };
+    return [declined, { ...declined, operationId: `pay_att_${suffix}`, storedUuid: uuid, paymentMethodId: other.paymentMethodId, cardNumber: other.cardNumber, attempt: 1 }] as const;
+  });
+
+/** The same operation with only the card number and the customer's e-mail changed. */
+const personalDataArbitrary = fc.tuple(operationArbitrary, operationArbitrary).map(([op, other]) => [op, { ...op, cardNumber: other.cardNumber, customerEmail: other.customerEmail }] as const);
 
 const makeIdempotencyKey: Task<ChapterOneAnswers> = {
   id: '1.4',
   answer: 'answers.ts: makeIdempotencyKey()',
   title: 'The idempotency key format',
-  hint: 'Derive the key from what identifies the operation (merchant, action, order), never from the attempt or the time, and never from card numbers or emails. Stripe accepts up to 255 characters.',
+  hint: 'What names one intended operation — the same on every retry, even after your server restarts, and different for a second refund of the same order or a new card after a decline? Which fields would you be unhappy to see in a log?',
   check(answers) {
     const keyOf = (op: PaymentOperation) => {
       const key = answers.makeIdempotencyKey(op);
@@ -206,6 +328,14 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
       if (!holds) why = explanation();
       return holds;
     };
+    const same = (a: PaymentOperation, b: PaymentOperation, explanation: (k1: string, k2: string) => string) => {
+      const [k1, k2] = [keyOf(a), keyOf(b)];
+      return explain(k1 === k2, () => explanation(k1, k2));
+    };
+    const differ = (a: PaymentOperation, b: PaymentOperation, explanation: (key: string) => string) => {
+      const key = keyOf(a);
+      return explain(key !== keyOf(b), () => explanation(key));
+    };
     const properties: [string, fc.IPropertyWithHooks<never>][] = [
       [
         'a key is a non-empty string of at most 255 characters',
@@ -215,25 +345,29 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
         }) as never,
       ],
       [
-        'a key contains no card number and no email address',
-        fc.property(operationArbitrary, (op) => {
-          const key = keyOf(op);
-          const leaked = key.includes(op.cardNumber) ? 'the card number' : key.toLowerCase().includes(op.customerEmail.toLowerCase()) ? 'the customer’s email' : null;
-          return explain(leaked === null, () => `the key ${JSON.stringify(key)} contains ${leaked}: keys end up in logs`);
-        }) as never,
+        'a retry of the same operation gets the same key, even after a restart',
+        fc.property(retryArbitrary, ([first, retry]) =>
+          same(first, retry, (k1, k2) => `attempt ${first.attempt} (at ${first.attemptedAt}) and attempt ${retry.attempt} (at ${retry.attemptedAt}) of the same operation got ${JSON.stringify(k1)} and ${JSON.stringify(k2)}`),
+        ) as never,
       ],
       [
-        'a retry of the same operation gets the same key',
-        fc.property(retryArbitrary, ([first, retry]) => {
-          const [k1, k2] = [keyOf(first), keyOf(retry)];
-          return explain(k1 === k2, () => `attempt ${first.attempt} (at ${first.attemptedAt}) and attempt ${retry.attempt} (at ${retry.attemptedAt}) of the same operation got ${JSON.stringify(k1)} and ${JSON.stringify(k2)}`);
-        }) as never,
+        'two partial refunds of one order get different keys',
+        fc.property(twoRefundsArbitrary, ([a, b]) =>
+          differ(a, b, (key) => `two refunds of order ${JSON.stringify(a.orderId)} (${a.amountMinor} and ${b.amountMinor}) got the same key ${JSON.stringify(key)}: the second would replay the first and refund nothing`),
+        ) as never,
       ],
       [
-        'different operations get different keys',
-        fc.property(siblingsArbitrary, ({ a, b, field }) => {
-          const key = keyOf(a);
-          return explain(identity(a) === identity(b) || key !== keyOf(b), () => `two operations that differ only in ${field} (${JSON.stringify(a[field])} and ${JSON.stringify(b[field])}) got the same key ${JSON.stringify(key)}`);
+        'a new payment attempt with another card after a decline gets a new key',
+        fc.property(newCardArbitrary, ([a, b]) =>
+          differ(a, b, (key) => `the declined attempt and the new attempt with another card on order ${JSON.stringify(a.orderId)} got the same key ${JSON.stringify(key)}: the new card's charge would replay the decline`),
+        ) as never,
+      ],
+      [
+        'a key does not depend on the card number or the customer’s e-mail',
+        fc.property(personalDataArbitrary, ([a, b]) => {
+          const [k1, k2] = [keyOf(a), keyOf(b)];
+          const leaked = k1.includes(a.cardNumber) ? 'contains the card number' : k1.toLowerCase().includes(a.customerEmail.toLowerCase()) ? 'contains the customer’s e-mail' : k1 !== k2 ? 'changes when only the card number or the e-mail changes (a hash of a 16-digit card number without a secret key can be reversed by trying them all; PCI DSS v4.0 requirement 3.5.1.1 asks for keyed hashes)' : null;
+          return explain(leaked === null, () => `the key ${JSON.stringify(k1)} ${leaked}: keys end up in logs on both sides`);
         }) as never,
       ],
     ];
@@ -248,7 +382,7 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
     }
     const replay = replayInModel(answers);
     if (replay) return fail('the model’s client, using your keys, charges twice', { trace: replay, figures });
-    return pass(`4 properties hold over ${PROPERTY_RUNS} random operations each (seed ${PROPERTY_SEED}); the model’s client using your keys never charges twice`, { figures });
+    return pass(`${properties.length} properties hold over ${PROPERTY_RUNS} random operations each (seed ${PROPERTY_SEED}); the model’s client using your keys never charges twice`, { figures });
   },
 };
 
@@ -256,7 +390,10 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
 export const sampleOperation: PaymentOperation = {
   merchantId: 'acct_1Merchant',
   orderId: 'order_1842',
+  operationId: 'pay_att_7c1f0e2a9b44',
+  storedUuid: '9f6c2a4e-1b7d-4c3e-8a5f-2d9e0b7c6a11',
   action: 'charge',
+  paymentMethodId: 'pm_card_visa',
   amountMinor: scenarioConfig.amountMinor,
   currency: 'usd',
   customerEmail: 'alice@example.com',

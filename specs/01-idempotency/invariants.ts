@@ -42,7 +42,7 @@ export const concurrentRetryNeverCharges: Invariant<Snapshot> = {
   holds: ({ context }) =>
     context.arrivals.every(
       (a) =>
-        a.found !== 'in_flight' ||
+        a.found !== 'locked' ||
         a.body !== a.foundBody ||
         (a.steps.includes('return_conflict') && !context.charges.some((c) => c.attempt === a.attempt)),
     ),

@@ -73,9 +73,10 @@ export const modelsUnderTest: ModelUnderTest[] = [
   },
   {
     folder: 'idempotency-store',
-    label: 'crashes, card failures and a retry that changes its parameters',
+    label: 'crashes, card failures, a lock check and a retry that changes its parameters',
     machine: createIdempotencyModel({
       ...scenarioConfig,
+      apiDesign: 'own_lock_check',
       maxCrashes: 1,
       cardNetworkMayFail: true,
       retryBody: 'changed',
