@@ -4,7 +4,6 @@
  * Replace each `throw new Error('TODO: not answered yet')` with your answer, then run
  * `npm run check -- 1`. The types say what each answer must look like.
  */
-import { createHash } from 'node:crypto';
 import type {
   KeyedRetryAnswer,
   PaymentOperation,
@@ -12,7 +11,7 @@ import type {
   TtlAnswer,
 } from '../../specs/01-idempotency/answer-types.ts';
 
-/** 1.1 — The retry carries no idempotency key. What happens? (The charge is 10000 minor units.) */
+/** 1.1 — The retry carries no idempotency key. What happens? */
 export function retryWithoutKeys(): RetryWithoutKeysPrediction {
   throw new Error('TODO: not answered yet');
 }
@@ -22,12 +21,12 @@ export function retryWithKey(): KeyedRetryAnswer {
   throw new Error('TODO: not answered yet');
 }
 
-/** 1.3 — How long should keys be kept, and which client retry window must that cover? */
+/** 1.3 — How long should keys be kept, which client retry window must that cover, and why the margin? */
 export function keyTtl(): TtlAnswer {
   throw new Error('TODO: not answered yet');
 }
 
-/** 1.4 — The key a client sends for an operation: the same on every retry, unique per operation. */
+/** 1.4 — The key a client sends for an operation: the same on every retry, one per intended operation. */
 export function makeIdempotencyKey(operation: PaymentOperation): string {
   throw new Error('TODO: not answered yet');
 }

@@ -118,7 +118,7 @@ export function sequenceOfStep(event: IdempotencyEvent, before: Snapshot, after:
       return held(b, event.attempt)?.key ? [{ kind: 'message', from: 'API', to: 'Keys', text: `save ${statusText(response)} (completed)` }] : [];
     }
     case 'SERVER_CRASHES':
-      return [{ kind: 'note', over: ['API'], text: 'server crashes: requests in memory lost, key stays locked' }];
+      return [{ kind: 'note', over: ['API'], text: 'server crashes: requests in memory lost, key records stay as they are' }];
     case 'RESPONSE_ARRIVES': {
       const response = b.responses.find((r) => r.attempt === event.attempt)!;
       return [{ kind: 'message', from: 'API', to: 'Merchant', text: `${statusText(response)} (attempt ${event.attempt})`, style: 'reply' }];

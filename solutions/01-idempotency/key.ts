@@ -11,21 +11,27 @@ import { runTask } from '../../tools/grading/run-task.ts';
 import { solutionRegions } from '../../tools/build/stubs.ts';
 import type { ChapterKey } from '../../tools/build/chapter-key.ts';
 import type { Trace } from '../../tools/explore/explore.ts';
-import { scenarioConfig, type IdempotencyConfig, type IdempotencyEvent } from '../../models/idempotency-store/machine.ts';
-import { participants, sequenceOfStep } from '../../models/idempotency-store/describe.ts';
+import { scenarioConfig, type ApiDesign, type IdempotencyConfig, type IdempotencyEvent } from '../../models/idempotency-store/machine.ts';
+import { describeState, describeStep, participants, sequenceOfStep } from '../../models/idempotency-store/describe.ts';
+import { formatTrace } from '../../tools/render/trace.ts';
 import { idempotencyInvariants } from '../../specs/01-idempotency/invariants.ts';
 import {
+  apiDesigns,
+  cardNetworkErrorConfig,
   changedBodyConfig,
+  configOfDesign,
+  crashRecoveredRun,
+  crashWindowRun,
   distinctOutcomes,
   doubleChargeRun,
   exploreConfig,
-  firstState,
+  invalidFirstConfig,
   keysOffConfig,
   recoveryConfig,
   traceText,
   type Snapshot,
 } from '../../specs/01-idempotency/analysis.ts';
-import { chapter, keyedRetryCases, PROPERTY_RUNS, PROPERTY_SEED } from '../../specs/01-idempotency/chapter.ts';
+import { chapter, keyedRetryCases, PROPERTY_RUNS, PROPERTY_SEED, sampleOperation } from '../../specs/01-idempotency/chapter.ts';
 import * as reference from './answers.ts';
 
 const hours = (seconds: number) => (seconds < 3600 ? `${seconds} s` : `${+(seconds / 3600).toFixed(3)} h`);
@@ -35,11 +41,20 @@ const sequence = (trace: Trace<Snapshot, IdempotencyEvent>) => sequenceOfTrace(t
 
 const lifecycleConfig: IdempotencyConfig = { ...recoveryConfig, ttlSeconds: 30 };
 
+const designNames: Record<ApiDesign, string> = {
+  no_downstream_key: 'no downstream key',
+  own_lock_check: 'the API checks its own lock before calling and saving ("fencing" by the lock holder)',
+  downstream_key: 'a downstream key derived from the key’s record (brandur)',
+};
+
 const configs: [string, IdempotencyConfig][] = [
   ['the scenario, keys on', scenarioConfig],
   ['the scenario, keys off', keysOffConfig],
   ['a retry with changed parameters', changedBodyConfig],
-  ['one crash, card network failures, two retries', recoveryConfig],
+  ['a first attempt that fails validation', invalidFirstConfig],
+  ['card network failures (a saved 500)', cardNetworkErrorConfig],
+  ['a crash, card network failures, a lock that times out mid-request', recoveryConfig],
+  ...apiDesigns.map((d) => [`crash and lock timeout: ${designNames[d]}`, configOfDesign(d)] as [string, IdempotencyConfig]),
 ];
 
 /** TTLs and retry windows of the 1.3 table (seconds). */
@@ -55,6 +70,17 @@ export function ttlTable() {
   );
 }
 
+/** The scenario's figures as the chapter's text quotes them. */
+export function textValues(): Record<string, string> {
+  const c = scenarioConfig;
+  return {
+    amount: `$${(c.amountMinor / 100).toFixed(2)} (${c.amountMinor} minor units)`,
+    clientTimeout: `${c.clientTimeoutSeconds} seconds`,
+    retryDelay: `${c.retryDelaysSeconds[0]} seconds`,
+    ttl: hours(c.ttlSeconds),
+  };
+}
+
 export async function buildKey(): Promise<ChapterKey> {
   const answersFile = fileURLToPath(new URL('./answers.ts', import.meta.url));
   const regions = solutionRegions(readFileSync(answersFile, 'utf8'), 'typescript');
@@ -64,17 +90,19 @@ export async function buildKey(): Promise<ChapterKey> {
 
   const explorations = configs.map(([name, config]) => ({ name, exploration: exploreConfig(config) }));
   const keysOff = distinctOutcomes(keysOffConfig);
-  const keyed = distinctOutcomes(scenarioConfig);
   const cases = keyedRetryCases();
   const table = ttlTable();
-  const recovery = exploreConfig(recoveryConfig);
-  const crashRecovered = firstState(
-    recovery,
-    (s) => s.context.crashes === 1 && s.context.client.result?.status === 200 && s.context.charges.length === 1 && s.context.charges[0]!.attempt > 1,
-  );
-  const inFlight = firstState(keyed.exploration, (s) => s.context.arrivals.some((a) => a.attempt === 2 && a.found === 'in_flight') && s.context.client.phase === 'done');
-  const changed = distinctOutcomes(changedBodyConfig).exploration;
-  const changedRun = firstState(changed, (s) => s.context.arrivals.some((a) => a.attempt === 2 && a.foundBody !== null && a.foundBody !== a.body) && s.context.client.phase === 'done');
+  const ttlAnswer = reference.keyTtl();
+
+  const designs = apiDesigns.map((design) => {
+    const exploration = exploreConfig(configOfDesign(design));
+    const violation = exploration.violations.find((v) => v.property.id === idempotencyInvariants[0]!.id);
+    return { design, exploration, violation, crashWindow: crashWindowRun(exploration) };
+  });
+  const lockCheck = designs.find((d) => d.design === 'own_lock_check')!;
+  const noDownstream = designs.find((d) => d.design === 'no_downstream_key')!;
+  const safe = designs.find((d) => d.design === 'downstream_key')!;
+  const recovered = crashRecoveredRun(safe.exploration);
 
   // Keys kept only 30 s here, so that the runs also reach expiry and a request after it.
   const shortLived = exploreConfig(lifecycleConfig);
@@ -85,31 +113,35 @@ export async function buildKey(): Promise<ChapterKey> {
     title: `Key lifecycle: every arrow is a transition the explorer took (${shortLived.figures.states} states)`,
   });
 
+  const at = (ms: number) => new Date(Date.parse(sampleOperation.attemptedAt) + ms).toISOString();
   const examples = [
-    { merchantId: 'acct_1Merchant', orderId: 'order_1842', action: 'charge' as const, attempt: 1 },
-    { merchantId: 'acct_1Merchant', orderId: 'order_1842', action: 'charge' as const, attempt: 2 },
-    { merchantId: 'acct_1Merchant', orderId: 'order_1842', action: 'refund' as const, attempt: 1 },
-    { merchantId: 'acct_1Merchant', orderId: 'order_1843', action: 'charge' as const, attempt: 1 },
-  ].map((op) => ({
-    ...op,
-    key: reference.makeIdempotencyKey({
-      ...op,
-      amountMinor: 10_000,
-      currency: 'usd',
-      customerEmail: 'alice@example.com',
-      cardNumber: '4242424242424242',
-      attemptedAt: new Date(Date.parse('2026-11-25T09:00:00Z') + (op.attempt - 1) * 33_000).toISOString(),
-    }),
-  }));
+    ['the charge, attempt 1', sampleOperation],
+    ['the charge, attempt 2 (after a restart)', { ...sampleOperation, attempt: 2, attemptedAt: at(33_000) }],
+    ['a new attempt with another card after a decline', { ...sampleOperation, operationId: 'pay_att_b2d95c0e3f18', storedUuid: '3b0f6d2c-8e41-4a7b-9c55-1f2e3d4c5b6a', paymentMethodId: 'pm_card_mastercard', cardNumber: '5555555555554444' }],
+    ['partial refund 1 (2500)', { ...sampleOperation, action: 'refund' as const, operationId: 'refund_41c7a9d0e2b3', storedUuid: '7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6', amountMinor: 2500 }],
+    ['partial refund 2 (2500)', { ...sampleOperation, action: 'refund' as const, operationId: 'refund_58e0b1c2d3f4', storedUuid: 'c4d5e6f7-0819-4a2b-b3c4-d5e6f7a8b9c0', amountMinor: 2500 }],
+  ] as const;
 
   const offOutcome = keysOff.outcomes[0]!.outcome;
+  const firstLaw = idempotencyInvariants[0]!;
+  const caseRows = (Object.keys(cases) as (keyof typeof cases)[]).map((name) => {
+    const o = cases[name].outcomes[0]!;
+    return [`\`${name}\``, cases[name].words, o.status, o.replayed ? 'yes' : 'no', o.newCharges, o.savesResult ? 'yes' : 'no', cases[name].runs];
+  });
   const md: string[] = [];
   md.push(
     `# Chapter 1 — Idempotency keys: answer key`,
     '',
     `_Generated by \`npm run build\` from the model in \`models/idempotency-store/\` and the reference answers in \`solutions/01-idempotency/answers.ts\`. Do not edit by hand._`,
     '',
-    `The scenario: the merchant's server sends a charge of ${scenarioConfig.amountMinor} minor units; the API charges the card, but the response does not arrive within the client's ${scenarioConfig.clientTimeoutSeconds} s timeout; the client retries ${scenarioConfig.retryDelaysSeconds[0]} s later. The model explores every interleaving of the client, the network, the API server, its key store and the clock.`,
+    `The scenario: the merchant's server sends a charge of ${scenarioConfig.amountMinor} minor units; the API charges the card, but the response does not arrive within the client's ${scenarioConfig.clientTimeoutSeconds} s timeout; the client retries ${scenarioConfig.retryDelaysSeconds[0]} s later. The model explores every interleaving of the client, the network, the API server with its key store, the card network (a separate system with its own idempotency) and the clock.`,
+    '',
+    `## What idempotency keys guarantee, and what they do not`,
+    '',
+    `- **Guaranteed** (checked exhaustively below): at most one charge per intended operation while its key lives, *if* the client sends the same key on every retry, the API claims the key atomically, and the API's call to the card network carries a downstream key that the card network honours. Brandur's design passes \`idempotency_key: "rocket-rides-atomic-#{key.id}"\` to Stripe, the id of its own key record (https://brandur.org/idempotency-keys; github.com/brandur/rocket-rides-atomic).`,
+    `- **Not guaranteed by the key store alone.** The charge happens at the card network, outside the API's database: it cannot commit in the same transaction as the key's record. A crash between the card network's approval and saving the result, or a lock that times out while its request is still running, lets a second request reach the card network. Checking one's own lock before the call does not help: the lock may time out the moment after the check, and only the resource itself can refuse a stale holder (Kleppmann, "How to do distributed locking", 2016; DDIA ch. 8, fencing tokens). The model finds the double charge for both designs without a downstream key (table below).`,
+    `- **Not guaranteed past the TTL.** Stripe prunes keys once they are at least 24 hours old, and a key reused after that is a new request (https://docs.stripe.com/api/idempotent_requests). Long-horizon deduplication belongs to a business record: Stripe recommends exactly one PaymentIntent per order or customer session (https://docs.stripe.com/api/payment_intents).`,
+    `- **Not an answer to a 500.** Stripe saves the first result once the endpoint began executing, 500s included, and replays it; a validation failure or a 409 for a concurrent request saves nothing (https://docs.stripe.com/api/idempotent_requests). A replayed 500 says nothing new: the client reconciles (asks what happened to the payment) rather than retrying in a loop. After a 400 that the client corrects by changing the request, the corrected request needs a fresh key (https://docs.stripe.com/error-low-level).`,
     '',
     `## Checks of the reference answers`,
     '',
@@ -121,24 +153,19 @@ export async function buildKey(): Promise<ChapterKey> {
     `## The invariants, and where they hold`,
     '',
     markdownTable(
-      ['id', 'task', 'statement', ...explorations.map((e) => e.name)],
-      idempotencyInvariants.map((inv) => [
-        inv.id,
-        inv.task,
-        inv.statement,
-        ...explorations.map(({ exploration }) => (exploration.violations.some((v) => v.property.id === inv.id) ? '**violated**' : 'holds')),
-      ]),
+      ['id', 'task', 'statement'],
+      idempotencyInvariants.map((inv) => [inv.id, inv.task, inv.statement]),
     ),
     '',
     markdownTable(
-      ['config', 'distinct states', 'transitions', 'depth', 'finished runs'],
-      explorations.map(({ name, exploration: e }) => [name, e.figures.states, e.figures.transitions, e.figures.depth, e.figures.terminal]),
-      ['left', 'right', 'right', 'right', 'right'],
+      ['config', 'distinct states', 'transitions', 'depth', 'finished runs', 'invariants violated'],
+      explorations.map(({ name, exploration: e }) => [name, e.figures.states, e.figures.transitions, e.figures.depth, e.figures.terminal, e.violations.map((v) => v.property.id).join(', ') || 'none']),
+      ['left', 'right', 'right', 'right', 'right', 'left'],
     ),
     '',
     `## 1.1 — Retry without idempotency keys`,
     '',
-    `**Answer.** The API has no way to tell the retry from a new payment, so it charges the card again: ${offOutcome.charges} charges, ${offOutcome.totalChargedMinor} minor units taken for one order, and the merchant records ${offOutcome.merchantSees} while the first one is unknown to it. The model finds this outcome in all ${keysOff.runs.length} finished interleavings that match the scenario (${keysOff.exploration.figures.states} states explored), and ${idempotencyInvariants[0]!.id} (“${idempotencyInvariants[0]!.statement}”) is violated.`,
+    `**Answer.** The API has no way to tell the retry from a new payment, so it charges the card again: ${offOutcome.charges} charges, ${offOutcome.totalChargedMinor} minor units taken for one order, and the merchant records ${offOutcome.merchantSees} while the first one is unknown to it. The model finds this outcome in all ${keysOff.runs.length} finished interleavings that match the scenario (${keysOff.exploration.figures.states} states explored), and ${firstLaw.id} (“${firstLaw.statement}”) is violated.`,
     '',
     '```ts',
     regions[0]!,
@@ -154,7 +181,15 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## 1.2 — Retry with an idempotency key`,
     '',
-    `**Answer.** The retry carries the same key. The API looks the key up, finds it **completed**, compares the retry's parameters with the saved request's, and replays the saved response: status ${cases.afterCompletion.answer.response.status}, the same charge, marked as a replay (Stripe sets the \`Idempotent-Replayed: true\` header), and ${cases.afterCompletion.answer.response.newCharges} new charges. Steps: ${cases.afterCompletion.answer.steps.map((s) => `\`${s}\``).join(' → ')}. Had the retry arrived while the first request was still executing, it would have found the key **in flight** and got ${cases.whileFirstInFlight.answer.status} (no result saved, retry later); had it changed the parameters, ${cases.withChangedParameters.answer.status} (an idempotency error). In all ${keyed.runs.length} finished interleavings of the scenario with keys the customer is charged ${keyed.outcomes.map((o) => o.outcome.charges).join(' or ')} time(s).`,
+    `**Answer.** Phase 1, one database transaction: find the key's record (read it, or claim it with \`INSERT … ON CONFLICT DO NOTHING\` and read what is there), compare the parameters, and decide by what the record holds. A completed key replays its saved result; a key held by a running request gets 409 and nothing is saved; a key with other parameters is refused; no record (or a record whose lock timed out at recovery point \`started\`) means execute (or resume). Either order of "find" and "claim" is right as long as the decision and the lock are one atomic step. The model's outcome in each case, over every finished run of it:`,
+    '',
+    markdownTable(
+      ['case', 'the retry', 'status', 'replayed', 'new charges', 'saves its result', 'runs'],
+      caseRows,
+      ['left', 'left', 'right', 'left', 'right', 'left', 'right'],
+    ),
+    '',
+    `A status of 422 for changed parameters (the IETF Idempotency-Key draft, https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header) is accepted as well as Stripe's 400. The reference answer:`,
     '',
     '```ts',
     regions[1]!,
@@ -162,23 +197,47 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `The retry after the first request completed:`,
     '',
-    sequence(keyed.exploration.pathTo(keyed.shortest!)),
+    sequence(cases.afterCompletion.exploration.pathTo(cases.afterCompletion.shortest)),
     '',
     `The retry arriving while the first request is still in flight:`,
     '',
-    sequence(keyed.exploration.pathTo(inFlight!)),
+    sequence(cases.whileFirstInFlight.exploration.pathTo(cases.whileFirstInFlight.shortest)),
     '',
     `The retry reusing the key with changed parameters:`,
     '',
-    sequence(changed.pathTo(changedRun!)),
+    sequence(cases.withChangedParameters.exploration.pathTo(cases.withChangedParameters.shortest)),
     '',
-    `A server crash mid-request: the key stays locked until its lock times out (${recoveryConfig.lockTimeoutSeconds} s here), then a retry executes the payment exactly once. The charge and the saved response commit together, and a request checks it still holds the lock before it charges (a fencing check), so a lock that timed out cannot lead to a second charge:`,
+    `The retry after a card network error: the 500 was saved, and the retry gets it replayed.`,
     '',
-    sequence(recovery.pathTo(crashRecovered!)),
+    sequence(cases.afterCardNetworkError.exploration.pathTo(cases.afterCardNetworkError.shortest)),
+    '',
+    `### The crash window and the lock that times out`,
+    '',
+    `The API's work in atomic phases (brandur): phase 1 claims and locks the key (recovery point \`started\`); the call to the card network happens outside any transaction; phase 2 saves the result (\`finished\`). The server may crash between any two steps; the card network answers whenever it likes, so a call may outlast the key's lock (${recoveryConfig.lockTimeoutSeconds} s here, before the retry at ${scenarioConfig.clientTimeoutSeconds + scenarioConfig.retryDelaysSeconds[0]!} s). Explored exhaustively with one crash allowed, for three ways of making the call:`,
+    '',
+    markdownTable(
+      ['how the API calls the card network', 'distinct states', 'double charge found?', 'shortest run to it (steps)', 'a double charge after a crash between approval and saving?'],
+      designs.map((d) => [designNames[d.design], d.exploration.figures.states, d.violation ? '**yes**' : 'no', d.violation ? d.violation.trace.steps.length : '—', d.crashWindow !== undefined ? '**yes**' : 'no']),
+      ['left', 'right', 'left', 'right', 'left'],
+    ),
+    '',
+    `The shortest double charge when the API checks its own lock: the lock times out while attempt 1 waits on the card network, the retry takes the key over and calls again, and the card network, which cannot tell the two calls apart, approves both.`,
+    '',
+    '```text',
+    lockCheck.violation ? formatTrace(lockCheck.violation.trace, { step: describeStep, state: describeState }) : '(none)',
+    '```',
+    '',
+    `Without a downstream key, a crash between the card network's approval and phase 2: nothing on the API's side records the charge, and the request that resumes charges again.`,
+    '',
+    noDownstream.crashWindow !== undefined ? sequence(noDownstream.exploration.pathTo(noDownstream.crashWindow)) : '(none)',
+    '',
+    `With the downstream key, the same crash is harmless: the retry resumes from recovery point \`started\`, calls the card network with the same downstream key, and the card network replays its first answer.`,
+    '',
+    recovered !== undefined ? sequence(safe.exploration.pathTo(recovered)) : '(none)',
     '',
     `## 1.3 — How long to keep keys`,
     '',
-    `**Answer.** A key must outlive every retry of its operation: if it expires while the client may still retry, the retry is treated as new and charges again. The model makes this exact: with one retry sent at the end of the retry window, a double charge is possible exactly when the TTL is at most the window plus the client's ${scenarioConfig.clientTimeoutSeconds} s timeout (the latest moment the retry can reach the server). Stripe keeps keys for at least 24 hours (https://docs.stripe.com/api/idempotent_requests); the reference answer keeps them ${reference.keyTtl().ttlHours} h for a retry window of ${reference.keyTtl().retryWindowHours} h.`,
+    `**Answer.** A key must outlive every retry of its operation: if it expires while the client may still retry, the retry is treated as new and charges again. The model makes this exact: with one retry sent at the end of the retry window, a double charge is possible exactly when the TTL is at most the window plus the client's ${scenarioConfig.clientTimeoutSeconds} s timeout (the latest moment the retry can reach the server). Beyond that, the margin is argued from causes: a queued job held up by an outage runs late, and the key store's clock and the client's disagree; the check runs the model with the retry arriving that much later. The reference keeps keys ${ttlAnswer.ttlHours} h (as Stripe does, https://docs.stripe.com/api/idempotent_requests) for a ${ttlAnswer.retryWindowHours} h window and ${ttlAnswer.margin.map((m) => `${m.hours} h for ${m.cause}`).join(', ')}. Past the TTL the API no longer knows the key, with the old key or a new one a retry is a new charge: the client reconciles (looks up the order's payment, one PaymentIntent per order) before any new attempt.`,
     '',
     markdownTable(
       ['TTL', 'retry sent at', 'latest arrival', 'double charge possible?', 'states explored'],
@@ -198,11 +257,11 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## 1.4 — The key format`,
     '',
-    `**Answer.** Derive the key from what identifies the operation — merchant, action, order — and from nothing that changes between attempts (attempt number, timestamp) or that is personal data (card number, email). Hashing keeps it within Stripe's 255 characters whatever the order id's length. (Stripe suggests random V4 UUIDs; a random key works only if it is generated once per operation and stored with the order before the first attempt, so that every retry reuses it. A key derived from the order needs no storage.) Checked by four properties over ${PROPERTY_RUNS} random operations each (seed ${PROPERTY_SEED}), and by replaying the scenario in the model with the client deriving each attempt's key from the function.`,
+    `**Answer.** A key names one *intended* operation: the merchant's server stores a record of the operation (a payment attempt, one refund) before its first call, and the key comes from that record — its id, or a random V4 UUID generated once and stored with it (Stripe suggests V4 UUIDs, https://docs.stripe.com/api/idempotent_requests). Every retry, even after the server restarts, reads the same record; a second partial refund of the same order, or a new card after a decline, is a new record and gets a new key. A key derived from the order alone gives every refund of the order one key, so the second refund replays the first; a key from the amount collides for two refunds of one amount. Nothing from the card or the customer goes into a key: keys are logged on both sides, and an unkeyed hash of a 16-digit card number can be reversed by trying them all (PCI DSS v4.0 requirement 3.5.1.1 asks for keyed cryptographic hashes of the PAN). Checked by five properties over ${PROPERTY_RUNS} random operations each (seed ${PROPERTY_SEED}), and by replaying the scenario in the model with the client deriving each attempt's key from the function.`,
     '',
     markdownTable(
-      ['merchant', 'action', 'order', 'attempt', 'key'],
-      examples.map((e) => [e.merchantId, e.action, e.orderId, e.attempt, `\`${e.key}\``]),
+      ['operation', 'record', 'key'],
+      examples.map(([what, op]) => [what, `\`${op.operationId}\``, `\`${reference.makeIdempotencyKey(op)}\``]),
     ),
     '',
     '```ts',
@@ -211,9 +270,19 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## The key's lifecycle`,
     '',
-    `Projected from an exploration of the recovery config with keys kept only ${lifecycleConfig.ttlSeconds} s (so that runs reach expiry): the status of the key in every reachable state, and the events that change it. A request that finds the key expired is treated as new and locks it again.`,
+    `Projected from an exploration of the recovery config with keys kept only ${lifecycleConfig.ttlSeconds} s (so that runs reach expiry): the status of the key in every reachable state, and the events that change it. A lock that times out leaves the key \`unlocked\` at recovery point \`started\`; the next request with the key resumes the work. A request that finds the key expired is treated as new.`,
     '',
     `![Key lifecycle](key-lifecycle.svg)`,
+    '',
+    `## Sources`,
+    '',
+    `- Stripe, Idempotent requests: https://docs.stripe.com/api/idempotent_requests`,
+    `- Stripe, Advanced error handling (content errors, server errors, idempotency): https://docs.stripe.com/error-low-level`,
+    `- Stripe, PaymentIntents ("exactly one PaymentIntent for each order or customer session"): https://docs.stripe.com/api/payment_intents`,
+    `- Brandur Leach, Implementing Stripe-like idempotency keys in Postgres: https://brandur.org/idempotency-keys (code: github.com/brandur/rocket-rides-atomic)`,
+    `- Martin Kleppmann, How to do distributed locking (2016): https://martin.kleppmann.com/2016/02/08/how-to-do-distributed-locking.html; Designing Data-Intensive Applications, ch. 8`,
+    `- PCI DSS v4.0, requirement 3.5.1.1 (keyed cryptographic hashes of the PAN)`,
+    `- IETF draft, The Idempotency-Key HTTP header field: https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header`,
     '',
   );
   const scenarioValues = markdownTable(
@@ -227,7 +296,11 @@ export async function buildKey(): Promise<ChapterKey> {
     ['config', 'distinct states', 'transitions', 'depth', 'invariants violated'],
     explorations.map(({ name, exploration: e }) => [name, e.figures.states, e.figures.transitions, e.figures.depth, e.violations.map((v) => v.property.id).join(', ') || 'none']),
   );
-  return { markdown: md.join('\n'), files: { 'key-lifecycle.svg': lifecycle }, modelFigures: { 'idempotency-store': figures },
-    summary: `4 tasks; ${idempotencyInvariants.length} invariants over ${explorations.reduce((n, e) => n + e.exploration.figures.states, 0)} states in ${explorations.length} configs; reference answers ${reports.filter((r) => r.status === 'pass').length}/${reports.length} pass`,
+  return {
+    markdown: md.join('\n'),
+    files: { 'key-lifecycle.svg': lifecycle },
+    modelFigures: { 'idempotency-store': figures },
+    textValues: textValues(),
+    summary: `4 tasks; ${idempotencyInvariants.length} invariants over ${explorations.reduce((n, e) => n + e.exploration.figures.states, 0)} states in ${explorations.length} configs; the double charge found without a downstream key, not with one; reference answers ${reports.filter((r) => r.status === 'pass').length}/${reports.length} pass`,
   };
 }

@@ -42,20 +42,23 @@ export const apiDesigns: readonly ApiDesign[] = ['no_downstream_key', 'own_lock_
 const designConfigs = new Map(apiDesigns.map((d) => [d, designConfig(d)]));
 export const configOfDesign = (apiDesign: ApiDesign) => designConfigs.get(apiDesign)!;
 
-/** Does the run to state `i` crash after the card network approved attempt 1, before attempt 1's result was saved? */
+/** Does the run to state `i` crash after the card network approved attempt 1, before attempt 1's result was saved and before another attempt called the card network? */
 export function crashedInWindow(exploration: IdempotencyExploration, i: number): boolean {
   const steps = exploration.pathTo(i).steps;
   const called = steps.findIndex((s) => s.event.type === 'API_CALLS_CARD_NETWORK' && s.event.attempt === 1);
   const approved = steps.findIndex((s) => s.snapshot.context.charges.some((c) => c.attempt === 1));
   const crashed = steps.findIndex((s) => s.event.type === 'SERVER_CRASHES');
   const saved = steps.findIndex((s) => s.event.type === 'API_SAVES_RESULT' && s.event.attempt === 1);
-  return called >= 0 && approved >= 0 && crashed > called && (saved < 0 || saved > crashed);
+  // Before another attempt calls the card network: the crash, not a slow request, is what the retry resumes from.
+  const resumed = steps.findIndex((s) => s.event.type === 'API_CALLS_CARD_NETWORK' && s.event.attempt !== 1);
+  return called >= 0 && approved >= 0 && crashed > approved && (saved < 0 || saved > crashed) && (resumed < 0 || resumed > crashed);
 }
 
 /** The first state (breadth-first: a shortest run to it) with two charges after a crash in that window. */
 export function crashWindowRun(exploration: IdempotencyExploration): number | undefined {
+  // Attempt 2 still in memory after one crash: the crash came before it arrived.
   const i = exploration.snapshots.findIndex(
-    ({ context }, i) => context.charges.length >= 2 && context.crashes > 0 && crashedInWindow(exploration, i),
+    ({ context }, i) => context.charges.length >= 2 && context.crashes > 0 && context.processing.some((r) => r.attempt === 2) && crashedInWindow(exploration, i),
   );
   return i < 0 ? undefined : i;
 }
@@ -168,3 +171,19 @@ export function traceBefore(
 
 /** The retry reaching the API: the step after which a prediction about the retry is decided. */
 export const retryArrives = (event: IdempotencyEvent) => event.type === 'REQUEST_ARRIVES' && event.attempt === 2;
+
+/**
+ * With a downstream key, the same crash recovered: the first state where the resuming retry
+ * (still in memory after the one crash, so the crash came first) has the card network's replay
+ * of charge #1.
+ */
+export function crashRecoveredRun(exploration: IdempotencyExploration): number | undefined {
+  const i = exploration.snapshots.findIndex(
+    ({ context }, i) =>
+      context.crashes > 0 &&
+      context.charges.length === 1 &&
+      context.processing.some((r) => r.attempt === 2 && r.answer?.approved === true && r.answer.chargeId === 1) &&
+      crashedInWindow(exploration, i),
+  );
+  return i < 0 ? undefined : i;
+}

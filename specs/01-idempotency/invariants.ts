@@ -37,7 +37,7 @@ export const mismatchedBodyRefused: Invariant<Snapshot> = {
 
 export const concurrentRetryNeverCharges: Invariant<Snapshot> = {
   id: 'IDEM-4',
-  statement: 'a retry that arrives while the key is in flight gets 409 Conflict and never charges',
+  statement: 'a retry that arrives while another request holds the key’s lock gets 409 Conflict and never charges',
   task: '1.2',
   holds: ({ context }) =>
     context.arrivals.every(
