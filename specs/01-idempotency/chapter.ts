@@ -51,7 +51,7 @@ const retryWithoutKeys: Task<ChapterOneAnswers> = {
     if (wrongFields.length > 0) {
       const yours = wrongFields.map((field) => `${field} = ${JSON.stringify(predicted[field])}`).join(', ');
       const cut = shortest === undefined ? undefined : traceBefore(exploration, shortest, retryArrives);
-      return fail(`${yours}: not what happens in the model's runs of the scenario; follow the trace from the retry's arrival`, { ...cut, figures });
+      return fail(`${yours}: not what happens in the model's runs of the scenario; the trace shows a run until the retry reaches the API`, { ...cut, figures });
     }
     return pass(`the model agrees in all ${runs.length} interleavings of the scenario (${exploration.figures.states} states explored)`, { figures });
   },
@@ -160,7 +160,7 @@ const retryWithKey: Task<ChapterOneAnswers> = {
       const fields = (Object.keys(theirs) as (keyof RequestOutcome)[]).filter((f) => model.outcomes.some((o) => o[f] !== theirs[f]));
       if (fields.length > 0) {
         const yours = fields.map((f) => `${f} = ${JSON.stringify(given[f])}`).join(', ');
-        return fail(`${name}: ${yours}: not what the model’s API does in ${model.words}; follow the trace from the retry’s arrival`, {
+        return fail(`${name}: ${yours}: not what the model’s API does in ${model.words}; the trace shows a run of that case until the retry reaches the API`, {
           ...traceBefore(model.exploration, model.shortest, retryArrives),
           figures,
         });
