@@ -2,14 +2,15 @@
 import { explore } from '../../tools/explore/explore.ts';
 import { candidateEvents, createIdempotencyModel, scenarioConfig } from '../../models/idempotency-store/machine.ts';
 import { idempotencyInvariants } from './invariants.ts';
-import { changedBodyConfig, keysOffConfig, recoveryConfig } from './analysis.ts';
+import { apiDesigns, changedBodyConfig, configOfDesign, keysOffConfig, recoveryConfig } from './analysis.ts';
 
 const configs = {
   'scenario, keys on': scenarioConfig,
   'scenario, keys off': keysOffConfig,
   'changed parameters': changedBodyConfig,
-  'crash + failures + 2 retries': recoveryConfig,
-  'crash + failures + 3 retries': { ...recoveryConfig, retryDelaysSeconds: [5, 10, 20] },
+  'crash + failures + lock timeout': recoveryConfig,
+  'crash + failures + 2 retries': { ...recoveryConfig, retryDelaysSeconds: [5, 30] },
+  ...Object.fromEntries(apiDesigns.map((design) => [`crash + lock timeout, ${design.replaceAll('_', ' ')}`, configOfDesign(design)])),
 };
 
 export const benchModels = Object.entries(configs).map(([config, value]) => ({

@@ -366,7 +366,7 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
         'a key does not depend on the card number or the customer’s e-mail',
         fc.property(personalDataArbitrary, ([a, b]) => {
           const [k1, k2] = [keyOf(a), keyOf(b)];
-          const leaked = k1.includes(a.cardNumber) ? 'contains the card number' : k1.toLowerCase().includes(a.customerEmail.toLowerCase()) ? 'contains the customer’s e-mail' : k1 !== k2 ? 'changes when only the card number or the e-mail changes (a hash of a 16-digit card number without a secret key can be reversed by trying them all; PCI DSS v4.0 requirement 3.5.1.1 asks for keyed hashes)' : null;
+          const leaked = k1.includes(a.cardNumber) ? 'contains the card number' : k1.toLowerCase().includes(a.customerEmail.toLowerCase()) ? 'contains the customer’s e-mail' : k1 !== k2 ? 'changes when only the card number or the e-mail changes: the operation needs nothing from the card or the customer to be named, and from outside no check can tell a keyed hash of a card number (PCI DSS v4.0 requirement 3.5.1.1) from an unkeyed one, which trying every 16-digit number reverses' : null;
           return explain(leaked === null, () => `the key ${JSON.stringify(k1)} ${leaked}: keys end up in logs on both sides`);
         }) as never,
       ],
@@ -421,6 +421,12 @@ export const chapter: Chapter<ChapterOneAnswers> = {
   title: 'Idempotency keys',
   tasks: [retryWithoutKeys, retryWithKey, keyTtl, makeIdempotencyKey],
   loadAnswers: importAnswersModule<ChapterOneAnswers>,
+  // The explorations that do not depend on an answer, once, before any task's clock starts
+  // (exploreConfig keeps them).
+  prepare: async () => {
+    distinctOutcomes(keysOffConfig);
+    keyedRetryCases();
+  },
 };
 
 export type { CheckResult };

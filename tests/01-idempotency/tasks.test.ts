@@ -171,6 +171,10 @@ describe('1.4', () => {
     expect(report.message).toMatch(/3\.5\.1\.1/);
   });
 
+  it('a keyed hash (HMAC) of the card number fails too: from outside it cannot be told from an unkeyed one, and no key needs it', async () => {
+    await fails((op) => createHmac('sha256', 'server-secret').update(`${op.operationId}:${op.cardNumber}`).digest('hex'), /cannot tell a keyed hash/);
+  });
+
   it('a key that contains the customer’s e-mail fails', async () => {
     await fails((op) => `${op.operationId}:${op.customerEmail}`, /does not depend on the card number or the customer’s e-mail/);
   });
