@@ -3,7 +3,7 @@
  * checks a student may see, the tooling to run them and an autograding workflow — with no
  * reference answer, answer key or hidden check, and search it for leaks before saying done.
  *
- *   npm run release -- ../course-release [--force] [--points points.json]
+ *   npm run release -- ../course-release [--force] [--points points.json] [--variant cohort.json]
  *
  * points.json maps task ids to points, e.g. { "1.2": 3, "4.1": 2 }; the rest count 1.
  */
@@ -16,15 +16,15 @@ import { findReleaseLeaks } from '../release/audit.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { force: { type: 'boolean', default: false }, points: { type: 'string' } },
+  options: { force: { type: 'boolean', default: false }, points: { type: 'string' }, variant: { type: 'string' } },
 });
 if (positionals.length !== 1) {
-  console.error('usage: npm run release -- <dir> [--force] [--points points.json]');
+  console.error('usage: npm run release -- <dir> [--force] [--points points.json] [--variant cohort.json]');
   process.exit(2);
 }
 try {
   const points = values.points ? (JSON.parse(readFileSync(values.points, 'utf8')) as Record<string, number>) : undefined;
-  const release = await writeRelease(repoRoot, positionals[0]!, { force: values.force, points });
+  const release = await writeRelease(repoRoot, positionals[0]!, { force: values.force, points, variant: values.variant });
   const leaks = findReleaseLeaks(repoRoot, release.dir);
   if (leaks.length) {
     console.error(`The release holds reference text (${leaks.length} line(s)); it must not be handed out:`);

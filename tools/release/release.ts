@@ -9,6 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { chapterEntries, chapterModule, solutionsDir } from '../chapters.ts';
 import type { Chapter } from '../grading/task.ts';
 import { hasSolutionMarkers, languageOf, stripSolutions } from '../build/stubs.ts';
+import { fillValues } from '../build/generated.ts';
+import type { ChapterKey } from '../build/chapter-key.ts';
+import { resetVariant } from '../variant.ts';
 import { classroomWorkflow, type ClassroomTask } from './classroom.ts';
 import { releasedFiles } from './contents.ts';
 import { studentReadme } from './student-readme.ts';
@@ -18,6 +21,8 @@ export interface ReleaseOptions {
   points?: Record<string, number>;
   /** Replace a target folder that is not empty. */
   force?: boolean;
+  /** A cohort's variant file, carried as the release's `variant.json` (see tools/variant.ts). */
+  variant?: string;
 }
 
 export interface Release {
@@ -40,6 +45,11 @@ export async function writeRelease(root: string, target: string, options: Releas
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true });
+  // Before any chapter is imported: each reads its scenario figures when it loads.
+  if (options.variant) {
+    process.env.WORKBOOK_VARIANT = resolve(options.variant);
+    resetVariant();
+  }
   const write = (path: string, content: string) => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
@@ -82,6 +92,17 @@ export async function writeRelease(root: string, target: string, options: Releas
   tsconfig.include = tsconfig.include.filter((path) => existsSync(join(dir, path)));
   write('tsconfig.json', `${JSON.stringify(tsconfig, null, 2)}\n`);
 
+  if (options.variant) {
+    write('variant.json', readFileSync(options.variant, 'utf8'));
+    // The texts quote the cohort's figures, taken from its keys' values as the build does.
+    for (const entry of chapterEntries) {
+      const key = join(solutionsDir(entry), 'key.ts');
+      const text = join(dir, 'exercises', entry.slug, 'README.md');
+      if (!existsSync(key) || !existsSync(text)) continue;
+      const { buildKey } = (await import(pathToFileURL(key).href)) as { buildKey: () => Promise<ChapterKey> };
+      writeFileSync(text, fillValues(readFileSync(text, 'utf8'), (await buildKey()).textValues ?? {}, text));
+    }
+  }
   write('README.md', studentReadme(chapters, Object.keys(pkg.scripts)));
   write('.github/workflows/classroom.yml', classroomWorkflow(tasks));
   return { dir, files: releasedFiles(dir).concat('README.md', '.github/workflows/classroom.yml'), tasks };
