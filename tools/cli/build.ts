@@ -5,11 +5,13 @@
  *   npm run build                 everything
  *   npm run build -- --chapter 1  one chapter's stubs and key
  *   npm run build -- --no-site    skip the HTML site (and its API reference)
+ *   npm run build -- --variant cohort.json
+ *                                 a cohort's scenario figures (see tools/variant.ts)
  *   npm run build -- --overwrite-answers
  *                                 replace student stubs even where answers were written
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chapterEntries, chapterModule, exercisesDir, findChapter, repoRoot, solutionsDir, type ChapterEntry } from '../chapters.ts';
@@ -26,8 +28,11 @@ const { values } = parseArgs({
     chapter: { type: 'string', short: 'c' },
     'no-site': { type: 'boolean', default: false },
     'overwrite-answers': { type: 'boolean', default: false },
+    variant: { type: 'string' },
   },
 });
+// Before any chapter is imported: each reads its scenario figures when it loads.
+if (values.variant) process.env.WORKBOOK_VARIANT = resolve(values.variant);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
