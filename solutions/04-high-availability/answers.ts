@@ -9,7 +9,9 @@ import type {
   BreakerInput,
   BreakerState,
   BreakerStepResult,
-  BreakerThresholds,
+  AuthorisationOutcome,
+  BreakerPolicy,
+  OutcomeClass,
   CrossRegionAnswer,
   RetrySafetyAnswer,
   StatusTransition,
@@ -58,47 +60,82 @@ export function crossRegionTransfer(): CrossRegionAnswer {
   // END SOLUTION
 }
 
-/** 4.3 — The breaker's thresholds. */
-export function breakerThresholds(): BreakerThresholds {
+/** 4.3 — The breaker's policy: what one breaker guards, its window and thresholds, and what follows a timeout. */
+export function breakerPolicy(): BreakerPolicy {
   // BEGIN SOLUTION
-  // Open after 3 failures among the last 5 calls; after 10 s let 2 probes through and close
-  // when both succeed.
-  return { windowSize: 5, failureThreshold: 3, halfOpenProbes: 2, successesToClose: 2, cooldownSeconds: 10 };
+  // One breaker per card network at each acquirer. A time window of 10 s with at least 20
+  // calls and a 50 % failure rate, as Hystrix's defaults (rolling 10 s, requestVolumeThreshold
+  // 20, errorThresholdPercentage 50: https://github.com/Netflix/Hystrix/wiki/Configuration);
+  // 30 s open, then 3 probes judged on their failure rate, as Resilience4j's half-open state
+  // (https://resilience4j.readme.io/docs/circuitbreaker). A timed-out authorisation may have
+  // been approved: reverse it before trying another acquirer.
+  return {
+    scope: ['network', 'acquirer'],
+    windowKind: 'seconds',
+    windowSize: 10,
+    minimumCalls: 20,
+    failureRateThresholdPercent: 50,
+    waitInOpenSeconds: 30,
+    halfOpenProbes: 3,
+    halfOpenDecision: 'failure_rate_after_all_probes',
+    afterTimeout: ['reverse_timed_out_authorisation', 'reroute_to_another_acquirer'],
+  };
+  // END SOLUTION
+}
+
+/** 4.3 — How the breaker counts an outcome of an authorisation request. */
+export function classifyOutcome(outcome: AuthorisationOutcome): OutcomeClass {
+  // BEGIN SOLUTION
+  // A decline (05, 51, 54) is the issuer's answer through a network that worked: a success for
+  // the breaker. Timeouts, 5xx and connection errors say the path to the issuer failed.
+  switch (outcome) {
+    case 'timeout':
+    case 'gateway_5xx':
+    case 'connection_error':
+      return 'failure';
+    default:
+      return 'success';
+  }
   // END SOLUTION
 }
 
 /**
  * 4.3 — One step of the breaker: its next state, and whether a requested call goes through.
- * A pure function: return a new state, and leave the state, input and thresholds given as they are.
+ * A pure function: return a new state, and leave the state, input and policy given as they are.
  */
-export function breakerStep(state: BreakerState, input: BreakerInput, thresholds: BreakerThresholds): BreakerStepResult {
+export function breakerStep(state: BreakerState, input: BreakerInput, policy: BreakerPolicy): BreakerStepResult {
   // BEGIN SOLUTION
-  const fresh = { recentOutcomes: [], probesSent: 0, probesSucceeded: 0 };
-  const stay = { state, letThrough: false };
+  const fresh = { callsInWindow: 0, failuresInWindow: 0, probesSent: 0, probesSucceeded: 0, probesFailed: 0 };
+  const to = (mode: BreakerState['mode']): BreakerStepResult => ({ state: { mode, ...fresh }, letThrough: false });
+  const same: BreakerStepResult = { state, letThrough: false };
+  const rateReached = (calls: number, failures: number) => failures * 100 >= policy.failureRateThresholdPercent * calls;
   switch (state.mode) {
     case 'closed': {
       if (input.type === 'CALL_REQUESTED') return { state, letThrough: true };
-      if (input.type !== 'CALL_SUCCEEDED' && input.type !== 'CALL_FAILED') return stay;
-      const outcome = input.type === 'CALL_SUCCEEDED' ? 'success' : 'failure';
-      const recentOutcomes = [...state.recentOutcomes, outcome].slice(-thresholds.windowSize) as BreakerState['recentOutcomes'];
-      const failures = recentOutcomes.filter((o) => o === 'failure').length;
-      if (failures >= thresholds.failureThreshold) return { state: { mode: 'open', ...fresh }, letThrough: false };
-      return { state: { ...state, recentOutcomes }, letThrough: false };
+      if (input.type === 'OLDEST_SUCCESS_LEAVES_WINDOW') return { state: { ...state, callsInWindow: state.callsInWindow - 1 }, letThrough: false };
+      if (input.type === 'OLDEST_FAILURE_LEAVES_WINDOW') {
+        return { state: { ...state, callsInWindow: state.callsInWindow - 1, failuresInWindow: state.failuresInWindow - 1 }, letThrough: false };
+      }
+      if (input.type !== 'CALL_SUCCEEDED' && input.type !== 'CALL_FAILED') return same;
+      const calls = state.callsInWindow + 1;
+      const failures = state.failuresInWindow + (input.type === 'CALL_FAILED' ? 1 : 0);
+      if (calls >= policy.minimumCalls && rateReached(calls, failures)) return to('open');
+      return { state: { ...state, callsInWindow: calls, failuresInWindow: failures }, letThrough: false };
     }
     case 'open':
-      return input.type === 'COOLDOWN_ELAPSED' ? { state: { mode: 'half_open', ...fresh }, letThrough: false } : stay;
-    case 'half_open':
+      return input.type === 'WAIT_IN_OPEN_ELAPSED' ? to('half_open') : same;
+    case 'half_open': {
       if (input.type === 'CALL_REQUESTED') {
-        if (state.probesSent >= thresholds.halfOpenProbes) return stay;
-        return { state: { ...state, probesSent: state.probesSent + 1 }, letThrough: true };
+        return state.probesSent < policy.halfOpenProbes ? { state: { ...state, probesSent: state.probesSent + 1 }, letThrough: true } : same;
       }
-      if (input.type === 'PROBE_FAILED') return { state: { mode: 'open', ...fresh }, letThrough: false };
-      if (input.type === 'PROBE_SUCCEEDED') {
-        const probesSucceeded = state.probesSucceeded + 1;
-        if (probesSucceeded >= thresholds.successesToClose) return { state: { mode: 'closed', ...fresh }, letThrough: false };
-        return { state: { ...state, probesSucceeded }, letThrough: false };
-      }
-      return stay;
+      if (input.type !== 'PROBE_SUCCEEDED' && input.type !== 'PROBE_FAILED') return same;
+      if (state.probesSucceeded + state.probesFailed >= state.probesSent) return same;
+      const failed = state.probesFailed + (input.type === 'PROBE_FAILED' ? 1 : 0);
+      const succeeded = state.probesSucceeded + (input.type === 'PROBE_SUCCEEDED' ? 1 : 0);
+      if (failed > 0 && policy.halfOpenDecision === 'first_failed_probe_reopens') return to('open');
+      if (failed + succeeded < policy.halfOpenProbes) return { state: { ...state, probesSucceeded: succeeded, probesFailed: failed }, letThrough: false };
+      return to(rateReached(policy.halfOpenProbes, failed) ? 'open' : 'closed');
+    }
   }
   // END SOLUTION
 }

@@ -20,10 +20,11 @@ import { sagaSequence, twoPhaseSequence } from '../../models/cross-region-transf
 import { createCircuitBreakerModel, letThrough, type CircuitBreakerConfig, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
 import { statuses, statusOf, terminalStatuses } from '../../models/payment-intent/machine.ts';
 import { availabilityReport, downtimeMinutesPerYear, MINUTES_PER_YEAR, percent, TARGET } from '../../specs/04-high-availability/availability.ts';
-import { alwaysFinishes, endsSettled, singleWriter, twoPhaseNeverBlocks } from '../../specs/04-high-availability/invariants.ts';
+import { alwaysFinishes, breakerStepProperties, endsSettled, halfOpenProbesBounded, noStrandedHold, oneHoldAtATime, singleWriter, twoPhaseNeverBlocks } from '../../specs/04-high-availability/invariants.ts';
 import {
   exploreBreaker,
   exploreFailover,
+  exploreTimeoutRecovery,
   exploreIntent,
   exploreSaga,
   exploreTwoPhase,
@@ -35,8 +36,11 @@ import {
   twoPhaseTraceText,
   type BreakerSnapshot,
 } from '../../specs/04-high-availability/analysis.ts';
-import { breakerConfigFor, chapter, PROPERTY_RUNS, PROPERTY_SEED } from '../../specs/04-high-availability/chapter.ts';
-import type { ActiveActiveArchitecture } from '../../specs/04-high-availability/answer-types.ts';
+import { BREAKER_BOUNDS, BREAKER_WALKS, breakerConfigFor, chapter } from '../../specs/04-high-availability/chapter.ts';
+import { formatTrace } from '../../tools/render/trace.ts';
+import { describeRecoveryState, describeRecoveryStep } from '../../models/circuit-breaker/describe.ts';
+import type { RecoveryStep } from '../../models/circuit-breaker/timeout-recovery.ts';
+import { authorisationOutcomes, type ActiveActiveArchitecture, type BreakerPolicy } from '../../specs/04-high-availability/answer-types.ts';
 import * as reference from './answers.ts';
 
 const minutes = (m: number) => (m < 1 ? `${(m * 60).toFixed(1)} s` : m < 120 ? `${m.toFixed(2)} min` : `${(m / 60).toFixed(2)} h`);
@@ -52,32 +56,54 @@ function scenarioDesign(arch: ActiveActiveArchitecture): ActiveActiveArchitectur
   };
 }
 
-/** A Visa outage, second by second: one call a second to each network; Visa fails from 10 s to 40 s. */
-export function visaOutageTimeline(config: CircuitBreakerConfig, seconds = 60) {
-  const machines = { visa: createCircuitBreakerModel(config), mastercard: createCircuitBreakerModel({ ...config, network: 'mastercard' }) };
-  let visa = initialTransition(machines.visa)[0] as unknown as BreakerSnapshot;
-  let mastercard = initialTransition(machines.mastercard)[0] as unknown as BreakerSnapshot;
-  const step = (machine: typeof machines.visa, s: BreakerSnapshot, event: CircuitBreakerEvent) =>
+/** Calls a second through the breaker in the outage timeline (a small acquirer's Visa traffic, enough to show the rule). */
+export const TIMELINE_CALLS_PER_SECOND = 4;
+
+/**
+ * A Visa outage, second by second, through the model: TIMELINE_CALLS_PER_SECOND calls a second
+ * to each network at acquirer A; Visa fails from 10 s to 40 s. The timeline keeps each outcome's
+ * second, so that it can tell the model which outcome leaves the window, and when.
+ */
+export function visaOutageTimeline(config: CircuitBreakerConfig, seconds = 70) {
+  const machine = createCircuitBreakerModel(config);
+  const step = (s: BreakerSnapshot, event: CircuitBreakerEvent) =>
     machine.getTransitionData(s as never, event).length === 0 ? s : (transition(machine, s as never, event)[0] as unknown as BreakerSnapshot);
-  let openedAt = -1;
-  const rows: { t: number; visaUp: boolean; mode: string; call: string; failuresInWindow: number; mastercard: string }[] = [];
+  const run = () => ({ snapshot: initialTransition(machine)[0] as unknown as BreakerSnapshot, window: [] as { at: number; failed: boolean }[], openedAt: -1 });
+  const visa = run();
+  const mastercard = run();
+  /** One second of one network's traffic; what happened to its calls, in words. */
+  const second = (b: ReturnType<typeof run>, t: number, up: boolean) => {
+    const outcomes = { through: 0, failed: 0, refused: 0 };
+    if (b.snapshot.value === 'open' && t - b.openedAt >= config.waitInOpenSeconds) b.snapshot = step(b.snapshot, { type: 'WAIT_IN_OPEN_ELAPSED' });
+    for (let n = 0; n < TIMELINE_CALLS_PER_SECOND; n++) {
+      // A time window forgets outcomes older than its size; a count window, the oldest when full.
+      const expired = (w: { at: number }) => (config.windowKind === 'seconds' ? t - w.at >= config.windowSize : b.window.length >= config.windowSize);
+      while (b.snapshot.value === 'closed' && b.window.length > 0 && expired(b.window[0]!)) {
+        b.snapshot = step(b.snapshot, { type: b.window.shift()!.failed ? 'OLDEST_FAILURE_LEAVES_WINDOW' : 'OLDEST_SUCCESS_LEAVES_WINDOW' });
+      }
+      const before = b.snapshot;
+      b.snapshot = step(b.snapshot, { type: 'CALL_REQUESTED' });
+      if (!letThrough(before, b.snapshot)) {
+        outcomes.refused++;
+        continue;
+      }
+      outcomes.through++;
+      if (!up) outcomes.failed++;
+      const probe = before.value === 'half_open';
+      b.snapshot = step(b.snapshot, { type: probe ? (up ? 'PROBE_SUCCEEDED' : 'PROBE_FAILED') : up ? 'CALL_SUCCEEDED' : 'CALL_FAILED' });
+      if (b.snapshot.value === 'closed' && !probe) b.window.push({ at: t, failed: !up });
+      if (b.snapshot.value !== before.value) b.window = [];
+      if (b.snapshot.value === 'open' && before.value !== 'open') b.openedAt = t;
+    }
+    return outcomes;
+  };
+  const rows: { t: number; visaUp: boolean; mode: string; through: number; failed: number; refused: number; window: string; mastercard: string }[] = [];
   for (let t = 0; t < seconds; t++) {
     const visaUp = t < 10 || t >= 40;
-    if (visa.value === 'open' && t - openedAt >= config.cooldownSeconds) visa = step(machines.visa, visa, { type: 'COOLDOWN_ELAPSED' });
-    const before = visa;
-    visa = step(machines.visa, visa, { type: 'CALL_REQUESTED' });
-    const through = letThrough(before, visa);
-    const probe = before.value === 'half_open';
-    let call = 'refused fast';
-    if (through) {
-      const outcome: CircuitBreakerEvent['type'] = probe ? (visaUp ? 'PROBE_SUCCEEDED' : 'PROBE_FAILED') : visaUp ? 'CALL_SUCCEEDED' : 'CALL_FAILED';
-      visa = step(machines.visa, visa, { type: outcome });
-      call = `${probe ? 'probe' : 'call'} ${visaUp ? 'succeeds' : 'fails'}`;
-    }
-    if (visa.value === 'open' && before.value !== 'open') openedAt = t;
-    mastercard = step(machines.mastercard, mastercard, { type: 'CALL_REQUESTED' });
-    mastercard = step(machines.mastercard, mastercard, { type: 'CALL_SUCCEEDED' });
-    rows.push({ t, visaUp, mode: String(visa.value), call, failuresInWindow: visa.context.recentOutcomes.filter((o) => o === 'failure').length, mastercard: String(mastercard.value) });
+    const calls = second(visa, t, visaUp);
+    second(mastercard, t, true);
+    const c = visa.snapshot.context;
+    rows.push({ t, visaUp, mode: String(visa.snapshot.value), ...calls, window: visa.snapshot.value === 'closed' ? `${c.failuresInWindow} of ${c.callsInWindow}` : '', mastercard: String(mastercard.snapshot.value) });
   }
   return rows;
 }
@@ -132,18 +158,32 @@ export async function buildKey(): Promise<ChapterKey> {
   const stuckForever = crashStop.ends.blocked.length;
 
   // 4.3
-  const thresholds = reference.breakerThresholds();
-  const breakerConfig = breakerConfigFor(thresholds);
+  const policy = reference.breakerPolicy();
+  const breakerConfig = breakerConfigFor(policy);
   const breaker = exploreBreaker(breakerConfig);
   const breakerSvg = await renderSvg({
     ...projectExploration(breaker.snapshots, breaker.edges, (s) => String(s.value)),
     nodes: (['closed', 'open', 'half_open'] as const).map((id) => ({ id, initial: id === 'closed' })),
-    title: `Circuit breaker (per card network): every arrow a transition the explorer took (${breaker.figures.states} states)`,
+    title: `Circuit breaker (per card network and acquirer): every arrow a transition the explorer took (${breaker.figures.states} states)`,
   });
-  const timeline = visaOutageTimeline(breakerConfig);
-  const shownRows = timeline.filter((row, i) => i === 0 || row.mode !== timeline[i - 1]!.mode || row.visaUp !== timeline[i - 1]!.visaUp || row.call !== timeline[i - 1]!.call);
-  const refused = timeline.filter((r) => r.call === 'refused fast').length;
-  const failedCalls = timeline.filter((r) => r.call.endsWith('fails')).length;
+  // The timeline is a run, not an exploration: its time window holds every call of its seconds.
+  const timeline = visaOutageTimeline({ ...breakerConfig, timeWindowCallsExplored: Number.MAX_SAFE_INTEGER });
+  const shownRows = timeline.filter((row, i) => i === 0 || row.mode !== timeline[i - 1]!.mode || row.visaUp !== timeline[i - 1]!.visaUp || (row.refused > 0) !== (timeline[i - 1]!.refused > 0));
+  const refused = timeline.reduce((n, r) => n + r.refused, 0);
+  const failedCalls = timeline.reduce((n, r) => n + r.failed, 0);
+  const classes = authorisationOutcomes.map((o) => [`\`${o}\``, reference.classifyOutcome(o)]);
+  // The published defaults, explored as the check explores an answer's policy.
+  const libraryPolicies: [string, BreakerPolicy][] = [
+    ['the reference', policy],
+    ['Resilience4j defaults: count window 100, minimumNumberOfCalls 100, 50 %, 10 probes', { ...policy, windowKind: 'calls', windowSize: 100, minimumCalls: 100, failureRateThresholdPercent: 50, waitInOpenSeconds: 60, halfOpenProbes: 10 }],
+    ['Hystrix defaults: 10 s, requestVolumeThreshold 20, 50 %, one test request', { ...policy, windowKind: 'seconds', windowSize: 10, minimumCalls: 20, failureRateThresholdPercent: 50, waitInOpenSeconds: 5, halfOpenProbes: 1, halfOpenDecision: 'first_failed_probe_reopens' }],
+  ];
+  const libraryRuns = libraryPolicies.map(([name, p]) => ({ name, exploration: exploreBreaker(breakerConfigFor(p)) }));
+  const recoveryPlans: RecoveryStep[][] = [policy.afterTimeout, ['reroute_to_another_acquirer'], ['reroute_to_another_acquirer', 'reverse_timed_out_authorisation'], ['decline_payment']];
+  const recoveries = recoveryPlans.map((plan) => ({ plan, verdict: exploreTimeoutRecovery({ plan }) }));
+  const unreversed = recoveries[1]!;
+  const unreversedTrace = formatTrace(unreversed.verdict.exploration.pathTo(unreversed.verdict.broken!.state), { step: describeRecoveryStep({ plan: unreversed.plan }), state: describeRecoveryState });
+  const breakerProperties = [halfOpenProbesBounded(breakerConfig), ...breakerStepProperties(breakerConfig)];
 
   // 4.4
   const lifecycle = modelTransitions();
@@ -257,27 +297,57 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     '## 4.3 — Circuit breaker for card network calls',
     '',
-    `**Answer.** One breaker per card network, so a Visa outage never stops Mastercard payments. Closed: calls go through and the last ${thresholds.windowSize} outcomes are kept; ${thresholds.failureThreshold} failures among them open it. Open: every call is refused at once (the payment can be routed elsewhere or declined fast, instead of holding a thread for a timeout). After ${thresholds.cooldownSeconds} s it goes half-open and lets at most ${thresholds.halfOpenProbes} probes through; ${thresholds.successesToClose} successful probes close it, one failed probe opens it again. The model (${breaker.figures.states} states, ${breaker.figures.transitions} transitions) holds all four properties; the reference \`breakerStep\` agrees with it on every transition and on ${PROPERTY_RUNS} random runs (seed ${PROPERTY_SEED}).`,
+    `**What counts as a failure.** A card network call ends in one of three ways: the issuer approves, the issuer declines (ISO 8583 field 39 response codes such as 05 do not honour, 51 insufficient funds, 54 expired card: https://developers.mypos.com/en/doc/online_payments/v1_4/229-response-codes; Stripe reports them as decline codes: https://docs.stripe.com/declines/codes), or the request never gets a usable answer (a timeout, an HTTP 5xx from the acquirer's gateway, a refused or reset connection). A decline is the network working: the issuer's answer came back. A breaker that counted declines would open on a day of many declines and refuse payments through a healthy network; the reference counts declines as successes (leaving them out of the window, as Resilience4j's ignoreExceptions does, is as defensible: https://resilience4j.readme.io/docs/circuitbreaker).`,
+    '',
+    markdownTable(['outcome', 'the breaker counts it as'], classes),
+    '',
+    `**What one breaker guards.** One breaker per ${policy.scope.join(' and ')}: a network's payments reach it through several acquirers, and an outage is often one acquirer's link to one network. A breaker per network alone either opens for every acquirer when one fails, or never opens because the healthy ones dilute the failures; per acquirer alone, a Visa outage would stop Mastercard payments too.`,
+    '',
+    `**When it opens.** Over a ${policy.windowKind === 'seconds' ? `time window of the last ${policy.windowSize} s` : `count window of the last ${policy.windowSize} calls`}, once it holds at least ${policy.minimumCalls} outcomes, a failure rate of ${policy.failureRateThresholdPercent} % or more opens the breaker: the rule of Hystrix (errorThresholdPercentage over a rolling window, with requestVolumeThreshold: https://github.com/Netflix/Hystrix/wiki/Configuration) and of Resilience4j (failureRateThreshold, minimumNumberOfCalls, slidingWindowType). A window of 5 calls, the textbook breaker, judges a network on a handful of calls: at card traffic volumes that is a moment, and a rate over it swings between 0 and 100 % on noise. Open, it refuses every call for ${policy.waitInOpenSeconds} s; then ${policy.halfOpenProbes} probe(s) go through and ${policy.halfOpenDecision === 'failure_rate_after_all_probes' ? 'their failure rate, once all have answered, closes or reopens it (Resilience4j\'s half-open state)' : 'the first failed probe reopens it'}.`,
+    '',
+    `**How the check stays exhaustive.** The model keeps two counts, the calls and the failures in the window, not the calls themselves: the rule reads nothing else. The explorer then covers every window a policy allows (an outcome may leave a time window whenever its time runs out, so every order of expiry is explored), and every one of its transitions is put to the student's \`breakerStep\`:`,
+    '',
+    markdownTable(
+      ['policy', 'distinct states', 'transitions', 'properties violated'],
+      libraryRuns.map((r) => [r.name, r.exploration.figures.states, r.exploration.edges.length, r.exploration.violations.map((v) => v.property.id).join(', ') || 'none']),
+      ['left', 'right', 'right', 'left'],
+    ),
     '',
     markdownTable(
       ['id', 'statement', 'result'],
-      [...breaker.violations.map((v) => [v.property.id, v.property.statement, '**violated**']), ...['CB-OPEN', 'CB-PROBES', 'CB-CLOSE', 'CB-REOPEN'].filter((id) => !breaker.violations.some((v) => v.property.id === id)).map((id) => [id, { 'CB-OPEN': 'an open breaker lets no call through', 'CB-PROBES': `a half-open breaker lets at most N probes through (N = ${breakerConfig.halfOpenProbes})`, 'CB-CLOSE': `the breaker closes only from half-open, on a successful probe that makes ${breakerConfig.successesToClose} in a row`, 'CB-REOPEN': 'a failed probe opens the breaker again' }[id]!, `holds in ${breaker.figures.states} states`])],
+      breakerProperties.map((p) => [p.id, p.statement, breaker.violations.some((v) => v.property.id === p.id) ? '**violated**' : `holds in ${breaker.figures.states} states`]),
     ),
     '',
     '![Circuit breaker](circuit-breaker.svg)',
     '',
-    `A Visa outage, run through the model: one call a second to each network; Visa fails from 10 s to 40 s. Rows where something changes; in ${timeline.length} s, ${failedCalls} Visa calls reached the failing network and ${refused} were refused fast. Mastercard's breaker stays closed throughout.`,
+    `**After a timeout.** A timed-out authorisation may have been approved by the issuer with only the answer lost, so the funds may already be held. Processors offer a reversal for exactly this case (Cybersource, "Timeout Authorization Reversals": https://developer.cybersource.com/docs/cybs/en-us/payments/developer/ctv/so/payments/payments-processing-basic-intro/payments-timeout-auth-reversals-intro.html). Rerouting to another acquirer without it can leave two approvals holding the cardholder's money. Each plan below is run against both fates of the lost request and both answers of the second acquirer:`,
     '',
     markdownTable(
-      ['t (s)', 'Visa', 'the call', 'Visa breaker after', 'failures in window', 'Mastercard breaker'],
-      shownRows.map((r) => [r.t, r.visaUp ? 'up' : '**down**', r.call, r.mode, r.failuresInWindow, r.mastercard]),
-      ['right', 'left', 'left', 'left', 'right', 'left'],
+      ['plan after a timeout', 'states', 'verdict'],
+      recoveries.map((r) => [r.plan.join(' → ') || '(nothing)', r.verdict.exploration.figures.states, r.verdict.broken ? `breaks ${r.verdict.broken.property.id}` : `${oneHoldAtATime.id} and ${noStrandedHold.id} hold`]),
+      ['left', 'right', 'left'],
+    ),
+    '',
+    'Rerouting without a reversal, the shortest run to two holds:',
+    '',
+    '```text',
+    unreversedTrace,
+    '```',
+    '',
+    `A Visa outage at acquirer A, run through the model: ${TIMELINE_CALLS_PER_SECOND} calls a second to each network; Visa fails from 10 s to 40 s. Rows where something changes; in ${timeline.length} s, ${failedCalls} Visa calls reached the failing network and ${refused} were refused fast (and could be routed to another acquirer once the timed-out ones are reversed). Mastercard's breaker stays closed throughout.`,
+    '',
+    markdownTable(
+      ['t (s)', 'Visa', 'calls through', 'failed', 'refused', 'Visa breaker after', 'failed of calls in window', 'Mastercard breaker'],
+      shownRows.map((r) => [r.t, r.visaUp ? 'up' : '**down**', r.through, r.failed, r.refused, r.mode, r.window, r.mastercard]),
+      ['right', 'left', 'right', 'right', 'right', 'left', 'right', 'left'],
     ),
     '',
     '```ts',
     regions[2]!,
     '',
     regions[3]!,
+    '',
+    regions[4]!,
     '```',
     '',
     '## 4.4 — Stripe\'s PaymentIntent',
@@ -299,9 +369,9 @@ export async function buildKey(): Promise<ChapterKey> {
     `The ${lifecycle.transitions.length} status changes the model makes (${lifecycle.states} states over ${lifecycleConfigs.length} configs):`,
     '',
     '```ts',
-    regions[4]!,
-    '',
     regions[5]!,
+    '',
+    regions[6]!,
     '```',
     '',
   );
@@ -319,8 +389,22 @@ export async function buildKey(): Promise<ChapterKey> {
         { name: '2PC, coordinator recovers', exploration: twoPhase.exploration },
         { name: '2PC, coordinator lost for good', exploration: crashStop.exploration },
       ]),
-      'circuit-breaker': figuresOf([{ name: `visa: window ${breakerConfig.windowSize}, threshold ${breakerConfig.failureThreshold}, ${breakerConfig.halfOpenProbes} probes, close after ${breakerConfig.successesToClose}`, exploration: breaker }]),
+      'circuit-breaker': figuresOf(libraryRuns.map((r) => ({ name: r.name, exploration: r.exploration }))),
       'payment-intent': figuresOf(intentRuns),
+    },
+    textValues: {
+      countWindowMin: String(BREAKER_BOUNDS.countWindowCalls.min),
+      countWindowMax: String(BREAKER_BOUNDS.countWindowCalls.max),
+      timeWindowMin: String(BREAKER_BOUNDS.timeWindowSeconds.min),
+      timeWindowMax: String(BREAKER_BOUNDS.timeWindowSeconds.max),
+      minimumCallsMin: String(BREAKER_BOUNDS.minimumCalls.min),
+      minimumCallsMax: String(BREAKER_BOUNDS.minimumCalls.max),
+      fewestFailuresToOpen: String(BREAKER_BOUNDS.fewestFailuresToOpen),
+      waitMin: String(BREAKER_BOUNDS.waitInOpenSeconds.min),
+      waitMax: String(BREAKER_BOUNDS.waitInOpenSeconds.max),
+      probesMin: String(BREAKER_BOUNDS.halfOpenProbes.min),
+      probesMax: String(BREAKER_BOUNDS.halfOpenProbes.max),
+      breakerWalks: String(BREAKER_WALKS),
     },
     summary: `4 tasks; availability ${percent(report.overall)} computed; 2PC blocking found in ${blocked.trace.steps.length} steps; ${totalStates} states over ${failoverRuns.length + 3 + 1 + intentRuns.length} configs; reference answers ${reports.filter((r) => r.status === 'pass').length}/${reports.length} pass`,
   };

@@ -40,7 +40,16 @@ import {
   type PaymentIntentSnapshot,
 } from '../../models/payment-intent/machine.ts';
 import {
+  createTimeoutRecoveryModel,
+  timeoutRecoveryEvents,
+  type TimeoutRecoveryConfig,
+  type TimeoutRecoveryEvent,
+  type TimeoutRecoverySnapshot,
+} from '../../models/circuit-breaker/timeout-recovery.ts';
+import {
   atMostOneSuccessfulCharge,
+  noStrandedHold,
+  oneHoldAtATime,
   breakerStepProperties,
   captureWithinAuthorised,
   halfOpenProbesBounded,
@@ -174,6 +183,32 @@ export const exploreBreaker = memo(
       keepEdges: true,
     }) as BreakerExploration,
 );
+
+export type RecoveryExploration = Exploration<TimeoutRecoverySnapshot, TimeoutRecoveryEvent>;
+
+export interface RecoveryVerdict {
+  exploration: RecoveryExploration;
+  /** The first state breaking CB-ONE-HOLD, or a run's end breaking CB-NO-STRANDED-HOLD, with the property. */
+  broken?: { property: { id: string; statement: string }; state: number };
+}
+
+/** The recovery plan after a timeout, run against every fate of the lost request and every answer of acquirer B. */
+export const exploreTimeoutRecovery = memo((config: TimeoutRecoveryConfig): RecoveryVerdict => {
+  const exploration = explore(createTimeoutRecoveryModel(config), {
+    events: () => timeoutRecoveryEvents,
+    invariants: [oneHoldAtATime],
+    stopAtFirstViolation: true,
+    keepEdges: true,
+  }) as RecoveryExploration;
+  const violation = exploration.violations[0];
+  if (violation) {
+    const state = exploration.snapshots.findIndex((s) => !oneHoldAtATime.holds(s));
+    return { exploration, broken: { property: violation.property, state } };
+  }
+  // Ends are judged where runs end: a hold in the middle of the plan is expected.
+  const stranded = exploration.terminal.find((i) => !noStrandedHold.holds(exploration.snapshots[i]!));
+  return stranded === undefined ? { exploration } : { exploration, broken: { property: noStrandedHold, state: stranded } };
+});
 
 // ── 4.4 ─────────────────────────────────────────────────────────────────────────────────────
 

@@ -1,10 +1,11 @@
 /** The shapes of chapter 4's answers: what the student fills in `exercises/04-high-availability/answers.ts`. */
-import type { BreakerMode, CircuitBreakerEvent, Outcome } from '../../models/circuit-breaker/machine.ts';
+import type { BreakerMode, CircuitBreakerEvent, HalfOpenDecision, WindowKind } from '../../models/circuit-breaker/machine.ts';
+import type { RecoveryStep } from '../../models/circuit-breaker/timeout-recovery.ts';
 import type { PaymentIntentEvent, PaymentIntentStatus } from '../../models/payment-intent/machine.ts';
 import type { SagaStep } from '../../models/cross-region-transfer/saga.ts';
 import type { LocalAction } from '../../models/cross-region-transfer/ledger.ts';
 
-export type { BreakerMode, LocalAction, Outcome, PaymentIntentStatus, SagaStep };
+export type { BreakerMode, HalfOpenDecision, LocalAction, PaymentIntentStatus, RecoveryStep, SagaStep, WindowKind };
 
 // ── 4.1 ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -60,32 +61,72 @@ export interface CrossRegionAnswer {
 
 // ── 4.3 ─────────────────────────────────────────────────────────────────────────────────────
 
-/** Task 4.3: the breaker's thresholds (one breaker per card network, all with these). */
-export interface BreakerThresholds {
-  /** Outcomes kept in the sliding window (the last N calls while closed). */
+/** What came back from one authorisation request sent through an acquirer to a card network. */
+export type AuthorisationOutcome = (typeof authorisationOutcomes)[number];
+export const authorisationOutcomes = [
+  'approved',
+  /** ISO 8583 response code 05. */
+  'declined_do_not_honour',
+  /** ISO 8583 response code 51. */
+  'declined_insufficient_funds',
+  /** ISO 8583 response code 54. */
+  'declined_expired_card',
+  /** No response within the request's timeout. */
+  'timeout',
+  /** The acquirer's gateway answered HTTP 500, 502, 503 or 504. */
+  'gateway_5xx',
+  /** The connection was refused or reset before an answer. */
+  'connection_error',
+] as const;
+
+/** How the breaker counts an outcome: as a failure, as a success, or not at all. */
+export type OutcomeClass = 'failure' | 'success' | 'not_counted';
+
+/** What one breaker guards; the service keeps one breaker per distinct combination. */
+export type BreakerScopePart = (typeof breakerScopeParts)[number];
+export const breakerScopeParts = ['network', 'acquirer', 'issuer_bin', 'merchant'] as const;
+
+/** Task 4.3: the breaker's policy. */
+export interface BreakerPolicy {
+  /** One breaker per combination of these (for example per network and acquirer). */
+  scope: BreakerScopePart[];
+  /** The window: the last `windowSize` calls, or the calls of the last `windowSize` seconds. */
+  windowKind: WindowKind;
   windowSize: number;
-  /** Failures within the window that open the breaker. */
-  failureThreshold: number;
+  /** Outcomes the window must hold before the failure rate is judged. */
+  minimumCalls: number;
+  /** Failure rate in percent (0 < rate ≤ 100) at or above which the breaker opens. */
+  failureRateThresholdPercent: number;
+  /** Seconds the breaker stays open before it lets probes through. */
+  waitInOpenSeconds: number;
   /** Calls let through as probes while half-open. */
   halfOpenProbes: number;
-  /** Successful probes needed to close again. */
-  successesToClose: number;
-  /** How long the breaker stays open before it lets probes through, in seconds. */
-  cooldownSeconds: number;
+  /** How half-open decides: the probes' failure rate once all answered, or the first failed probe. */
+  halfOpenDecision: HalfOpenDecision;
+  /** What the service does, in order, after an authorisation request timed out. */
+  afterTimeout: RecoveryStep[];
 }
 
-/** What the breaker remembers. The check compares only `mode` and whether a call went through. */
+/** What the breaker remembers: counts, not the calls themselves. The check compares every field. */
 export interface BreakerState {
   mode: BreakerMode;
-  /** The last outcomes seen while closed, oldest first. */
-  recentOutcomes: Outcome[];
+  /** Outcomes in the window (while closed). */
+  callsInWindow: number;
+  /** Failures among them. */
+  failuresInWindow: number;
   /** Probes let through since the breaker went half-open. */
   probesSent: number;
-  /** Successful probes since the breaker went half-open. */
+  /** Probe answers since the breaker went half-open. */
   probesSucceeded: number;
+  probesFailed: number;
 }
 
-/** An input to the breaker (the same events as the model's). */
+/**
+ * An input to the breaker (the model's events). Outcomes arrive already classified by
+ * `classifyOutcome`: one counted as `not_counted` never reaches the breaker. An outcome leaves
+ * the window by its own input: in a count window just before a new one arrives in a full
+ * window, in a time window when its time runs out.
+ */
 export type BreakerInput = CircuitBreakerEvent;
 
 export interface BreakerStepResult {
@@ -95,7 +136,7 @@ export interface BreakerStepResult {
 }
 
 /** Where every breaker starts. */
-export const closedBreaker: BreakerState = { mode: 'closed', recentOutcomes: [], probesSent: 0, probesSucceeded: 0 };
+export const closedBreaker: BreakerState = { mode: 'closed', callsInWindow: 0, failuresInWindow: 0, probesSent: 0, probesSucceeded: 0, probesFailed: 0 };
 
 // ── 4.4 ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -121,8 +162,9 @@ export interface RetrySafetyAnswer {
 export interface ChapterFourAnswers {
   architecture: () => ActiveActiveArchitecture;
   crossRegionTransfer: () => CrossRegionAnswer;
-  breakerThresholds: () => BreakerThresholds;
-  breakerStep: (state: BreakerState, input: BreakerInput, thresholds: BreakerThresholds) => BreakerStepResult;
+  breakerPolicy: () => BreakerPolicy;
+  classifyOutcome: (outcome: AuthorisationOutcome) => OutcomeClass;
+  breakerStep: (state: BreakerState, input: BreakerInput, policy: BreakerPolicy) => BreakerStepResult;
   paymentIntentTransitions: () => StatusTransition[];
   confirmRetrySafety: () => RetrySafetyAnswer;
 }

@@ -30,6 +30,14 @@ export const benchModels = [
     config: 'visa',
     run: () => explore(createCircuitBreakerModel(visaConfig), { events: breakerEvents, invariants: [halfOpenProbesBounded(visaConfig)], stepProperties: breakerStepProperties(visaConfig) }).figures,
   },
+  {
+    model: 'circuit-breaker',
+    config: 'the largest the text allows: count window 100, minimum 100 calls, 10 probes',
+    run: () => {
+      const largest = { ...visaConfig, windowKind: 'calls' as const, windowSize: 100, minimumCalls: 100, halfOpenProbes: 10 };
+      return explore(createCircuitBreakerModel(largest), { events: breakerEvents, invariants: [halfOpenProbesBounded(largest)], stepProperties: breakerStepProperties(largest) }).figures;
+    },
+  },
   ...lifecycleConfigs.map(([name, config]) => ({
     model: 'payment-intent',
     config: name,

@@ -7,7 +7,8 @@ import type { Invariant, StepProperty } from '../../tools/explore/explore.ts';
 import { canWrite, type RegionFailoverConfig, type RegionFailoverSnapshot } from '../../models/region-failover/machine.ts';
 import { total, type Balances } from '../../models/cross-region-transfer/ledger.ts';
 import { blockedParticipants, type TwoPhaseSnapshot } from '../../models/cross-region-transfer/two-phase.ts';
-import { letThrough, type CircuitBreakerConfig, type CircuitBreakerContext, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
+import { letThrough, rateTrips, type CircuitBreakerConfig, type CircuitBreakerContext, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
+import { liveHolds, type TimeoutRecoverySnapshot } from '../../models/circuit-breaker/timeout-recovery.ts';
 import { statusOf, terminalStatuses, type PaymentIntentEvent, type PaymentIntentSnapshot } from '../../models/payment-intent/machine.ts';
 
 // ── 4.1: region failover ───────────────────────────────────────────────────────────────────
@@ -79,24 +80,44 @@ export const halfOpenProbesBounded = (config: CircuitBreakerConfig): Invariant<B
   holds: ({ value, context }) => value !== 'half_open' || context.probesSent <= config.halfOpenProbes,
 });
 
+export const opensOnlyOnRate = (config: CircuitBreakerConfig): BreakerStep => ({
+  id: 'CB-RATE',
+  statement: `a closed breaker opens only on a recorded outcome that leaves at least ${config.minimumCalls} calls in the window with ${config.failureRateThresholdPercent} % of them or more failed`,
+  task: '4.3',
+  holds: (before, event, after) => {
+    if (before.value !== 'closed' || after.value !== 'open') return true;
+    const failed = event.type === 'CALL_FAILED' ? 1 : event.type === 'CALL_SUCCEEDED' ? 0 : undefined;
+    return failed !== undefined && rateTrips(before.context.callsInWindow + 1, before.context.failuresInWindow + failed, config.minimumCalls, config.failureRateThresholdPercent);
+  },
+});
+
 export const closesOnlyAfterProbes = (config: CircuitBreakerConfig): BreakerStep => ({
   id: 'CB-CLOSE',
-  statement: `the breaker closes only from half-open, on a successful probe that makes ${config.successesToClose} in a row`,
+  statement: `the breaker closes only from half-open, on the answer of the last of its ${config.halfOpenProbes} probe(s)`,
   task: '4.3',
   holds: (before, event, after) =>
     after.value !== 'closed' ||
     before.value === 'closed' ||
-    (before.value === 'half_open' && event.type === 'PROBE_SUCCEEDED' && before.context.probesSucceeded + 1 >= config.successesToClose),
+    (before.value === 'half_open' &&
+      (event.type === 'PROBE_SUCCEEDED' || event.type === 'PROBE_FAILED') &&
+      before.context.probesSucceeded + before.context.probesFailed + 1 === config.halfOpenProbes),
 });
 
-export const reopensOnFailedProbe: BreakerStep = {
-  id: 'CB-REOPEN',
-  statement: 'a failed probe opens the breaker again',
+export const breakerStepProperties = (config: CircuitBreakerConfig) => [openLetsNothingThrough, opensOnlyOnRate(config), closesOnlyAfterProbes(config)];
+
+export const oneHoldAtATime: Invariant<TimeoutRecoverySnapshot> = {
+  id: 'CB-ONE-HOLD',
+  statement: 'after a timed-out authorisation, the cardholder never has two approved authorisations holding funds for one payment',
   task: '4.3',
-  holds: (before, event, after) => before.value !== 'half_open' || event.type !== 'PROBE_FAILED' || before.context.probesInFlight === 0 || after.value === 'open',
+  holds: ({ context }) => liveHolds(context) <= 1,
 };
 
-export const breakerStepProperties = (config: CircuitBreakerConfig) => [openLetsNothingThrough, closesOnlyAfterProbes(config), reopensOnFailedProbe];
+export const noStrandedHold: Invariant<TimeoutRecoverySnapshot> = {
+  id: 'CB-NO-STRANDED-HOLD',
+  statement: 'a payment that ends without being paid leaves no approved authorisation holding the cardholder’s funds (checked where runs end)',
+  task: '4.3',
+  holds: ({ context }) => context.answer === 'paid' || liveHolds(context) === 0,
+};
 
 // ── 4.4: payment intent ────────────────────────────────────────────────────────────────────
 

@@ -12,7 +12,7 @@ import { sagaScenario, referenceSteps } from '../../models/cross-region-transfer
 import { twoPhaseScenario } from '../../models/cross-region-transfer/two-phase.ts';
 import { candidateEvents as breakerEvents, createCircuitBreakerModel, visaConfig } from '../../models/circuit-breaker/machine.ts';
 import { candidateEvents as intentEvents, createPaymentIntentModel, scenarioConfig as intentScenario } from '../../models/payment-intent/machine.ts';
-import { exploreBreaker, exploreFailover, exploreIntent, exploreSaga, exploreTwoPhase, lifecycleConfigs } from '../../specs/04-high-availability/analysis.ts';
+import { exploreBreaker, exploreFailover, exploreTimeoutRecovery, exploreIntent, exploreSaga, exploreTwoPhase, lifecycleConfigs } from '../../specs/04-high-availability/analysis.ts';
 import { atMostOneSuccessfulCharge, captureWithinAuthorised, halfOpenProbesBounded, twoPhaseNeverBlocks } from '../../specs/04-high-availability/invariants.ts';
 import { accountsBlock, availabilityOf, component, downtimeMinutesPerYear, parallel, series } from '../../specs/04-high-availability/availability.ts';
 
@@ -127,6 +127,43 @@ describe('the circuit breaker', () => {
       }),
       { seed: 4, numRuns: 200 },
     );
+  });
+});
+
+describe('the recovery after a timed-out authorisation', () => {
+  it('reversing before rerouting keeps one hold at most and none on an unpaid payment, over both fates and both answers', () => {
+    const run = exploreTimeoutRecovery({ plan: ['reverse_timed_out_authorisation', 'reroute_to_another_acquirer'] });
+    expect(run.broken).toBeUndefined();
+    const ends = run.exploration.terminal.map((i) => run.exploration.snapshots[i]!.context);
+    expect(new Set(ends.map((c) => `${c.firstAuthorisation}/${c.answer}`))).toEqual(new Set(['approved/paid', 'approved/none', 'not_approved/paid', 'not_approved/none']));
+  });
+
+  it('rerouting without a reversal holds the card twice, in three steps', () => {
+    const run = exploreTimeoutRecovery({ plan: ['reroute_to_another_acquirer'] });
+    expect(run.broken?.property.id).toBe('CB-ONE-HOLD');
+    const path = run.exploration.pathTo(run.broken!.state);
+    expect(path.steps.map((s) => s.event.type)).toEqual(['ISSUER_HAD_APPROVED', 'RUN_NEXT_STEP', 'ACQUIRER_B_APPROVES']);
+  });
+
+  it('declining without a reversal leaves the approval holding the funds', () => {
+    expect(exploreTimeoutRecovery({ plan: ['decline_payment'] }).broken?.property.id).toBe('CB-NO-STRANDED-HOLD');
+  });
+});
+
+describe('the circuit breaker’s window abstraction', () => {
+  it('a count window drops an outcome only when full; a time window whenever it holds one', () => {
+    const count = exploreBreaker({ ...visaConfig, windowKind: 'calls', windowSize: 12, minimumCalls: 10 });
+    const leaves = (e: typeof count) => e.edges.filter((edge) => edge.eventType.startsWith('OLDEST_')).map((edge) => e.snapshots[edge.from]!.context.callsInWindow);
+    expect(new Set(leaves(count))).toEqual(new Set([12]));
+    const time = exploreBreaker(visaConfig);
+    expect(Math.min(...leaves(time))).toBe(1);
+  });
+
+  it('the breaker opens on the outcome that brings the window to the minimum volume at the threshold rate, not before', () => {
+    const e = exploreBreaker(visaConfig);
+    const opening = e.edges.filter((edge) => e.snapshots[edge.from]!.value === 'closed' && e.snapshots[edge.to]!.value === 'open').map((edge) => e.snapshots[edge.from]!.context);
+    expect(Math.min(...opening.map((c) => c.callsInWindow + 1))).toBe(visaConfig.minimumCalls);
+    expect(opening.every((c) => c.callsInWindow + 1 >= visaConfig.minimumCalls)).toBe(true);
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { chapter } from '../../specs/04-high-availability/chapter.ts';
+import { BREAKER_BOUNDS, breakerConfigFor, chapter } from '../../specs/04-high-availability/chapter.ts';
+import { exploreBreaker } from '../../specs/04-high-availability/analysis.ts';
 import { runTask } from '../../tools/grading/run-task.ts';
-import type { ChapterFourAnswers } from '../../specs/04-high-availability/answer-types.ts';
+import { closedBreaker, type BreakerInput, type BreakerPolicy, type BreakerState, type ChapterFourAnswers } from '../../specs/04-high-availability/answer-types.ts';
 
 const reference = await chapter.loadAnswers('solutions/04-high-availability');
 const check = (id: string, answers: ChapterFourAnswers) => runTask(chapter, chapter.tasks.find((t) => t.id === id)!, answers);
@@ -15,7 +16,7 @@ describe('chapter 4’s checks', () => {
   it.each([
     ['4.1', ['architecture'], 'architecture()'],
     ['4.2', ['crossRegionTransfer'], 'crossRegionTransfer()'],
-    ['4.3', ['breakerThresholds', 'breakerStep'], 'breakerThresholds() and breakerStep()'],
+    ['4.3', ['breakerPolicy', 'classifyOutcome', 'breakerStep'], 'breakerPolicy(), classifyOutcome() and breakerStep()'],
     ['4.4', ['paymentIntentTransitions', 'confirmRetrySafety'], 'paymentIntentTransitions() and confirmRetrySafety()'],
   ] as const)('an unanswered %s says which functions to edit', async (id, names, where) => {
     const stub = () => {
@@ -166,71 +167,123 @@ describe('chapter 4’s checks', () => {
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/XFER-SETTLED/) });
   });
 
-  it('4.3: a half-open breaker that lets every call through fails, with the path', async () => {
-    const leaky: ChapterFourAnswers['breakerStep'] = (state, input, t) =>
-      state.mode === 'half_open' && input.type === 'CALL_REQUESTED' ? { state: { ...state, probesSent: state.probesSent + 1 }, letThrough: true } : reference.breakerStep(state, input, t);
-    const report = await check('4.3', { ...reference, breakerStep: leaky });
-    expect(report.status).toBe('fail');
-    expect(report.trace).toMatch(/differs from the model/);
-  });
-
-  it('4.3: a breaker that stays half-open after a failed probe fails', async () => {
-    const stubborn: ChapterFourAnswers['breakerStep'] = (state, input, t) =>
-      state.mode === 'half_open' && input.type === 'PROBE_FAILED' ? { state, letThrough: false } : reference.breakerStep(state, input, t);
-    expect((await check('4.3', { ...reference, breakerStep: stubborn })).status).toBe('fail');
-  });
-
-  it('4.3: thresholds that can never open the breaker fail', async () => {
-    const report = await check('4.3', { ...reference, breakerThresholds: () => ({ ...reference.breakerThresholds(), failureThreshold: 9 }) });
-    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/never opens/) });
-  });
-
-  it('4.3: a window larger than the model explores is refused with its bound and why', async () => {
-    const report = await check('4.3', { ...reference, breakerThresholds: () => ({ ...reference.breakerThresholds(), windowSize: 20 }) });
-    expect(report).toMatchObject({
-      status: 'fail',
-      message: expect.stringMatching(/windowSize is 20; expected an integer from 1 to 12 \(the model explores every content of the window, so it is bounded\)/),
-    });
-  });
-
-  const withThresholds = (patch: Partial<ReturnType<ChapterFourAnswers['breakerThresholds']>>) => ({
+  const withPolicy = (patch: Partial<ReturnType<ChapterFourAnswers['breakerPolicy']>>, rest: Partial<ChapterFourAnswers> = {}): ChapterFourAnswers => ({
     ...reference,
-    breakerThresholds: () => ({ ...reference.breakerThresholds(), ...patch }),
-  });
-
-  it('4.3: thresholds of one call and a millisecond cool-down are refused, with the reason', async () => {
-    const report = await check('4.3', withThresholds({ windowSize: 1, failureThreshold: 1, halfOpenProbes: 1, successesToClose: 1, cooldownSeconds: 0.001 }));
-    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/^windowSize is 1: a window of fewer than 4 calls judges Visa on too few calls/) });
+    ...rest,
+    breakerPolicy: () => ({ ...reference.breakerPolicy(), ...patch }),
   });
 
   it.each([
-    ['a failure threshold of one call', { failureThreshold: 1 }, /^failureThreshold is 1: a single failed call .* at least 2 failures/],
-    ['a cool-down of a millisecond', { cooldownSeconds: 0.001 }, /^cooldownSeconds is 0\.001: under 1 s, an open breaker probes the failing network again almost at once/],
-    ['a cool-down of 31 years', { cooldownSeconds: 1e9 }, /^cooldownSeconds is 1000000000: .*more than 5 min in one trip is more than the year's whole 5\.26 min .* at most 300 s/],
-  ])('4.3: %s is refused, with the reason', async (_, patch, message) => {
-    expect(await check('4.3', withThresholds(patch))).toMatchObject({ status: 'fail', message: expect.stringMatching(message) });
+    ['Resilience4j’s defaults (a count window of 100 calls, 100 at least, 50 %, 60 s open, 10 probes)', { windowKind: 'calls', windowSize: 100, minimumCalls: 100, failureRateThresholdPercent: 50, waitInOpenSeconds: 60, halfOpenProbes: 10 }],
+    ['Hystrix’s defaults (10 s rolling, 20 requests, 50 %, 5 s sleep, one test request)', { windowKind: 'seconds', windowSize: 10, minimumCalls: 20, failureRateThresholdPercent: 50, waitInOpenSeconds: 5, halfOpenProbes: 1, halfOpenDecision: 'first_failed_probe_reopens' }],
+    ['a 2-minute window judged from 100 calls, 10 probes reopening at the first failure', { windowSize: 120, minimumCalls: 100, halfOpenProbes: 10, halfOpenDecision: 'first_failed_probe_reopens' }],
+    ['breakers per network, acquirer and issuer BIN', { scope: ['network', 'acquirer', 'issuer_bin'] }],
+    ['a timeout reversed and the payment declined, never rerouted', { afterTimeout: ['reverse_timed_out_authorisation', 'decline_payment'] }],
+  ] as const)('4.3: %s passes', async (_, patch) => {
+    const report = await check('4.3', withPolicy(patch as never));
+    expect(report.status, report.message + (report.trace ?? '')).toBe('pass');
   });
 
-  it('4.3: a breaker that waits for a full window before judging (minimumNumberOfCalls) disagrees with the model', async () => {
-    const waitsForFullWindow: ChapterFourAnswers['breakerStep'] = (state, input, t) => {
-      const next = reference.breakerStep(state, input, t);
-      const full = state.recentOutcomes.length + 1 >= t.windowSize;
-      return state.mode === 'closed' && next.state.mode === 'open' && !full
-        ? { state: { ...state, recentOutcomes: [...state.recentOutcomes, 'failure'] }, letThrough: false }
-        : next;
-    };
-    const report = await check('4.3', { ...reference, breakerStep: waitsForFullWindow });
+  it('4.3: declines left out of the window (neither success nor failure) pass', async () => {
+    const ignoresDeclines: ChapterFourAnswers['classifyOutcome'] = (o) => (o.startsWith('declined') ? 'not_counted' : reference.classifyOutcome(o));
+    expect((await check('4.3', { ...reference, classifyOutcome: ignoresDeclines })).status).toBe('pass');
+  });
+
+  it('4.3: the largest window the text allows stays a few thousand states (counts, not per-call history)', () => {
+    const policy = { ...reference.breakerPolicy(), windowKind: 'calls', windowSize: BREAKER_BOUNDS.countWindowCalls.max, minimumCalls: BREAKER_BOUNDS.minimumCalls.max, halfOpenProbes: BREAKER_BOUNDS.halfOpenProbes.max } as const;
+    const time = { ...policy, windowKind: 'seconds', windowSize: BREAKER_BOUNDS.timeWindowSeconds.max } as const;
+    for (const p of [policy, time]) expect(exploreBreaker(breakerConfigFor(p)).figures.states).toBeLessThan(6_500);
+  });
+
+  it('4.3: a breaker that counts issuer declines as failures fails, without saying how to count them', async () => {
+    const countsDeclines: ChapterFourAnswers['classifyOutcome'] = (o) => (o === 'approved' ? 'success' : 'failure');
+    const report = await check('4.3', { ...reference, classifyOutcome: countsDeclines });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/counts "declined_do_not_honour" as a failure/) });
+    expect(report.message).not.toMatch(/not_counted|should|instead/);
+  });
+
+  it.each([
+    ['a timeout not counted', (o: string) => (o === 'timeout' ? 'not_counted' : o === 'approved' ? 'success' : o.startsWith('declined') ? 'success' : 'failure'), /counts "timeout" as nothing/],
+    ['a connection error counted as a success', (o: string) => (o === 'connection_error' ? 'success' : reference.classifyOutcome(o as never)), /counts "connection_error" as a success/],
+    ['approvals not counted', (o: string) => (o === 'approved' ? 'not_counted' : reference.classifyOutcome(o as never)), /does not count approvals/],
+  ] as const)('4.3: %s fails', async (_, classify, message) => {
+    expect(await check('4.3', { ...reference, classifyOutcome: classify as never })).toMatchObject({ status: 'fail', message: expect.stringMatching(message) });
+  });
+
+  it.each([
+    ['per network only', ['network'], /without the acquirer/],
+    ['per acquirer only', ['acquirer'], /without the card network/],
+  ] as const)('4.3: breakers scoped %s fail', async (_, scope, message) => {
+    expect(await check('4.3', withPolicy({ scope: [...scope] }))).toMatchObject({ status: 'fail', message: expect.stringMatching(message) });
+  });
+
+  it('4.3: rerouting a timed-out authorisation without reversing it fails, with the run that holds the card twice', async () => {
+    const report = await check('4.3', withPolicy({ afterTimeout: ['reroute_to_another_acquirer'] }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/CB-ONE-HOLD/) });
+    expect(report.trace).toMatch(/issuer had approved[\s\S]*acquirer B approves[\s\S]*holds on the card: 2/);
+  });
+
+  it.each([
+    ['reversing only after the reroute', ['reroute_to_another_acquirer', 'reverse_timed_out_authorisation'], /CB-ONE-HOLD/],
+    ['declining without reversing', ['decline_payment'], /CB-NO-STRANDED-HOLD/],
+    ['doing nothing', [], /CB-NO-STRANDED-HOLD/],
+  ] as const)('4.3: after a timeout, %s fails', async (_, plan, message) => {
+    expect(await check('4.3', withPolicy({ afterTimeout: [...plan] }))).toMatchObject({ status: 'fail', message: expect.stringMatching(message) });
+  });
+
+  it.each([
+    ['a count window of 5 calls', { windowKind: 'calls', windowSize: 5, minimumCalls: 10 }, /windowSize is 5; expected an integer from 10 to 100/],
+    ['a minimum volume the count window cannot hold', { windowKind: 'calls', windowSize: 50, minimumCalls: 60 }, /never judged/],
+    ['a rate that one timeout reaches', { minimumCalls: 10, failureRateThresholdPercent: 10 }, /1 failed call\(s\) can open the breaker/],
+    ['a wait in open state of a millisecond', { waitInOpenSeconds: 0.001 }, /waitInOpenSeconds is 0\.001/],
+  ] as const)('4.3: %s is refused, with the reason', async (_, patch, message) => {
+    expect(await check('4.3', withPolicy(patch as never))).toMatchObject({ status: 'fail', message: expect.stringMatching(message) });
+  });
+
+  const stepping = (wrong: ChapterFourAnswers['breakerStep']) => ({ ...reference, breakerStep: wrong });
+
+  it('4.3: a half-open breaker that lets every call through fails, naming what differs but not the model’s value', async () => {
+    const report = await check('4.3', stepping((state, input, p) =>
+      state.mode === 'half_open' && input.type === 'CALL_REQUESTED' ? { state: { ...state, probesSent: state.probesSent + 1 }, letThrough: true } : reference.breakerStep(state, input, p)));
+    expect(report.status).toBe('fail');
+    expect(report.trace).toMatch(/differs from the model in: probesSent, letThrough$/);
+  });
+
+  it.each([
+    ['opens above the threshold only (> instead of at or above)', (s: BreakerState, i: BreakerInput, p: BreakerPolicy) => {
+      const next = reference.breakerStep(s, i, p);
+      const calls = s.callsInWindow + 1;
+      const failures = s.failuresInWindow + (i.type === 'CALL_FAILED' ? 1 : 0);
+      return s.mode === 'closed' && next.state.mode === 'open' && failures * 100 === p.failureRateThresholdPercent * calls ? { state: { ...s, callsInWindow: calls, failuresInWindow: failures }, letThrough: false } : next;
+    }],
+    ['judges the rate before the minimum volume', (s: BreakerState, i: BreakerInput, p: BreakerPolicy) => reference.breakerStep(s, i, { ...p, minimumCalls: 1 })],
+    ['forgets an outcome leaving the window', (s: BreakerState, i: BreakerInput, p: BreakerPolicy) => (i.type === 'OLDEST_FAILURE_LEAVES_WINDOW' ? { state: s, letThrough: false } : reference.breakerStep(s, i, p))],
+    ['counts a late answer in half-open as a probe', (s: BreakerState, i: BreakerInput, p: BreakerPolicy) =>
+      s.mode === 'half_open' && i.type === 'CALL_FAILED' ? reference.breakerStep(s, { type: 'PROBE_FAILED' }, p) : reference.breakerStep(s, i, p)],
+    ['closes at the first successful probe', (s: BreakerState, i: BreakerInput, p: BreakerPolicy) =>
+      s.mode === 'half_open' && i.type === 'PROBE_SUCCEEDED' ? { state: { ...closedBreaker }, letThrough: false } : reference.breakerStep(s, i, p)],
+  ] as const)('4.3: a breakerStep that %s fails', async (_, wrong) => {
+    const report = await check('4.3', stepping(wrong as never));
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/disagrees with the model/) });
   });
 
   it('4.3: a breakerStep that changes the state it was given fails, saying it must be pure', async () => {
-    const mutating: ChapterFourAnswers['breakerStep'] = (state, input, t) => {
-      const next = reference.breakerStep(state, input, t);
-      if (input.type === 'CALL_FAILED') state.recentOutcomes.push('failure');
+    const report = await check('4.3', stepping((state, input, p) => {
+      const next = reference.breakerStep(state, input, p);
+      if (input.type === 'CALL_FAILED') state.failuresInWindow++;
       return next;
-    };
-    const report = await check('4.3', { ...reference, breakerStep: mutating });
-    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/changed its state at step \d+ \(CALL_FAILED in closed\): it must be a pure function/) });
+    }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/changed the state or input it was given \(CALL_FAILED in closed\): it must be a pure function/) });
+  });
+
+  it('4.3: a breakerStep that throws in one mode is ERR, wherever the check meets it first', async () => {
+    for (const mode of ['closed', 'open', 'half_open'] as const) {
+      const report = await check('4.3', stepping((state, input, p) => {
+        if (state.mode === mode && input.type === 'CALL_REQUESTED') throw new RangeError('boom');
+        return reference.breakerStep(state, input, p);
+      }));
+      expect(report).toMatchObject({ status: 'error', message: expect.stringMatching(/your answer threw RangeError: boom/) });
+    }
   });
 
   it('4.4: canceling a processing intent and replacing the payment method before confirming, both documented, are accepted', async () => {

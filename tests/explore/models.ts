@@ -32,6 +32,7 @@ import {
   createCircuitBreakerModel,
   visaConfig,
 } from '../../models/circuit-breaker/machine.ts';
+import { createTimeoutRecoveryModel, timeoutRecoveryEvents } from '../../models/circuit-breaker/timeout-recovery.ts';
 import {
   candidateEvents as paymentIntentEvents,
   createPaymentIntentModel,
@@ -110,6 +111,18 @@ export const modelsUnderTest: ModelUnderTest[] = [
     label: 'the Visa breaker',
     machine: createCircuitBreakerModel(visaConfig),
     events: circuitBreakerEvents,
+  },
+  {
+    folder: 'circuit-breaker',
+    label: 'a count window of 12 calls, the first failed probe reopening',
+    machine: createCircuitBreakerModel({ ...visaConfig, windowKind: 'calls', windowSize: 12, minimumCalls: 10, halfOpenDecision: 'first_failed_probe_reopens' }),
+    events: circuitBreakerEvents,
+  },
+  {
+    folder: 'circuit-breaker',
+    label: 'the recovery after a timeout, reversal then reroute',
+    machine: createTimeoutRecoveryModel({ plan: ['reverse_timed_out_authorisation', 'reroute_to_another_acquirer', 'decline_payment'] }),
+    events: () => timeoutRecoveryEvents,
   },
   {
     folder: 'payment-intent',
