@@ -145,10 +145,14 @@ export function paymentIntentTransitions(): StatusTransition[] {
   // BEGIN SOLUTION
   // From https://docs.stripe.com/payments/paymentintents/lifecycle and the cancel and capture
   // references (https://docs.stripe.com/api/payment_intents/cancel, …/capture). The cancel
-  // reference allows processing "in rare cases". Replacing the payment method before the
-  // confirm is not listed: it leaves the status in requires_confirmation.
+  // reference allows processing "in rare cases". A confirm may supply the payment method
+  // itself (https://docs.stripe.com/api/payment_intents/confirm, payment_method), straight from
+  // requires_payment_method. Replacing the payment method before the confirm is not listed: it
+  // leaves the status in requires_confirmation.
   return [
     { from: 'requires_payment_method', event: 'ATTACH_PAYMENT_METHOD', to: 'requires_confirmation' },
+    { from: 'requires_payment_method', event: 'CONFIRM_RECEIVED', to: 'requires_action' },
+    { from: 'requires_payment_method', event: 'CONFIRM_RECEIVED', to: 'processing' },
     { from: 'requires_payment_method', event: 'CANCEL', to: 'canceled' },
     { from: 'requires_confirmation', event: 'CONFIRM_RECEIVED', to: 'requires_action' },
     { from: 'requires_confirmation', event: 'CONFIRM_RECEIVED', to: 'processing' },
@@ -171,7 +175,15 @@ export function paymentIntentTransitions(): StatusTransition[] {
 export function confirmRetrySafety(): RetrySafetyAnswer {
   // BEGIN SOLUTION
   // Retry the same intent's confirm with the same idempotency key: the retry gets the first
-  // response replayed. The intent's status allows one confirmation, so one charge at most.
-  return { confirmRetries: 'same_idempotency_key', retryAfterConfirmGets: 'the first response replayed', successfulChargesPerIntentAtMost: 1 };
+  // response replayed. The intent's status allows one confirmation, so one charge at most. The
+  // order stores its intent's id, so a retry days later, when the keys may be gone, finds the
+  // same intent: a confirm there finds it processing or succeeded, and cannot charge again.
+  return {
+    confirmRetries: 'same_idempotency_key',
+    retryAfterConfirmGets: 'the first response replayed',
+    successfulChargesPerIntentAtMost: 1,
+    orderStores: 'the_payment_intent_id',
+    retryAfterKeysExpired: 'the_payment_intent_of_the_order',
+  };
   // END SOLUTION
 }

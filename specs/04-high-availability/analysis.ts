@@ -230,6 +230,7 @@ export const lifecycleConfigs: [string, PaymentIntentConfig][] = [
   ['manual capture, same key on retries', intentScenario],
   ['automatic capture, same key on retries', { ...intentScenario, captureMethod: 'automatic' }],
   ['manual capture, a new key on each retry', { ...intentScenario, confirmRetryKey: 'new_key' }],
+  ['a confirm supplying the payment method, one card', { ...intentScenario, confirmMaySupplyPaymentMethod: true, maxPaymentMethods: 1 }],
 ];
 
 const transitionId = (t: StatusTransition) => `${t.from} --${t.event}--> ${t.to}`;
@@ -267,17 +268,15 @@ export function modelTransitions(): ModelTransitions {
   return { transitions: sorted(changes), selfLoops: sorted(loops), states };
 }
 
-/** Why the model has no such arrow, in words: what it does instead from that status. */
+/**
+ * Why the model has no such arrow, in words that say what is wrong with it and never what the
+ * right arrow is.
+ */
 export function whyNotInModel(t: StatusTransition, model: ModelTransitions): string {
   if (terminalStatuses.includes(t.from)) return `a PaymentIntent in ${t.from} is terminal: no event changes its status`;
-  const all = [...model.transitions, ...model.selfLoops].filter((m) => m.from === t.from);
-  const sameEvent = all.filter((m) => m.event === t.event);
-  if (sameEvent.length > 0) {
-    const targets = [...new Set(sameEvent.map((m) => (m.to === t.from ? `stays in ${m.to}` : `goes to ${m.to}`)))];
-    return `from ${t.from}, ${t.event} ${targets.join(' or ')}, never to ${t.to}`;
-  }
-  const events = [...new Set(all.filter((m) => m.to !== m.from).map((m) => m.event))];
-  return `${t.event} does not apply in ${t.from}: from there the status changes only by ${events.join(', ')}`;
+  const sameEvent = [...model.transitions, ...model.selfLoops].filter((m) => m.from === t.from && m.event === t.event);
+  if (sameEvent.length > 0) return `from ${t.from}, ${t.event} never leads to ${t.to}`;
+  return `${t.event} does not change the status of an intent in ${t.from}`;
 }
 
 export { transitionId };

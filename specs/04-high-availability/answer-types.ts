@@ -157,6 +157,14 @@ export interface RetrySafetyAnswer {
   retryAfterConfirmGets: 'the first response replayed' | 'an unexpected-state error' | 'a second charge';
   /** The most successful charges one PaymentIntent can end with, whatever the retries. */
   successfulChargesPerIntentAtMost: number;
+  /** What the merchant's order keeps of its payment. */
+  orderStores: 'the_payment_intent_id' | 'nothing';
+  /**
+   * The client retries days later, after every idempotency key of the first attempt may have
+   * been removed (Stripe keeps them at least 24 hours: https://docs.stripe.com/idempotency).
+   * Which PaymentIntent does the retry act on?
+   */
+  retryAfterKeysExpired: 'the_payment_intent_of_the_order' | 'a_new_payment_intent';
 }
 
 export interface ChapterFourAnswers {

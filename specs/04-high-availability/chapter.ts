@@ -25,6 +25,7 @@ import {
   exploreTwoPhase,
   failoverConfigFor,
   failoverTrace,
+  lifecycleConfigs,
   modelTransitions,
   sagaTraceText,
   transitionId,
@@ -493,7 +494,7 @@ const paymentIntent: Task<ChapterFourAnswers> = {
   id: '4.4',
   title: 'Stripe’s PaymentIntent and retry safety',
   answer: 'answers.ts: paymentIntentTransitions() and confirmRetrySafety()',
-  hint: 'Follow https://docs.stripe.com/payments/paymentintents/lifecycle: which status does each event move the intent to? A confirm executes only in requires_confirmation; what does a retry that arrives later find?',
+  hint: 'In which statuses can a confirm charge the card, and what does a retry that arrives later find there? A retry days later may find no idempotency key left: what still tells it which payment it is?',
   check(answers) {
     const given = answers.paymentIntentTransitions();
     if (!Array.isArray(given)) throw new WrongShape('4.4 paymentIntentTransitions() should return a list of { from, event, to }');
@@ -505,28 +506,30 @@ const paymentIntent: Task<ChapterFourAnswers> = {
     const model = new Set(transitions.map(transitionId));
     const optional = new Set(lifecycle.selfLoops.map(transitionId));
     const yours = new Set(given.map((t: StatusTransition) => transitionId(t)));
-    const missing = [...model].filter((t) => !yours.has(t));
+    const missing = [...model].filter((t) => !yours.has(t)).length;
     const extra = given.filter((t, i) => !model.has(transitionId(t)) && !optional.has(transitionId(t)) && given.findIndex((u) => transitionId(u) === transitionId(t)) === i);
     const figures: Record<string, number | string> = { states, transitions: transitions.length };
-    if (missing.length || extra.length) {
+    // A wrong arrow is explained (it is the student's own claim); a missing one is only counted,
+    // so that the message never lists the arrows to add.
+    if (extra.length > 0) {
       return fail(
-        [
-          missing.length ? `missing ${missing.length}: ${missing.join('; ')}` : '',
-          extra.length ? `not in the model ${extra.length}: ${extra.map((t) => `${transitionId(t)} (${whyNotInModel(t, lifecycle)})`).join('; ')}` : '',
-        ]
-          .filter(Boolean)
-          .join(' — '),
+        `${extra.length} of your status changes the model never makes: ${extra.map((t) => `${transitionId(t)} (${whyNotInModel(t, lifecycle)})`).join('; ')}${missing ? `; and ${missing} status change(s) it makes are not in your list` : ''}`,
         { figures },
       );
+    }
+    if (missing > 0) {
+      return fail(`${missing} status change(s) the model makes are not in your list (manual and automatic capture, 3-D Secure, declines, cancel, expiry, a confirm that supplies its payment method)`, { figures });
     }
     const loopsListed = [...yours].filter((t) => optional.has(t));
     const safety = expectShape('4.4 confirmRetrySafety()', answers.confirmRetrySafety(), {
       confirmRetries: isOneOf('same_idempotency_key', 'new_idempotency_key', 'new_payment_intent'),
       retryAfterConfirmGets: isOneOf('the first response replayed', 'an unexpected-state error', 'a second charge'),
       successfulChargesPerIntentAtMost: isInteger,
+      orderStores: isOneOf('the_payment_intent_id', 'nothing'),
+      retryAfterKeysExpired: isOneOf('the_payment_intent_of_the_order', 'a_new_payment_intent'),
     });
     if (safety.confirmRetries === 'new_payment_intent') {
-      return fail('a new PaymentIntent per retry defeats the design: each intent allows one successful charge, so two intents for one order allow two. Retry the confirm of the same intent.', { figures });
+      return fail('a new PaymentIntent per retry defeats the design: each intent allows one successful charge, so two intents for one order allow two', { figures });
     }
     const config = { ...intentScenario, confirmRetryKey: safety.confirmRetries === 'same_idempotency_key' ? ('same_key' as const) : ('new_key' as const) };
     const exploration = exploreIntent(config);
@@ -537,22 +540,30 @@ const paymentIntent: Task<ChapterFourAnswers> = {
         s.context.results.filter((r) => r.attempt > 1 && s.context.results.some((first) => first.attempt < r.attempt && first.response === 'executed' && first.key.split('_')[1] === r.key.split('_')[1])).map((r) => r.response),
       ),
     );
-    const expected = answered.has('replayed') ? 'the first response replayed' : 'an unexpected-state error';
     figures.statesRetryConfig = exploration.figures.states;
     if (safety.successfulChargesPerIntentAtMost !== maxCharges) {
-      return fail(`the model reaches at most ${maxCharges} successful charge(s) per intent, you say ${safety.successfulChargesPerIntentAtMost}`, { figures });
+      return fail(`the model’s runs disagree with your ${safety.successfulChargesPerIntentAtMost} as the most successful charges one intent can end with (${exploration.figures.states} states explored)`, { figures });
     }
     if (answered.has('executed')) {
       return fail(`with ${safety.confirmRetries.replaceAll('_', ' ')}, the model finds a late retry of a confirm that executes again: after a decline and a new card, the old retry confirms the new card without the customer asking (${exploration.figures.states} states explored)`, { figures });
     }
-    if (safety.retryAfterConfirmGets !== expected) {
-      const inWords = [...answered].map((response) => optionFor[response as keyof typeof optionFor]);
-      return fail(`with ${safety.confirmRetries.replaceAll('_', ' ')}, a retry after the confirm executed gets “${inWords.join('” or “')}” in the model; you say “${safety.retryAfterConfirmGets}”`, { figures });
+    const retryGets = (option: RetrySafetyAnswer['retryAfterConfirmGets']) => [...answered].some((response) => optionFor[response as ConfirmResponse] === option);
+    if (!retryGets(safety.retryAfterConfirmGets)) {
+      return fail(`with ${safety.confirmRetries.replaceAll('_', ' ')}, no retry that arrives after the confirm executed gets “${safety.retryAfterConfirmGets}” in the model`, { figures });
     }
-    // Listing an event that leaves the status as it is, is not wrong: say so, and that it was not needed.
+    // Days later: the keys may be gone; the intent's status still stands between a retry and a charge.
+    if (safety.retryAfterKeysExpired === 'a_new_payment_intent') {
+      return fail(
+        `a retry days later on a new PaymentIntent: once the idempotency keys are removed, nothing ties it to the first attempt, and each of the two intents allows ${maxCharges} successful charge, so the order can be charged ${2 * maxCharges} times`,
+        { figures },
+      );
+    }
+    if (safety.orderStores === 'nothing') {
+      return fail('the retry days later acts on the PaymentIntent of the order, but the order keeps nothing to find it by once the idempotency keys are removed', { figures });
+    }
     const loopsNote = loopsListed.length ? ` (also listed, and accepted though the status does not change: ${loopsListed.join('; ')})` : '';
     return pass(
-      `your ${transitions.length} status changes are exactly the model's (${states} states over 3 configs)${loopsNote}; with ${safety.confirmRetries.replaceAll('_', ' ')} a late retry gets “${expected}”, and no run has more than ${maxCharges} successful charge`,
+      `your ${transitions.length} status changes are exactly the model's (${states} states over ${lifecycleConfigs.length} configs)${loopsNote}; with ${safety.confirmRetries.replaceAll('_', ' ')} a late retry gets “${safety.retryAfterConfirmGets}”, no run has more than ${maxCharges} successful charge, and a retry days later finds the order's own intent`,
       { figures },
     );
   },
