@@ -20,7 +20,7 @@ import { sagaSequence, twoPhaseSequence } from '../../models/cross-region-transf
 import { createCircuitBreakerModel, letThrough, type CircuitBreakerConfig, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
 import { statuses, statusOf, terminalStatuses } from '../../models/payment-intent/machine.ts';
 import { availabilityReport, downtimeMinutesPerYear, MINUTES_PER_YEAR, percent, TARGET } from '../../specs/04-high-availability/availability.ts';
-import { alwaysFinishes, breakerStepProperties, endsSettled, halfOpenProbesBounded, noStrandedHold, oneHoldAtATime, singleWriter, twoPhaseNeverBlocks } from '../../specs/04-high-availability/invariants.ts';
+import { alwaysFinishes, breakerStepProperties, endsSettled, halfOpenProbesBounded, noAcknowledgedWriteLost, noStrandedHold, oneHoldAtATime, singleWriter, twoPhaseNeverBlocks } from '../../specs/04-high-availability/invariants.ts';
 import {
   exploreBreaker,
   exploreFailover,
@@ -121,26 +121,35 @@ export async function buildKey(): Promise<ChapterKey> {
   const single = availabilityReport(scenarioDesign(arch));
   const failoverConfig = failoverConfigFor(arch);
   const failover = exploreFailover(failoverConfig);
-  const failoverVariants: [string, typeof failoverScenario][] = [
-    ['three regions, epoch fencing (reference)', failoverScenario],
-    ['three regions, no fencing', { ...failoverScenario, fencing: 'none' }],
-    ['three regions, every region writes every account', { ...failoverScenario, writes: 'any_region' }],
-    [`the reference descriptor (${arch.regions.length} regions, one failure)`, failoverConfig],
-  ];
-  const failoverRuns = failoverVariants.map(([name, config]) => ({ name, config, exploration: exploreFailover(config) }));
-  const unfenced = failoverRuns[1]!;
+  // Every replication mode with every kind of fencing, on the scenario's three regions.
+  const replications = ['asynchronous', 'synchronous', 'quorum'] as const;
+  const fencings = ['none', 'local_epoch', 'lease_unbounded_drift', 'lease_bounded_drift'] as const;
+  const failoverRuns = replications.flatMap((replication) =>
+    fencings.map((fencing) => {
+      const config = { ...failoverScenario, replication, fencing };
+      return { name: `${replication}, fencing ${fencing}`, config, exploration: exploreFailover(config) };
+    }),
+  );
+  const runOf = (replication: string, fencing: string) => failoverRuns.find((r) => r.config.replication === replication && r.config.fencing === fencing)!;
+  const asyncLoss = runOf('asynchronous', 'lease_bounded_drift');
+  const naiveEpoch = runOf('asynchronous', 'local_epoch');
+  const unfencedQuorum = runOf('quorum', 'none');
+  const verdictOf = (e: (typeof failoverRuns)[number]['exploration'], id: string) => {
+    const v = e.violations.find((x) => x.property.id === id);
+    return v ? `**violated** (${v.trace.steps.length} steps)` : 'holds';
+  };
   const c = arch.componentAvailability;
   const architectureSvg = await renderSvg({
-    title: `Active-active: each account has one writer region; failover moves its lease (epoch + 1), fenced writes (${failover.figures.states} failover states checked)`,
+    title: `Active-active: one writer region per account; each write commits on a majority of its replicas; failover raises the epoch (${failover.figures.states} failover states checked)`,
     nodes: [
       { id: 'routing', label: `global routing\n${percent(c.globalRouting, 4)}`, initial: true },
-      { id: 'lease', label: 'writer leases (consensus store\nacross regions, epoch per account)' },
+      { id: 'lease', label: `lease store and failover control plane\n(replicated across regions) ${percent(c.controlPlane, 2)}` },
       ...arch.regions.map((r) => ({ id: r.name, label: `${r.name}\nhome of ${r.shareOfTransactionsPercent} % of transactions\n${r.databaseReplicas} DB replicas × ${percent(c.databaseReplica, 2)}` })),
     ],
     edges: [
       ...arch.regions.map((r) => ({ from: 'routing', to: r.name, label: 'writes of its accounts' })),
-      ...arch.regions.map((r) => ({ from: r.name, to: r.failoverTo, label: 'fails over to' })),
-      ...arch.regions.map((r) => ({ from: 'lease', to: r.name, label: 'epoch' })),
+      ...arch.regions.map((r) => ({ from: r.name, to: r.failoverTo, label: `${arch.replication} replication; fails over to` })),
+      ...arch.regions.map((r) => ({ from: 'lease', to: r.name, label: 'writer epoch' })),
     ],
   });
 
@@ -220,9 +229,9 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     '## 4.1 — Multi-region active-active',
     '',
-    `**Answer.** Partition accounts by home region: each account has exactly one writer region at a time, the region nearest its customers, and the homes are spread so that no region carries more than ${report.blastRadiusPercent} % of transactions (US-East carries 40 % today). Every region is active: it writes its own accounts and holds replicas of others. When a region fails, its accounts fail over to a paired region: the control plane moves each account's writer lease (held in a consensus store spanning the regions) and raises its epoch, and the database refuses writes that carry a stale epoch (fencing), so a region that was only cut off — alive, and still believing it is the writer — cannot keep writing. Computed from the components below, the design is ${percent(report.overall)} available: ${minutes(downtimeMinutesPerYear(report.overall))} of downtime a year, within the ${minutes(downtimeMinutesPerYear(TARGET))} that 99.999 % allows. A one-region failure stops ${report.blastRadiusPercent} % of transactions (the accounts homed in ${report.worstRegion}) for the ${arch.failover.promotionSeconds} s of promotion, then none. The scenario's design, US-East alone writing its 40 %, is ${percent(single.perRegion[0]!.accounts)} available for those transactions: ${minutes(downtimeMinutesPerYear(single.perRegion[0]!.accounts))} a year.`,
+    `**Answer.** Partition accounts by home region: each account has exactly one writer region at a time, the region nearest its customers, and the homes are spread so that no region carries more than ${report.blastRadiusPercent} % of transactions (US-East carries 40 % today). Every region is active: it writes its own accounts and holds replicas of others. A write is acknowledged once a majority of the account's replicas hold it (${arch.replication} replication, what a consensus-replicated database such as Spanner or CockroachDB does: DDIA ch. 9), and every replica refuses a writer epoch older than one it has seen. So a region that is cut off but alive, and still believes it is the writer, reaches no majority and acknowledges nothing, while the promoted region catches up from a majority, which holds every acknowledged payment: RPO ${arch.rpoSeconds} s, RTO ${arch.rtoSeconds} s (detection and promotion). During a partition the accounts whose writer is on the other side refuse writes: of consistency and availability, a ledger keeps consistency for those accounts (CAP; PACELC adds that even without a partition, a majority write pays the round trip to another region in latency). Computed from the components below, the design is ${percent(report.overall)} available: ${minutes(downtimeMinutesPerYear(report.overall))} of downtime a year, within the ${minutes(downtimeMinutesPerYear(TARGET))} that 99.999 % allows. A one-region failure stops ${report.blastRadiusPercent} % of transactions (the accounts homed in ${report.worstRegion}) for the ${arch.failover.promotionSeconds} s of promotion, then none. The scenario's design, US-East alone writing its 40 %, is ${percent(single.perRegion[0]!.accounts)} available for those transactions: ${minutes(downtimeMinutesPerYear(single.perRegion[0]!.accounts))} a year.`,
     '',
-    `Availabilities: a region's services as the EC2 region-level SLA (99.99 %, https://aws.amazon.com/compute/sla/); a database replica as the RDS Multi-AZ SLA (99.95 %, https://aws.amazon.com/rds/sla/); global routing assumed at ${percent(c.globalRouting, 4)}; ${arch.failover.regionFailuresPerYear} region failures a year, each costing ${arch.failover.promotionSeconds} s of promotion (assumed). Series: multiply availabilities; parallel: multiply unavailabilities. A year is ${MINUTES_PER_YEAR} minutes.`,
+    `Availabilities, each with its source: one database replica at ${percent(c.databaseReplica, 2)}, the commitment for a single instance (EC2 instance-level SLA, https://aws.amazon.com/compute/sla/), taken as a floor: an SLA is a commitment, not a measurement, and a replicated deployment's SLA (RDS Multi-AZ, 99.95 %) is not one replica's availability; a region's services at ${percent(c.regionServices, 2)} (EC2 region-level SLA, same page); global routing at ${percent(c.globalRouting, 4)} (Route 53's SLA commits to 100 %: https://aws.amazon.com/route53/sla/; a margin kept); the control plane a failover needs (health checks, lease store, promotion) at ${percent(c.controlPlane, 2)}, counted in series with the failover path: a service is only as available as its critical dependencies (Treynor, Dahlin, Rau, Beyer, "The Calculus of Service Availability", ACM Queue 2017: https://queue.acm.org/detail.cfm?id=3096459). ${arch.failover.regionFailuresPerYear} region failures a year, each costing ${arch.failover.promotionSeconds} s of promotion (assumed). Series: multiply availabilities; parallel: multiply unavailabilities, which assumes independent failures: the replicas of one region share its services, so those are in series with them. A year is ${MINUTES_PER_YEAR} minutes.`,
     '',
     markdownTable(
       ['block', 'composition', 'availability', 'downtime per year'],
@@ -230,8 +239,9 @@ export async function buildKey(): Promise<ChapterKey> {
         ['database replica', 'component', percent(c.databaseReplica), minutes(downtimeMinutesPerYear(c.databaseReplica))],
         ['region services', 'component', percent(c.regionServices), minutes(downtimeMinutesPerYear(c.regionServices))],
         ['global routing', 'component', percent(c.globalRouting), minutes(downtimeMinutesPerYear(c.globalRouting))],
+        ['control plane', 'component, on the failover path', percent(c.controlPlane), minutes(downtimeMinutesPerYear(c.controlPlane))],
         ...report.perRegion.map((r) => [`${r.region} write path`, `services × (${arch.regions.find((x) => x.name === r.region)!.databaseReplicas} replicas in parallel)`, percent(r.writePath), minutes(downtimeMinutesPerYear(r.writePath))]),
-        ...report.perRegion.map((r) => [`${r.region} accounts (${r.sharePercent} %)`, `routing × switch-over × (home ∥ ${arch.regions.find((x) => x.name === r.region)!.failoverTo})`, percent(r.accounts), minutes(downtimeMinutesPerYear(r.accounts))]),
+        ...report.perRegion.map((r) => [`${r.region} accounts (${r.sharePercent} %)`, `routing × switch-over × (home ∥ control plane × ${arch.regions.find((x) => x.name === r.region)!.failoverTo})`, percent(r.accounts), minutes(downtimeMinutesPerYear(r.accounts))]),
         ['**whole system** (weighted by share)', 'Σ share × accounts', `**${percent(report.overall)}**`, `**${minutes(downtimeMinutesPerYear(report.overall))}**`],
         ['the scenario: US-East alone writes its 40 %', 'routing × services × (3 replicas)', percent(single.perRegion[0]!.accounts), minutes(downtimeMinutesPerYear(single.perRegion[0]!.accounts))],
         ['target', '', percent(TARGET), minutes(downtimeMinutesPerYear(TARGET))],
@@ -241,18 +251,32 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     '![Architecture](architecture.svg)',
     '',
-    `**Single writer during failover.** The failover model (\`models/region-failover/\`) lets regions fail or be cut off (the health checks cannot tell which), promote the other region, come back with stale beliefs and re-read the leases. ${singleWriter(failoverConfig).id} — “${singleWriter(failoverConfig).statement}”:`,
+    `**Single writer and no lost payment, through failover.** The failover model (\`models/region-failover/\`) holds one account with a replica in each of three regions; the lease store that names its writer is itself replicated, reachable only from a side with a majority. Regions fail or are cut off (alive, serving their clients, reaching no one); health checks cannot tell which and promote the failover region; a region acts only on what it sees: its own belief, its own replica, its own view of its lease. ${singleWriter(failoverConfig).id}: “${singleWriter(failoverConfig).statement}”; ${noAcknowledgedWriteLost.id}: “${noAcknowledgedWriteLost.statement}”. Fencing by epoch works only where both writers must go (DDIA ch. 8, "The leader and the lock" and fencing tokens): a majority of replicas, or the synchronous partner; a lease works only if the old holder's clock and pauses are bounded.`,
     '',
     markdownTable(
-      ['config', 'regions', 'failures per run', 'distinct states', 'transitions', `${singleWriter(failoverConfig).id}`],
-      failoverRuns.map(({ name, config, exploration: e }) => [name, config.regions.length, config.maxRegionFailures, e.figures.states, e.figures.transitions, e.violations.length ? `**violated** (${e.violations[0]!.trace.steps.length} steps)` : 'holds']),
-      ['left', 'right', 'right', 'right', 'right', 'left'],
+      ['replication', 'fencing', 'distinct states', singleWriter(failoverConfig).id, noAcknowledgedWriteLost.id],
+      failoverRuns.map(({ config, exploration: e }) => [config.replication, config.fencing, e.figures.states, verdictOf(e, singleWriter(failoverConfig).id), verdictOf(e, noAcknowledgedWriteLost.id)]),
+      ['left', 'left', 'right', 'left', 'left'],
     ),
     '',
-    'Without fencing, the shortest way to two writers:',
+    `The reference descriptor's own config (${failoverConfig.regions.join(', ')}; ${failoverConfig.replication}, ${failoverConfig.fencing}): ${failover.figures.states} states, ${failover.violations.length ? '**violated**' : 'both hold'}.`,
+    '',
+    'Asynchronous replication loses an acknowledged payment on failover, even with a lease that stops the old writer (the shortest run):',
     '',
     '```text',
-    failoverTrace(unfenced.config, unfenced.exploration) ?? '(none)',
+    failoverTrace(asyncLoss.config, asyncLoss.exploration, noAcknowledgedWriteLost.id) ?? '(none)',
+    '```',
+    '',
+    'An epoch checked only by the cut-off region’s own replica lets two regions acknowledge writes:',
+    '',
+    '```text',
+    failoverTrace(naiveEpoch.config, naiveEpoch.exploration, singleWriter(failoverConfig).id) ?? '(none)',
+    '```',
+    '',
+    'Quorum writes without an epoch check: the old writer comes back believing it still writes, and finds a majority:',
+    '',
+    '```text',
+    failoverTrace(unfencedQuorum.config, unfencedQuorum.exploration, singleWriter(failoverConfig).id) ?? '(none)',
     '```',
     '',
     '```ts',

@@ -48,6 +48,7 @@ import {
 } from '../../models/circuit-breaker/timeout-recovery.ts';
 import {
   atMostOneSuccessfulCharge,
+  noAcknowledgedWriteLost,
   noStrandedHold,
   oneHoldAtATime,
   breakerStepProperties,
@@ -72,30 +73,32 @@ const memo = <K, V>(compute: (key: K) => V) => {
 
 // ── 4.1 ─────────────────────────────────────────────────────────────────────────────────────
 
-/** The failover model for a descriptor: one account homed in each region, failing over as planned. */
+/**
+ * The failover model for a descriptor: an account homed in the region with the largest share,
+ * failing over as planned, with its third replica in the next region of the list.
+ */
 export function failoverConfigFor(arch: ActiveActiveArchitecture): RegionFailoverConfig {
-  const regions = arch.regions.map((r) => r.name);
-  return {
-    regions,
-    accounts: arch.regions.map((r) => ({ id: `acct_${r.name}`, home: r.name, failoverTo: r.failoverTo })),
-    writes: arch.writes,
-    fencing: arch.failover.fencing,
-    // Two failures (and recoveries) in a run where the space allows; one on large deployments.
-    maxRegionFailures: regions.length <= 4 ? 2 : 1,
-  };
+  const home = [...arch.regions].sort((a, b) => b.shareOfTransactionsPercent - a.shareOfTransactionsPercent)[0]!;
+  const third = arch.regions.find((r) => r.name !== home.name && r.name !== home.failoverTo)!;
+  return { regions: [home.name, home.failoverTo, third.name], replication: arch.replication, fencing: arch.failover.fencing, maxRegionFailures: 1, maxWrites: 2 };
 }
 
 export type FailoverExploration = Exploration<RegionFailoverSnapshot, RegionFailoverEvent>;
 
 export const exploreFailover = memo((config: RegionFailoverConfig): FailoverExploration => {
   const events = failoverEvents(config);
-  return explore(createRegionFailoverModel(config), { events: () => events, invariants: [singleWriter(config)] }) as FailoverExploration;
+  return explore(createRegionFailoverModel(config), {
+    events: () => events,
+    invariants: [singleWriter(config), noAcknowledgedWriteLost],
+    stopAtFirstViolation: false,
+  }) as FailoverExploration;
 });
 
-export function failoverTrace(config: RegionFailoverConfig, exploration: FailoverExploration): string | undefined {
-  const violation = exploration.violations[0];
+/** The shortest run breaking `id`, as text, or undefined. */
+export function failoverTrace(config: RegionFailoverConfig, exploration: FailoverExploration, id?: string): string | undefined {
+  const violation = exploration.violations.find((v) => id === undefined || v.property.id === id);
   if (!violation) return undefined;
-  return formatTrace(violation.trace, { step: describeFailoverStep, state: describeFailoverState(config) });
+  return formatTrace(violation.trace, { step: describeFailoverStep(config), state: describeFailoverState(config) });
 }
 
 // ── 4.2 ─────────────────────────────────────────────────────────────────────────────────────

@@ -1,11 +1,12 @@
 /** The shapes of chapter 4's answers: what the student fills in `exercises/04-high-availability/answers.ts`. */
+import type { Replication, WriterFencing } from '../../models/region-failover/machine.ts';
 import type { BreakerMode, CircuitBreakerEvent, HalfOpenDecision, WindowKind } from '../../models/circuit-breaker/machine.ts';
 import type { RecoveryStep } from '../../models/circuit-breaker/timeout-recovery.ts';
 import type { PaymentIntentEvent, PaymentIntentStatus } from '../../models/payment-intent/machine.ts';
 import type { SagaStep } from '../../models/cross-region-transfer/saga.ts';
 import type { LocalAction } from '../../models/cross-region-transfer/ledger.ts';
 
-export type { BreakerMode, HalfOpenDecision, LocalAction, PaymentIntentStatus, RecoveryStep, SagaStep, WindowKind };
+export type { BreakerMode, HalfOpenDecision, LocalAction, PaymentIntentStatus, RecoveryStep, Replication, SagaStep, WindowKind, WriterFencing };
 
 // ── 4.1 ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -22,17 +23,23 @@ export interface RegionPlan {
 
 /** Availability of each component, as a fraction (0.999 is 99.9 %). */
 export interface ComponentAvailability {
-  /** One database replica (instance and its storage). */
+  /** One database replica (one instance and its storage): not a replicated deployment. */
   databaseReplica: number;
   /** A region's own services in front of the database: network, load balancers, application tier. */
   regionServices: number;
   /** Global routing that sends each request to the account's writer region (DNS, anycast). */
   globalRouting: number;
+  /**
+   * The control plane a failover depends on: health checks, the lease store that names each
+   * account's writer, the promotion itself (Treynor et al., "The Calculus of Service
+   * Availability", ACM Queue 2017: a service is no more available than its critical dependencies).
+   */
+  controlPlane: number;
 }
 
 export interface FailoverPlan {
-  /** Does the database refuse writes from a region whose writer epoch is stale? */
-  fencing: 'epoch_fencing' | 'none';
+  /** What stops an old writer that was only cut off from writing on (see the failover model). */
+  fencing: WriterFencing;
   /** Seconds from a region's failure until its accounts are writable in the failover region. */
   promotionSeconds: number;
   /** Region failures expected per year (each costs `promotionSeconds` of unavailability to its accounts). */
@@ -43,9 +50,26 @@ export interface FailoverPlan {
 export interface ActiveActiveArchitecture {
   regions: RegionPlan[];
   componentAvailability: ComponentAvailability;
+  /**
+   * Where each availability comes from, by component: a URL or a citation. A figure above
+   * what the check accepts without one (see the chapter) needs its source here.
+   */
+  availabilitySources: Partial<Record<keyof ComponentAvailability, string>>;
   /** Each account written only in its home region, or in any region (multi-writer). */
   writes: 'home_region_only' | 'any_region';
+  /**
+   * When a write is acknowledged: once on the writer's replica (`asynchronous`), also on the
+   * failover region's (`synchronous`), or on a majority of the replicas (`quorum`: also what a
+   * consensus-replicated database such as Spanner or CockroachDB does).
+   */
+  replication: Replication;
   failover: FailoverPlan;
+  /** Recovery point objective: the most recent acknowledged writes a failover may lose, in seconds. */
+  rpoSeconds: number;
+  /** Recovery time objective: how long the affected accounts cannot be written after a region fails, in seconds. */
+  rtoSeconds: number;
+  /** During a partition, the accounts whose writer region is on the other side: refuse their writes, or accept them on both sides. */
+  duringPartition: 'refuse_writes_for_affected_accounts' | 'accept_writes_on_both_sides';
   /** Share of transactions a one-region failure affects (until failover completes), in percent. */
   oneRegionFailureAffectsPercent: number;
 }

@@ -14,8 +14,8 @@ import { letThrough, TIME_WINDOW_MARGIN, windowCapacity, type BreakerMode, type 
 import { recoverySteps } from '../../models/circuit-breaker/timeout-recovery.ts';
 import { describeBreakerState, describeBreakerStep, describeRecoveryState, describeRecoveryStep } from '../../models/circuit-breaker/describe.ts';
 import { scenarioConfig as intentScenario, statuses, statusOf, type ConfirmResponse } from '../../models/payment-intent/machine.ts';
-import { availabilityReport, downtimeBreakdown, downtimeMinutesPerYear, percent, TARGET } from './availability.ts';
-import { alwaysFinishes, endsSettled, singleWriter, twoPhaseNeverBlocks } from './invariants.ts';
+import { availabilityReport, downtimeBreakdown, downtimeMinutesPerYear, percent, TARGET, UNCITED_CEILING } from './availability.ts';
+import { alwaysFinishes, endsSettled, noAcknowledgedWriteLost, singleWriter, twoPhaseNeverBlocks } from './invariants.ts';
 import {
   exploreBreaker,
   exploreFailover,
@@ -63,9 +63,14 @@ export const TODAYS_BLAST_RADIUS_PERCENT = 40;
 
 function checkArchitectureShape(arch: ActiveActiveArchitecture): void {
   expectShape('4.1 architecture()', arch, {
-    componentAvailability: { databaseReplica: isFraction, regionServices: isFraction, globalRouting: isFraction },
+    componentAvailability: { databaseReplica: isFraction, regionServices: isFraction, globalRouting: isFraction, controlPlane: isFraction },
+    availabilitySources: describedAs((v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string'), 'an object of sources by component ({} when none), each a string'),
     writes: isOneOf('home_region_only', 'any_region'),
-    failover: { fencing: isOneOf('epoch_fencing', 'none'), promotionSeconds: isPromotionTime, regionFailuresPerYear: isNonNegative },
+    replication: isOneOf('asynchronous', 'synchronous', 'quorum'),
+    failover: { fencing: isOneOf('none', 'local_epoch', 'lease_bounded_drift', 'lease_unbounded_drift'), promotionSeconds: isPromotionTime, regionFailuresPerYear: isNonNegative },
+    rpoSeconds: isNonNegative,
+    rtoSeconds: isNonNegative,
+    duringPartition: isOneOf('refuse_writes_for_affected_accounts', 'accept_writes_on_both_sides'),
     oneRegionFailureAffectsPercent: isPercent,
   });
   if (!Array.isArray(arch.regions) || arch.regions.length === 0) throw new WrongShape('4.1 architecture().regions should be a non-empty list of regions');
@@ -79,6 +84,7 @@ function checkArchitectureShape(arch: ActiveActiveArchitecture): void {
     });
   });
   if (new Set(names).size !== names.length) throw new WrongShape(`4.1 region names repeat: ${names.join(', ')}`);
+  if (arch.regions.length < 3) throw new WrongShape('4.1 architecture().regions should list at least 3 regions: the lease store that names each writer needs a majority that survives the loss of one region');
   if (arch.regions.length > 8) throw new WrongShape('4.1 more than 8 regions: the failover model is checked exhaustively, keep it to 8');
 }
 
@@ -93,9 +99,14 @@ function implausibleInputs(arch: ActiveActiveArchitecture): string | undefined {
   if (idle) {
     return `region ${idle.name} homes 0 % of transactions: it writes nothing until a failover, which is active-passive. In active-active every region is the home (writer) of a share of the accounts: give ${idle.name} one`;
   }
-  for (const [field, availability] of Object.entries(arch.componentAvailability)) {
+  for (const [field, availability] of Object.entries(arch.componentAvailability) as [keyof typeof UNCITED_CEILING, number][]) {
     if (availability >= 1) {
-      return `componentAvailability.${field} is 1: no component is perfect, and a perfect one makes any design reach 99.999 %. Use a figure you can source, such as its provider's SLA (RDS Multi-AZ: 99.95 %, 0.9995)`;
+      return `componentAvailability.${field} is 1: no component is perfect, and a perfect one makes any design reach 99.999 %`;
+    }
+    const ceiling = UNCITED_CEILING[field];
+    const source = arch.availabilitySources[field];
+    if (availability > ceiling.max && !(typeof source === 'string' && source.trim().length >= 8)) {
+      return `componentAvailability.${field} is ${percent(availability, 4)} with no source in availabilitySources.${field}: above ${percent(ceiling.max, 2)}, ${ceiling.why}, a figure needs one`;
     }
   }
   if (arch.failover.regionFailuresPerYear === 0) {
@@ -108,7 +119,7 @@ const architecture: Task<ChapterFourAnswers> = {
   id: '4.1',
   title: 'Multi-region active-active payments database',
   answer: 'answers.ts: architecture()',
-  hint: 'Home every account in one region (its single writer), spread the homes so no region carries 40 %, give each region a failover region, and fence the old writer when you promote the new one. Compose availabilities: series multiplies, parallel multiplies the unavailabilities.',
+  hint: 'A region that is cut off but alive cannot see the lease store: what still stops it from acknowledging writes? When a write is acknowledged, which replicas hold it, and is the new writer one of them? What does a failover itself depend on, and how available is that?',
   check(answers) {
     const arch = answers.architecture();
     checkArchitectureShape(arch);
@@ -130,15 +141,37 @@ const architecture: Task<ChapterFourAnswers> = {
       );
     }
 
-    const report = availabilityReport(arch);
+    if (arch.rtoSeconds < arch.failover.promotionSeconds) {
+      return fail(`rtoSeconds ${arch.rtoSeconds} is less than your promotion time of ${arch.failover.promotionSeconds} s: the affected accounts cannot be written until promotion ends`);
+    }
+    if (arch.duringPartition === 'accept_writes_on_both_sides') {
+      return fail(
+        'during a partition you accept writes for an account on both sides: each side can then debit the same balance, and no side can refuse what it cannot see (CAP: a partitioned system chooses consistency or availability for those accounts; a ledger cannot give up consistency)',
+      );
+    }
     const failoverConfig = failoverConfigFor(arch);
     const exploration = exploreFailover(failoverConfig);
+    const report = availabilityReport(arch);
     const figures = {
       availability: percent(report.overall),
       downtimeMinutesPerYear: +downtimeMinutesPerYear(report.overall).toFixed(2),
       blastRadiusPercent: report.blastRadiusPercent,
       failoverStates: exploration.figures.states,
     };
+    const twoWriters = exploration.violations.find((v) => v.property.id === singleWriter(failoverConfig).id);
+    if (twoWriters) {
+      return fail(`${twoWriters.property.id} violated with ${arch.replication} replication and fencing “${arch.failover.fencing}”: two regions can acknowledge writes to one account (${exploration.figures.states} states explored)`, {
+        trace: failoverTrace(failoverConfig, exploration, twoWriters.property.id),
+        figures,
+      });
+    }
+    const lost = exploration.violations.find((v) => v.property.id === noAcknowledgedWriteLost.id);
+    if (lost) {
+      return fail(`${lost.property.id} violated with ${arch.replication} replication: a payment acknowledged to the client is missing from the new writer after a failover, whatever your rpoSeconds (${arch.rpoSeconds}) says; for a ledger an acknowledged payment must survive (${exploration.figures.states} states explored)`, {
+        trace: failoverTrace(failoverConfig, exploration, lost.property.id),
+        figures,
+      });
+    }
     if (report.overall < TARGET) {
       // Which component eats the budget: the downtime split by component, then by region.
       const breakdown = downtimeBreakdown(arch);
@@ -155,12 +188,6 @@ const architecture: Task<ChapterFourAnswers> = {
         { trace, traceTitle: 'where the downtime goes, in minutes a year', figures },
       );
     }
-    if (exploration.violations.length > 0) {
-      return fail(`${singleWriter(failoverConfig).id} violated: an account gets two writer regions (${exploration.figures.states} states explored)`, {
-        trace: failoverTrace(failoverConfig, exploration),
-        figures,
-      });
-    }
     if (report.blastRadiusPercent >= TODAYS_BLAST_RADIUS_PERCENT) {
       return fail(
         `one region's failure stops ${report.blastRadiusPercent} % of transactions (the accounts homed in ${report.worstRegion}): no better than today's ${TODAYS_BLAST_RADIUS_PERCENT} % from US-East. Spread the homes over more regions, so that each carries less than ${TODAYS_BLAST_RADIUS_PERCENT} %`,
@@ -176,7 +203,7 @@ const architecture: Task<ChapterFourAnswers> = {
       );
     }
     return pass(
-      `availability ${percent(report.overall)} ≥ 99.999 % (${figures.downtimeMinutesPerYear} min/year); one writer per account in all ${exploration.figures.states} states of failover; a region's failure affects at most ${report.blastRadiusPercent} % of transactions, for ${arch.failover.promotionSeconds} s`,
+      `availability ${percent(report.overall)} ≥ 99.999 % (${figures.downtimeMinutesPerYear} min/year, control plane counted); in all ${exploration.figures.states} states of failover, partitions and cut-off regions, one region at most acknowledges writes and no acknowledged payment is lost; a region's failure affects at most ${report.blastRadiusPercent} % of transactions, for ${arch.failover.promotionSeconds} s`,
       { figures },
     );
   },

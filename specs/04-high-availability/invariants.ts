@@ -4,7 +4,7 @@
  * every transition of a bounded config.
  */
 import type { Invariant, StepProperty } from '../../tools/explore/explore.ts';
-import { canWrite, type RegionFailoverConfig, type RegionFailoverSnapshot } from '../../models/region-failover/machine.ts';
+import { writersOf, type RegionFailoverConfig, type RegionFailoverSnapshot } from '../../models/region-failover/machine.ts';
 import { total, type Balances } from '../../models/cross-region-transfer/ledger.ts';
 import { blockedParticipants, type TwoPhaseSnapshot } from '../../models/cross-region-transfer/two-phase.ts';
 import { letThrough, rateTrips, type CircuitBreakerConfig, type CircuitBreakerContext, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
@@ -15,10 +15,17 @@ import { statusOf, terminalStatuses, type PaymentIntentEvent, type PaymentIntent
 
 export const singleWriter = (config: RegionFailoverConfig): Invariant<RegionFailoverSnapshot> => ({
   id: 'HA-SINGLE-WRITER',
-  statement: 'no account has two writer regions, at any moment, failover included',
+  statement: 'at most one region can acknowledge a write to the account, at any moment, failover and partitions included',
   task: '4.1',
-  holds: ({ context }) => config.accounts.every((a) => config.regions.filter((r) => canWrite(context, config, r, a.id)).length <= 1),
+  holds: ({ context }) => writersOf(context, config).length <= 1,
 });
+
+export const noAcknowledgedWriteLost: Invariant<RegionFailoverSnapshot> = {
+  id: 'HA-NO-LOSS',
+  statement: 'every write acknowledged to a client is held by the replica of the region the lease store names as writer',
+  task: '4.1',
+  holds: ({ context }) => context.acknowledged.every((w) => context.replicas[context.lease.holder]!.writes.includes(w.id)),
+};
 
 // ── 4.2: cross-region transfer ─────────────────────────────────────────────────────────────
 
