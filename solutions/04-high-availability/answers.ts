@@ -61,7 +61,9 @@ export function crossRegionTransfer(): CrossRegionAnswer {
   // BEGIN SOLUTION
   // A saga: collect first (payer → US transit), then pay out (EU transit → payee). If the EU
   // refuses the credit, refund the payer from transit. The credit is the last step, so it is
-  // never undone. No lock is held across regions, so no crash or partition can block it.
+  // never undone. No lock is held across regions, so an orchestrator crash blocks nothing; a
+  // partition still stalls it, with the payer debited and the money in US transit, until the
+  // link heals. (2PC over a coordinator replicated by consensus is the other defensible answer.)
   return {
     protocol: 'saga',
     steps: [

@@ -79,6 +79,12 @@ export interface ActiveActiveArchitecture {
 /** Task 4.2: how a cross-border payment (payer in the US region, payee in the EU) is made. */
 export interface CrossRegionAnswer {
   protocol: 'two_phase_commit' | 'saga';
+  /**
+   * For two-phase commit: one coordinator process, or a coordinator whose log is replicated by
+   * consensus across regions (Paxos Commit; Spanner's Paxos groups), so that its crash loses
+   * nothing and another replica carries on. Ignored for a saga.
+   */
+  coordinator?: 'single_node' | 'replicated_consensus';
   /** For a saga: the local transactions in order, each with the one that undoes it (or null). */
   steps: SagaStep[];
 }

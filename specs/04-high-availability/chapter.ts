@@ -190,7 +190,7 @@ const architecture: Task<ChapterFourAnswers> = {
     }
     if (report.blastRadiusPercent >= TODAYS_BLAST_RADIUS_PERCENT) {
       return fail(
-        `one region's failure stops ${report.blastRadiusPercent} % of transactions (the accounts homed in ${report.worstRegion}): no better than today's ${TODAYS_BLAST_RADIUS_PERCENT} % from US-East. Spread the homes over more regions, so that each carries less than ${TODAYS_BLAST_RADIUS_PERCENT} %`,
+        `one region's failure stops ${report.blastRadiusPercent} % of transactions (the accounts homed in ${report.worstRegion}): no better than today's ${TODAYS_BLAST_RADIUS_PERCENT} % from US-East`,
         { figures },
       );
     }
@@ -218,17 +218,30 @@ const crossRegionTransfer: Task<ChapterFourAnswers> = {
   id: '4.2',
   title: 'Cross-region transactions (a cross-border payment)',
   answer: 'answers.ts: crossRegionTransfer()',
-  hint: 'A protocol that holds locks while it waits for a coordinator in another region blocks when that coordinator crashes or the link fails. Move money one region at a time through a transit account, and say how each step is undone.',
+  hint: 'What does a participant that voted yes do while its coordinator is down, and what if the coordinator’s decision survived its crash? If money moves one region at a time, what undoes a step when a later one is refused?',
   check(answers) {
     const answer = expectShape('4.2 crossRegionTransfer()', answers.crossRegionTransfer(), { protocol: isOneOf('two_phase_commit', 'saga') });
     if (answer.protocol === 'two_phase_commit') {
-      const run = exploreTwoPhase(twoPhaseScenario);
-      const blocked = run.exploration.violations.find((v) => v.property.id === twoPhaseNeverBlocks.id);
-      return fail(
-        blocked
-          ? `2PC blocks: ${twoPhaseNeverBlocks.id} (“${twoPhaseNeverBlocks.statement}”) is violated after ${blocked.trace.steps.length} steps (${run.exploration.figures.states} states explored)`
-          : 'the 2PC model found no blocking run (unexpected)',
-        { trace: blocked ? twoPhaseTraceText(blocked.trace) : undefined, figures: { states: run.exploration.figures.states } },
+      const { coordinator } = expectShape('4.2 crossRegionTransfer()', answer, { coordinator: isOneOf('single_node', 'replicated_consensus') });
+      const run = exploreTwoPhase({ ...twoPhaseScenario, coordinator: coordinator! });
+      const e = run.exploration;
+      const figures = { states: e.figures.states, transitions: e.figures.transitions, completed: run.ends.completed.length, compensated: run.ends.compensated.length };
+      const blocked = e.violations.find((v) => v.property.id === twoPhaseNeverBlocks.id);
+      if (blocked) {
+        return fail(`2PC blocks: ${twoPhaseNeverBlocks.id} (“${twoPhaseNeverBlocks.statement}”) is violated after ${blocked.trace.steps.length} steps (${e.figures.states} states explored)`, {
+          trace: twoPhaseTraceText(blocked.trace),
+          figures,
+        });
+      }
+      const other = e.violations[0];
+      if (other) return fail(`${other.property.id} violated: ${other.property.statement}`, { trace: twoPhaseTraceText(other.trace), figures });
+      if (run.stuck.length > 0) return fail(`${alwaysFinishes.id}: ${run.stuck.length} reachable states from which the transfer can never finish`, { trace: twoPhaseTraceText(e.pathTo(run.stuck[0]!)), figures });
+      if (run.ends.unsettled.length + run.ends.blocked.length > 0) {
+        return fail(`${endsSettled.id} violated: ${run.ends.unsettled.length + run.ends.blocked.length} of ${e.figures.terminal} finished runs leave money in transit or a lock held`, { figures });
+      }
+      return pass(
+        `2PC over a coordinator replicated by consensus: over ${e.figures.states} states with a coordinator crash, a partition and refusals, no participant waits on a crashed coordinator, every run finishes settled (${figures.completed} completed, ${figures.compensated} aborted end states); the price is latency: each decision is a consensus write across regions before any participant hears it, and locks are held across it`,
+        { figures },
       );
     }
     if (!Array.isArray(answer.steps) || answer.steps.length === 0 || answer.steps.length > 4) {

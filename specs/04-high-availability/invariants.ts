@@ -47,7 +47,7 @@ export const noUnsecuredPayout = (initial: Balances, amountMinor: number): Invar
 
 export const twoPhaseNeverBlocks: Invariant<TwoPhaseSnapshot> = {
   id: 'XFER-NO-BLOCK',
-  statement: 'no participant waits, holding its lock, for a coordinator it cannot reach',
+  statement: 'no participant waits, holding its lock, for a coordinator that is down',
   task: '4.2',
   holds: ({ context }) => blockedParticipants(context).length === 0,
 };

@@ -182,11 +182,21 @@ describe('chapter 4’s checks', () => {
     expect(report.trace).toBeUndefined();
   });
 
-  it('4.2: two-phase commit fails with the blocking counterexample', async () => {
-    const report = await check('4.2', { ...reference, crossRegionTransfer: () => ({ protocol: 'two_phase_commit', steps: [] }) });
+  it('4.2: two-phase commit with one coordinator fails with the blocking counterexample', async () => {
+    const report = await check('4.2', { ...reference, crossRegionTransfer: () => ({ protocol: 'two_phase_commit', coordinator: 'single_node', steps: [] }) });
     expect(report.status).toBe('fail');
     expect(report.message).toMatch(/2PC blocks/);
-    expect(report.trace).toMatch(/coordinator crashes[\s\S]*locks held: US/);
+    expect(report.trace).toMatch(/coordinator crashes[\s\S]*coordinator DOWN[\s\S]*locks held: US/);
+  });
+
+  it('4.2: two-phase commit over a coordinator replicated by consensus (Paxos Commit, Spanner) passes, naming its latency cost', async () => {
+    const report = await check('4.2', { ...reference, crossRegionTransfer: () => ({ protocol: 'two_phase_commit', coordinator: 'replicated_consensus', steps: [] }) });
+    expect(report).toMatchObject({ status: 'pass', message: expect.stringMatching(/no participant waits on a crashed coordinator.*latency/) });
+  });
+
+  it('4.2: two-phase commit that does not say what its coordinator is, is the wrong shape', async () => {
+    const report = await check('4.2', { ...reference, crossRegionTransfer: () => ({ protocol: 'two_phase_commit', steps: [] }) });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/coordinator is undefined; expected one of "single_node", "replicated_consensus"/) });
   });
 
   it('4.2: crediting the payee first pays out money not yet collected', async () => {

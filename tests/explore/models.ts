@@ -143,6 +143,12 @@ export const modelsUnderTest: ModelUnderTest[] = [
     events: () => twoPhaseTransferEvents,
   },
   {
+    folder: 'cross-region-transfer',
+    label: 'two-phase commit over a coordinator replicated by consensus',
+    machine: createTwoPhaseTransferModel({ ...twoPhaseTransferScenario, coordinator: 'replicated_consensus' }),
+    events: () => twoPhaseTransferEvents,
+  },
+  {
     folder: 'region-failover',
     label: 'three regions, epoch fencing, two failures',
     machine: createRegionFailoverModel(regionFailoverScenario),
