@@ -139,6 +139,12 @@ export async function buildKey(): Promise<ChapterKey> {
     return v ? `**violated** (${v.trace.steps.length} steps)` : 'holds';
   };
   const c = arch.componentAvailability;
+  // Capacity after a failover: a region carries its own accounts and those of the largest region failing over to it.
+  const headroom = arch.regions.map((r) => {
+    const incoming = arch.regions.filter((x) => x.failoverTo === r.name);
+    const largest = Math.max(0, ...incoming.map((x) => x.shareOfTransactionsPercent));
+    return { region: r.name, own: r.shareOfTransactionsPercent, from: incoming.map((x) => x.name).join(', ') || 'none', peak: r.shareOfTransactionsPercent + largest };
+  });
   const architectureSvg = await renderSvg({
     title: `Active-active: one writer region per account; each write commits on a majority of its replicas; failover raises the epoch (${failover.figures.states} failover states checked)`,
     nodes: [
@@ -255,6 +261,14 @@ export async function buildKey(): Promise<ChapterKey> {
     ),
     '',
     '![Architecture](architecture.svg)',
+    '',
+    `**Capacity after a failover.** A failover region must carry its own accounts and the failed region's at once, so each is provisioned for its peak share below (one region failing at a time). Before adding regions, shrink what one failure takes: cells, independent copies of the whole stack each serving a subset of accounts by a partition key, contain a bad deployment or a poison request to one cell, as regions contain an outage (AWS Well-Architected, REL10-BP03, bulkhead architectures: https://docs.aws.amazon.com/wellarchitected/latest/framework/rel10-bp03.html). Where data must stay in a jurisdiction, pair regions within it: the reference fails eu-west over to eu-central and back, but ap-southeast over to us-west, which a residency requirement on those accounts would rule out.`,
+    '',
+    markdownTable(
+      ['region', 'its own share', 'takes over from', 'peak share after one failure'],
+      headroom.map((h) => [h.region, `${h.own} %`, h.from, `${h.peak} %`]),
+      ['left', 'right', 'left', 'right'],
+    ),
     '',
     `**Single writer and no lost payment, through failover.** The failover model (\`models/region-failover/\`) holds one account with a replica in each of three regions; the lease store that names its writer is itself replicated, reachable only from a side with a majority. Regions fail or are cut off (alive, serving their clients, reaching no one); health checks cannot tell which and promote the failover region; a region acts only on what it sees: its own belief, its own replica, its own view of its lease. ${singleWriter(failoverConfig).id}: “${singleWriter(failoverConfig).statement}”; ${noAcknowledgedWriteLost.id}: “${noAcknowledgedWriteLost.statement}”. Fencing by epoch works only where both writers must go (DDIA ch. 8, "The leader and the lock" and fencing tokens): a majority of replicas, or the synchronous partner; a lease works only if the old holder's clock and pauses are bounded.`,
     '',

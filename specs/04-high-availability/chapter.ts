@@ -97,7 +97,7 @@ function implausibleInputs(arch: ActiveActiveArchitecture): string | undefined {
   // only waits for a failover: that is active-passive, and its peer carries the whole load.
   const idle = arch.regions.find((r) => r.shareOfTransactionsPercent === 0);
   if (idle) {
-    return `region ${idle.name} homes 0 % of transactions: it writes nothing until a failover, which is active-passive. In active-active every region is the home (writer) of a share of the accounts: give ${idle.name} one`;
+    return `region ${idle.name} homes 0 % of transactions: it writes nothing until a failover, which is active-passive`;
   }
   for (const [field, availability] of Object.entries(arch.componentAvailability) as [keyof typeof UNCITED_CEILING, number][]) {
     if (availability >= 1) {
@@ -110,7 +110,7 @@ function implausibleInputs(arch: ActiveActiveArchitecture): string | undefined {
     }
   }
   if (arch.failover.regionFailuresPerYear === 0) {
-    return 'failover.regionFailuresPerYear is 0: regions do fail (that is why the design has failover), and each failure costs its accounts the promotion time. Plan for at least one a year';
+    return 'failover.regionFailuresPerYear is 0: regions do fail (that is why the design has failover), and each failure costs its accounts the promotion time';
   }
   return undefined;
 }
