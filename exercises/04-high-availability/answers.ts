@@ -6,13 +6,13 @@
  */
 import type {
   ActiveActiveArchitecture,
+  AuthorisationOutcome,
   BreakerInput,
+  BreakerPolicy,
   BreakerState,
   BreakerStepResult,
-  AuthorisationOutcome,
-  BreakerPolicy,
-  OutcomeClass,
   CrossRegionAnswer,
+  OutcomeClass,
   RetrySafetyAnswer,
   StatusTransition,
 } from '../../specs/04-high-availability/answer-types.ts';
