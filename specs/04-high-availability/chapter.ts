@@ -58,6 +58,9 @@ const isName = describedAs((v) => typeof v === 'string' && v.length > 0, 'a regi
 
 // ── 4.1 ─────────────────────────────────────────────────────────────────────────────────────
 
+/** The shortest promotion the check takes: detection by missed heartbeats, then an election across regions. */
+export const MIN_PROMOTION_SECONDS = 1;
+
 /** The share one region's failure stops today (US-East, in the scenario): a design must do better. */
 export const TODAYS_BLAST_RADIUS_PERCENT = 40;
 
@@ -108,6 +111,9 @@ function implausibleInputs(arch: ActiveActiveArchitecture): string | undefined {
     if (availability > ceiling.max && !(typeof source === 'string' && source.trim().length >= 8)) {
       return `componentAvailability.${field} is ${percent(availability, 4)} with no source in availabilitySources.${field}: above ${percent(ceiling.max, 2)}, ${ceiling.why}, a figure needs one`;
     }
+  }
+  if (arch.failover.promotionSeconds < MIN_PROMOTION_SECONDS) {
+    return `failover.promotionSeconds is ${arch.failover.promotionSeconds}: a failure is noticed only after heartbeats are missed (Raft's election timeouts are 150–300 ms inside one datacenter: Ongaro and Ousterhout, USENIX ATC 2014; a health check runs every 10 or 30 s: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html), then a new writer is chosen across regions; under ${MIN_PROMOTION_SECONDS} s is not a promotion time`;
   }
   if (arch.failover.regionFailuresPerYear === 0) {
     return 'failover.regionFailuresPerYear is 0: regions do fail (that is why the design has failover), and each failure costs its accounts the promotion time';

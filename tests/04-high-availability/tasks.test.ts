@@ -83,6 +83,11 @@ describe('chapter 4’s checks', () => {
     expect((await check('4.1', { ...reference, architecture: () => invented })).status).toBe('fail');
   });
 
+  it('4.1: a millisecond promotion fails even with every availability cited', async () => {
+    const instant = { ...arch, failover: { ...arch.failover, promotionSeconds: 0.001 }, rtoSeconds: 0.001 };
+    expect(await check('4.1', { ...reference, architecture: () => instant })).toMatchObject({ status: 'fail', message: expect.stringMatching(/promotionSeconds is 0\.001: a failure is noticed only after heartbeats are missed/) });
+  });
+
   it('4.1: the same figures pass once each is given a source', async () => {
     const cited = { ...arch, componentAvailability: { ...arch.componentAvailability, databaseReplica: 0.9995 }, availabilitySources: { ...arch.availabilitySources, databaseReplica: 'measured: our fleet, 2025, 3 outages of 1.5 h' } };
     expect((await check('4.1', { ...reference, architecture: () => cited })).status).toBe('pass');
