@@ -150,8 +150,14 @@ export const modelsUnderTest: ModelUnderTest[] = [
   },
   {
     folder: 'region-failover',
-    label: 'three regions, epoch fencing, two failures',
+    label: 'three replicas, quorum writes, epoch fencing, one failure',
     machine: createRegionFailoverModel(regionFailoverScenario),
     events: () => regionFailoverEvents(regionFailoverScenario),
+  },
+  {
+    folder: 'region-failover',
+    label: 'asynchronous replication, a lease with bounded drift, two failures',
+    machine: createRegionFailoverModel({ ...regionFailoverScenario, replication: 'asynchronous', fencing: 'lease_bounded_drift', maxRegionFailures: 2 }),
+    events: () => regionFailoverEvents({ ...regionFailoverScenario, replication: 'asynchronous', fencing: 'lease_bounded_drift', maxRegionFailures: 2 }),
   },
 ];
