@@ -53,7 +53,7 @@ const isPromotionTime = describedAs(
   (v) => isNumber(v) && v > 0,
   'a number of seconds > 0: detecting the failure and moving the writer takes time, and 0 would make failover cost nothing in the availability',
 );
-const isPercent = describedAs((v) => isNumber(v) && v >= 0 && v <= 100, 'a percentage from 0 to 100 (22 for 22 %)');
+const isPercent = describedAs((v) => isNumber(v) && v >= 0 && v <= 100, 'a percentage from 0 to 100 (35 for 35 %)');
 const isName = describedAs((v) => typeof v === 'string' && v.length > 0, 'a region name such as "us-east"');
 
 // ── 4.1 ─────────────────────────────────────────────────────────────────────────────────────
@@ -132,7 +132,7 @@ const architecture: Task<ChapterFourAnswers> = {
     const names = arch.regions.map((r) => r.name);
     const shares = arch.regions.reduce((s, r) => s + r.shareOfTransactionsPercent, 0);
     if (Math.abs(shares - 100) > 1e-9) {
-      const fractions = Math.abs(shares - 1) < 1e-9 ? ': they look like fractions; give percentages from 0 to 100 (22 for 22 %)' : '';
+      const fractions = Math.abs(shares - 1) < 1e-9 ? ': they look like fractions; give percentages from 0 to 100 (35 for 35 %)' : '';
       return fail(`the regions' shares of transactions add up to ${shares} %, not 100 %${fractions}`);
     }
     const badFailover = arch.regions.find((r) => r.failoverTo === r.name || !names.includes(r.failoverTo));
@@ -143,7 +143,7 @@ const architecture: Task<ChapterFourAnswers> = {
     // account there are several writers from the first state on, failure or not.
     if (arch.writes === 'any_region') {
       return fail(
-        `writes is "any_region": every region accepts writes for every account, so each account has ${arch.regions.length} writers all the time, not only during a failover. Two regions can then accept conflicting writes to one balance (two debits that each saw enough funds), which no region can refuse: ${singleWriter(failoverConfigFor(arch)).id} needs one writer region per account`,
+        `writes is "any_region": every region accepts writes for every account, so each account has ${arch.regions.length} writers all the time, not only during a failover. Two regions can then accept conflicting writes to one balance (two debits that each saw enough funds), which no region can refuse (${singleWriter(failoverConfigFor(arch)).id} is broken from the first state on)`,
       );
     }
 
@@ -202,10 +202,11 @@ const architecture: Task<ChapterFourAnswers> = {
     }
     if (Math.abs(arch.oneRegionFailureAffectsPercent - report.blastRadiusPercent) > 0.5) {
       const said = arch.oneRegionFailureAffectsPercent;
-      const fraction = said > 0 && said <= 1 ? `: ${said} looks like a fraction; oneRegionFailureAffectsPercent is a percentage from 0 to 100 (22 for 22 %)` : '';
+      const fraction = said > 0 && said <= 1 ? `: ${said} looks like a fraction; oneRegionFailureAffectsPercent is a percentage from 0 to 100 (35 for 35 %)` : '';
       return fail(
-        `you say one region's failure affects ${said} % of transactions; your descriptor says ${report.blastRadiusPercent} % (region ${report.worstRegion}, until its accounts fail over)${fraction}`,
-        { figures },
+        `you say one region's failure affects ${said} % of transactions, which is not what your regions' shares give for the region whose failure stops the most, until its accounts fail over${fraction}`,
+        // The computed share stays out of the figures too: it is the value asked for.
+        { figures: { availability: figures.availability, failoverStates: figures.failoverStates } },
       );
     }
     return pass(
