@@ -622,6 +622,13 @@ export const chapter: Chapter<ChapterFourAnswers> = {
   title: 'High-availability payment processing',
   tasks: [architecture, crossRegionTransfer, circuitBreaker, paymentIntent],
   loadAnswers: importAnswersModule<ChapterFourAnswers>,
+  // The explorations that do not depend on an answer (they are memoised): run before any
+  // task's clock starts, so that an answer's time is its own.
+  async prepare() {
+    modelTransitions();
+    for (const confirmRetryKey of ['same_key', 'new_key'] as const) exploreIntent({ ...intentScenario, confirmRetryKey });
+    for (const coordinator of ['single_node', 'replicated_consensus'] as const) exploreTwoPhase({ ...twoPhaseScenario, coordinator });
+  },
 };
 
 export { initialBalances, statusOf };
