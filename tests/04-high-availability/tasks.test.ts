@@ -342,6 +342,13 @@ describe('chapter 4’s checks', () => {
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/changed the state or input it was given \(CALL_FAILED in closed\): it must be a pure function/) });
   });
 
+  it('4.3: a classifyOutcome that throws is ERR; a policy with an extra explanatory field is judged on the rest', async () => {
+    const throwing = await check('4.3', { ...reference, classifyOutcome: () => { throw new TypeError('unknown outcome'); } });
+    expect(throwing).toMatchObject({ status: 'error', message: expect.stringMatching(/your answer threw TypeError: unknown outcome/) });
+    const explained = await check('4.3', withPolicy({ why: 'Hystrix defaults' } as never));
+    expect(explained.status).toBe('pass');
+  });
+
   it('4.3: a breakerStep that throws in one mode is ERR, wherever the check meets it first', async () => {
     for (const mode of ['closed', 'open', 'half_open'] as const) {
       const report = await check('4.3', stepping((state, input, p) => {
