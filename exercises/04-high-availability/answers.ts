@@ -6,11 +6,13 @@
  */
 import type {
   ActiveActiveArchitecture,
+  AuthorisationOutcome,
   BreakerInput,
+  BreakerPolicy,
   BreakerState,
   BreakerStepResult,
-  BreakerThresholds,
   CrossRegionAnswer,
+  OutcomeClass,
   RetrySafetyAnswer,
   StatusTransition,
 } from '../../specs/04-high-availability/answer-types.ts';
@@ -25,16 +27,21 @@ export function crossRegionTransfer(): CrossRegionAnswer {
   throw new Error('TODO: not answered yet');
 }
 
-/** 4.3 — The breaker's thresholds. */
-export function breakerThresholds(): BreakerThresholds {
+/** 4.3 — The breaker's policy: what one breaker guards, its window and thresholds, and what follows a timeout. */
+export function breakerPolicy(): BreakerPolicy {
+  throw new Error('TODO: not answered yet');
+}
+
+/** 4.3 — How the breaker counts an outcome of an authorisation request. */
+export function classifyOutcome(outcome: AuthorisationOutcome): OutcomeClass {
   throw new Error('TODO: not answered yet');
 }
 
 /**
  * 4.3 — One step of the breaker: its next state, and whether a requested call goes through.
- * A pure function: return a new state, and leave the state, input and thresholds given as they are.
+ * A pure function: return a new state, and leave the state, input and policy given as they are.
  */
-export function breakerStep(state: BreakerState, input: BreakerInput, thresholds: BreakerThresholds): BreakerStepResult {
+export function breakerStep(state: BreakerState, input: BreakerInput, policy: BreakerPolicy): BreakerStepResult {
   throw new Error('TODO: not answered yet');
 }
 

@@ -1,168 +1,211 @@
 /**
- * A circuit breaker in front of one card network (Visa, Mastercard, …): the payment service
- * keeps one per network, so that an outage of one network never blocks calls to another.
+ * A circuit breaker in front of one card network at one acquirer (Visa through acquirer A, …):
+ * the payment service keeps one per pair, so that an outage of one network, or of one
+ * acquirer's link to it, never blocks the others.
  *
- *   closed     calls go through; the last `windowSize` outcomes are kept (a count-based
- *              sliding window); `failureThreshold` failures in the window open the breaker.
- *   open       no call goes through: callers fail fast (and may route to a fallback). After the
- *              cool-down, the breaker lets a few probes through.
- *   half_open  at most `halfOpenProbes` calls go through as probes; `successesToClose`
- *              successful probes close it; one failed probe opens it again.
+ *   closed     calls go through; their outcomes are kept in a sliding window (the last N calls,
+ *              or the calls of the last N seconds). When the window holds at least
+ *              `minimumCalls` outcomes and the failure rate is at or above
+ *              `failureRateThresholdPercent`, the breaker opens. This is the rule of
+ *              Resilience4j (failureRateThreshold, minimumNumberOfCalls, slidingWindowType:
+ *              https://resilience4j.readme.io/docs/circuitbreaker) and of Hystrix
+ *              (errorThresholdPercentage, requestVolumeThreshold over a rolling window:
+ *              https://github.com/Netflix/Hystrix/wiki/Configuration).
+ *   open       no call goes through: callers fail fast (and may route to another acquirer).
+ *              After the wait in open state the breaker lets probes through.
+ *   half_open  at most `halfOpenProbes` calls go through as probes. Then either the probes'
+ *              failure rate decides once all have answered (Resilience4j's
+ *              permittedNumberOfCallsInHalfOpenState), or the first failed probe reopens it
+ *              and all probes succeeding closes it (Hystrix's single test request is the case
+ *              of one probe, where both rules agree).
  *
- * Time is abstract: `COOLDOWN_ELAPSED` may happen whenever the breaker is open, so the
- * explorer covers a cool-down of any length. Calls in flight are bounded by
- * `maxConcurrentCalls` so that the state space is finite. An outcome that arrives after the
- * breaker changed mode (a call let through before it opened) does not count: the window
- * starts afresh on every change.
+ * The window is abstracted to two counts, calls and failures in it, rather than the sequence
+ * of outcomes: the rule reads only those counts, so the abstraction loses nothing the breaker
+ * decides on, and a window of 100 calls costs about 5,000 states instead of 2^100. An outcome
+ * leaves the window by its own event: in a count window when a new call needs its slot, in a
+ * time window whenever its time runs out, which may be any outcome present (the counts do not
+ * know which one is oldest, so every choice is explored). Time is abstract: the cool-down may
+ * end whenever the breaker is open. An outcome that arrives in another mode than the one it
+ * was let through in (a late answer) is not counted: every mode starts its counts afresh.
  */
 import { and, assign, not, setup } from 'xstate';
 
+export type WindowKind = 'calls' | 'seconds';
+
 export interface CircuitBreakerConfig {
-  /** The card network this breaker guards (one breaker per network). */
+  /** What the breaker guards: a card network at an acquirer. */
   network: string;
-  /** Outcomes kept in the sliding window (the last N calls). */
+  acquirer: string;
+  /** A count window (the last `windowSize` calls) or a time window (the last `windowSize` seconds). */
+  windowKind: WindowKind;
   windowSize: number;
-  /** Failures within the window that open the breaker. */
-  failureThreshold: number;
+  /** Outcomes the window must hold before the failure rate is judged. */
+  minimumCalls: number;
+  /** Failure rate, in percent of the window's calls, at or above which the breaker opens. */
+  failureRateThresholdPercent: number;
   /** Calls let through as probes while half-open. */
   halfOpenProbes: number;
-  /** Successful probes needed to close again. */
-  successesToClose: number;
-  /** How long the breaker stays open before probing, in seconds (used by timelines, not by the model). */
-  cooldownSeconds: number;
-  /** Bound on calls in flight at once (keeps the explored state space finite). */
-  maxConcurrentCalls: number;
+  /** How half-open decides: the probes' failure rate once all answered, or the first failed probe. */
+  halfOpenDecision: HalfOpenDecision;
+  /** How long the breaker stays open before probing, in seconds (timelines only, not the model). */
+  waitInOpenSeconds: number;
+  /**
+   * The most outcomes a time window holds in the model: an exploration bound, since a time
+   * window holds as many calls as arrive. `minimumCalls` plus a margin covers every decision
+   * the rule makes at the volume threshold and above it.
+   */
+  timeWindowCallsExplored: number;
 }
 
+export type HalfOpenDecision = 'failure_rate_after_all_probes' | 'first_failed_probe_reopens';
+
+/** Outcomes kept in the model's window: a count window's size, or a time window's exploration bound. */
+export const windowCapacity = (config: CircuitBreakerConfig) => (config.windowKind === 'calls' ? config.windowSize : config.timeWindowCallsExplored);
+
+/** Calls above the volume threshold that the model lets a time window hold. */
+export const TIME_WINDOW_MARGIN = 10;
+
+/** A Visa breaker at acquirer A, with Resilience4j's documented defaults but a time window. */
 export const visaConfig: CircuitBreakerConfig = {
   network: 'visa',
-  windowSize: 5,
-  failureThreshold: 3,
-  halfOpenProbes: 2,
-  successesToClose: 2,
-  cooldownSeconds: 10,
-  maxConcurrentCalls: 2,
+  acquirer: 'acquirer_a',
+  windowKind: 'seconds',
+  windowSize: 10,
+  minimumCalls: 20,
+  failureRateThresholdPercent: 50,
+  halfOpenProbes: 3,
+  halfOpenDecision: 'failure_rate_after_all_probes',
+  waitInOpenSeconds: 30,
+  timeWindowCallsExplored: 20 + TIME_WINDOW_MARGIN,
 };
 
 export type BreakerMode = 'closed' | 'open' | 'half_open';
-export type Outcome = 'success' | 'failure';
 
 export interface CircuitBreakerContext {
-  /** The last outcomes seen while closed, oldest first (at most `windowSize`). */
-  recentOutcomes: Outcome[];
-  /** Ordinary calls let through and not yet answered. */
-  callsInFlight: number;
-  /** Probes let through while half-open and not yet answered. */
-  probesInFlight: number;
+  /** Outcomes in the window (closed only). */
+  callsInWindow: number;
+  /** Failures among them. */
+  failuresInWindow: number;
   /** Probes let through since the breaker went half-open. */
   probesSent: number;
-  /** Successful probes since the breaker went half-open. */
+  /** Probe answers since the breaker went half-open. */
   probesSucceeded: number;
+  probesFailed: number;
 }
 
 export type CircuitBreakerEvent =
   | { type: 'CALL_REQUESTED' }
   | { type: 'CALL_SUCCEEDED' }
   | { type: 'CALL_FAILED' }
+  | { type: 'OLDEST_SUCCESS_LEAVES_WINDOW' }
+  | { type: 'OLDEST_FAILURE_LEAVES_WINDOW' }
   | { type: 'PROBE_SUCCEEDED' }
   | { type: 'PROBE_FAILED' }
-  | { type: 'COOLDOWN_ELAPSED' };
+  | { type: 'WAIT_IN_OPEN_ELAPSED' };
 
-const failuresIn = (outcomes: readonly Outcome[]) => outcomes.filter((o) => o === 'failure').length;
+/** The rule both libraries use: enough calls, and a failure rate at or above the threshold. */
+export const rateTrips = (calls: number, failures: number, minimumCalls: number, thresholdPercent: number) =>
+  calls >= minimumCalls && calls > 0 && failures * 100 >= thresholdPercent * calls;
 
-/** The window after one more outcome: the newest `windowSize` kept. */
-const recordOutcome = (outcomes: readonly Outcome[], outcome: Outcome, windowSize: number) =>
-  [...outcomes, outcome].slice(-windowSize);
+/**
+ * Answers from calls let through in another mode (a call answered after the breaker opened, a
+ * probe answered after it closed): taken and not counted. In closed, an outcome that finds a
+ * full window waits for the oldest one to leave, so it is not among these.
+ */
+const lateAnswers = (types: CircuitBreakerEvent['type'][]) => Object.fromEntries(types.map((type) => [type, {}]));
 
-/** Every mode starts with an empty window and no probes counted. */
-const freshCounters = { recentOutcomes: [] as Outcome[], probesSent: 0, probesSucceeded: 0 };
+const fresh: CircuitBreakerContext = { callsInWindow: 0, failuresInWindow: 0, probesSent: 0, probesSucceeded: 0, probesFailed: 0 };
 
 export function createCircuitBreakerModel(config: CircuitBreakerConfig) {
+  const capacity = windowCapacity(config);
+  const tripsWith = (context: CircuitBreakerContext, failed: number) =>
+    rateTrips(context.callsInWindow + 1, context.failuresInWindow + failed, config.minimumCalls, config.failureRateThresholdPercent);
+  const probesDone = (context: CircuitBreakerContext) => context.probesSucceeded + context.probesFailed;
+  // Half-open with every probe answered: does the probes' failure rate reopen the breaker?
+  const probesTrip = (failed: number) => failed * 100 >= config.failureRateThresholdPercent * config.halfOpenProbes;
   return setup({
     types: {
       context: {} as CircuitBreakerContext,
       events: {} as CircuitBreakerEvent,
     },
     guards: {
-      roomForAnotherCall: ({ context }) => context.callsInFlight + context.probesInFlight < config.maxConcurrentCalls,
+      windowHasRoom: ({ context }) => context.callsInWindow < capacity,
+      successTrips: ({ context }) => tripsWith(context, 0),
+      failureTrips: ({ context }) => tripsWith(context, 1),
+      // A count window drops its oldest outcome only to make room; a time window whenever time passes.
+      outcomeMayLeave: ({ context }) => config.windowKind === 'seconds' || context.callsInWindow === capacity,
+      successInWindow: ({ context }) => context.callsInWindow > context.failuresInWindow,
+      failureInWindow: ({ context }) => context.failuresInWindow > 0,
       probeSlotFree: ({ context }) => context.probesSent < config.halfOpenProbes,
-      callInFlight: ({ context }) => context.callsInFlight > 0,
-      probeInFlight: ({ context }) => context.probesInFlight > 0,
-      failureTripsTheWindow: ({ context }) =>
-        failuresIn(recordOutcome(context.recentOutcomes, 'failure', config.windowSize)) >= config.failureThreshold,
-      lastProbeNeededToClose: ({ context }) => context.probesSucceeded + 1 >= config.successesToClose,
+      probeUnanswered: ({ context }) => probesDone(context) < context.probesSent,
+      lastProbeAnswer: ({ context }) => probesDone(context) + 1 === config.halfOpenProbes,
+      lastProbeSuccessReopens: ({ context }) => config.halfOpenDecision === 'failure_rate_after_all_probes' && probesTrip(context.probesFailed),
+      failedProbeReopensNow: ({ context }) =>
+        config.halfOpenDecision === 'first_failed_probe_reopens' || (probesDone(context) + 1 === config.halfOpenProbes && probesTrip(context.probesFailed + 1)),
+      lastFailedProbeCloses: ({ context }) => probesDone(context) + 1 === config.halfOpenProbes,
     },
     actions: {
-      letCallThrough: assign({ callsInFlight: ({ context }) => context.callsInFlight + 1 }),
-      letProbeThrough: assign({
-        probesInFlight: ({ context }) => context.probesInFlight + 1,
-        probesSent: ({ context }) => context.probesSent + 1,
-      }),
-      recordSuccess: assign({
-        callsInFlight: ({ context }) => context.callsInFlight - 1,
-        recentOutcomes: ({ context }) => recordOutcome(context.recentOutcomes, 'success', config.windowSize),
-      }),
+      recordSuccess: assign({ callsInWindow: ({ context }) => context.callsInWindow + 1 }),
       recordFailure: assign({
-        callsInFlight: ({ context }) => context.callsInFlight - 1,
-        recentOutcomes: ({ context }) => recordOutcome(context.recentOutcomes, 'failure', config.windowSize),
+        callsInWindow: ({ context }) => context.callsInWindow + 1,
+        failuresInWindow: ({ context }) => context.failuresInWindow + 1,
       }),
-      // A late answer to a call let through in an earlier mode: no longer counted.
-      forgetLateCall: assign({ callsInFlight: ({ context }) => context.callsInFlight - 1 }),
-      forgetLateProbe: assign({ probesInFlight: ({ context }) => context.probesInFlight - 1 }),
-      countProbeSuccess: assign({
-        probesInFlight: ({ context }) => context.probesInFlight - 1,
-        probesSucceeded: ({ context }) => context.probesSucceeded + 1,
+      dropSuccess: assign({ callsInWindow: ({ context }) => context.callsInWindow - 1 }),
+      dropFailure: assign({
+        callsInWindow: ({ context }) => context.callsInWindow - 1,
+        failuresInWindow: ({ context }) => context.failuresInWindow - 1,
       }),
-      tripOnFailure: assign(({ context }) => ({ ...freshCounters, callsInFlight: context.callsInFlight - 1 })),
-      reopenOnFailedProbe: assign(({ context }) => ({ ...freshCounters, probesInFlight: context.probesInFlight - 1 })),
-      closeAfterProbes: assign(({ context }) => ({ ...freshCounters, probesInFlight: context.probesInFlight - 1 })),
-      startProbing: assign(() => ({ ...freshCounters })),
+      letProbeThrough: assign({ probesSent: ({ context }) => context.probesSent + 1 }),
+      countProbeSuccess: assign({ probesSucceeded: ({ context }) => context.probesSucceeded + 1 }),
+      countProbeFailure: assign({ probesFailed: ({ context }) => context.probesFailed + 1 }),
+      startAfresh: assign(() => ({ ...fresh })),
     },
   }).createMachine({
     id: 'circuitBreaker',
-    context: { recentOutcomes: [], callsInFlight: 0, probesInFlight: 0, probesSent: 0, probesSucceeded: 0 },
+    context: { ...fresh },
     initial: 'closed',
     states: {
       closed: {
         on: {
-          CALL_REQUESTED: { guard: 'roomForAnotherCall', actions: 'letCallThrough' },
-          CALL_SUCCEEDED: { guard: 'callInFlight', actions: 'recordSuccess' },
-          CALL_FAILED: [
-            { guard: and(['callInFlight', 'failureTripsTheWindow']), target: 'open', actions: 'tripOnFailure' },
-            { guard: 'callInFlight', actions: 'recordFailure' },
+          // Every call goes through (a self-transition, so that the explorer sees the step).
+          CALL_REQUESTED: {},
+          CALL_SUCCEEDED: [
+            { guard: and(['windowHasRoom', 'successTrips']), target: 'open', actions: 'startAfresh' },
+            { guard: 'windowHasRoom', actions: 'recordSuccess' },
           ],
+          CALL_FAILED: [
+            { guard: and(['windowHasRoom', 'failureTrips']), target: 'open', actions: 'startAfresh' },
+            { guard: 'windowHasRoom', actions: 'recordFailure' },
+          ],
+          OLDEST_SUCCESS_LEAVES_WINDOW: { guard: and(['outcomeMayLeave', 'successInWindow']), actions: 'dropSuccess' },
+          OLDEST_FAILURE_LEAVES_WINDOW: { guard: and(['outcomeMayLeave', 'failureInWindow']), actions: 'dropFailure' },
+          ...lateAnswers(['PROBE_SUCCEEDED', 'PROBE_FAILED']),
         },
       },
       open: {
         on: {
-          // Fail fast: the call is refused without reaching the network (a self-transition
-          // with no change, so that the explorer sees the refusal as a step).
+          // Fail fast: refused without reaching the network.
           CALL_REQUESTED: {},
-          COOLDOWN_ELAPSED: { target: 'half_open', actions: 'startProbing' },
+          WAIT_IN_OPEN_ELAPSED: { target: 'half_open', actions: 'startAfresh' },
+          ...lateAnswers(['CALL_SUCCEEDED', 'CALL_FAILED', 'PROBE_SUCCEEDED', 'PROBE_FAILED']),
         },
       },
       half_open: {
         on: {
-          // Probes beyond N are refused; a call that finds no room in flight waits (the bound
-          // of the exploration, not a decision of the breaker).
-          CALL_REQUESTED: [
-            { guard: and(['probeSlotFree', 'roomForAnotherCall']), actions: 'letProbeThrough' },
-            { guard: not('probeSlotFree') },
-          ],
+          CALL_REQUESTED: [{ guard: 'probeSlotFree', actions: 'letProbeThrough' }, { guard: not('probeSlotFree') }],
           PROBE_SUCCEEDED: [
-            { guard: and(['probeInFlight', 'lastProbeNeededToClose']), target: 'closed', actions: 'closeAfterProbes' },
-            { guard: 'probeInFlight', actions: 'countProbeSuccess' },
+            { guard: and(['probeUnanswered', 'lastProbeAnswer', 'lastProbeSuccessReopens']), target: 'open', actions: 'startAfresh' },
+            { guard: and(['probeUnanswered', 'lastProbeAnswer']), target: 'closed', actions: 'startAfresh' },
+            { guard: 'probeUnanswered', actions: 'countProbeSuccess' },
           ],
-          PROBE_FAILED: { guard: 'probeInFlight', target: 'open', actions: 'reopenOnFailedProbe' },
+          PROBE_FAILED: [
+            { guard: and(['probeUnanswered', 'failedProbeReopensNow']), target: 'open', actions: 'startAfresh' },
+            { guard: and(['probeUnanswered', 'lastFailedProbeCloses']), target: 'closed', actions: 'startAfresh' },
+            { guard: 'probeUnanswered', actions: 'countProbeFailure' },
+          ],
+          ...lateAnswers(['CALL_SUCCEEDED', 'CALL_FAILED']),
         },
       },
-    },
-    // Answers to calls let through in an earlier mode, wherever they arrive.
-    on: {
-      CALL_SUCCEEDED: { guard: 'callInFlight', actions: 'forgetLateCall' },
-      CALL_FAILED: { guard: 'callInFlight', actions: 'forgetLateCall' },
-      PROBE_SUCCEEDED: { guard: 'probeInFlight', actions: 'forgetLateProbe' },
-      PROBE_FAILED: { guard: 'probeInFlight', actions: 'forgetLateProbe' },
     },
   });
 }
@@ -173,9 +216,11 @@ export const breakerEvents: readonly CircuitBreakerEvent[] = [
   { type: 'CALL_REQUESTED' },
   { type: 'CALL_SUCCEEDED' },
   { type: 'CALL_FAILED' },
+  { type: 'OLDEST_SUCCESS_LEAVES_WINDOW' },
+  { type: 'OLDEST_FAILURE_LEAVES_WINDOW' },
   { type: 'PROBE_SUCCEEDED' },
   { type: 'PROBE_FAILED' },
-  { type: 'COOLDOWN_ELAPSED' },
+  { type: 'WAIT_IN_OPEN_ELAPSED' },
 ];
 
 /** Every event worth trying in a state; the explorer skips the disabled ones. */
@@ -184,5 +229,5 @@ export function candidateEvents(): readonly CircuitBreakerEvent[] {
 }
 
 /** Did this step let a call reach the card network (as a call or a probe)? */
-export const letThrough = (before: { context: CircuitBreakerContext }, after: { context: CircuitBreakerContext }) =>
-  after.context.callsInFlight + after.context.probesInFlight > before.context.callsInFlight + before.context.probesInFlight;
+export const letThrough = (before: { value: unknown; context: CircuitBreakerContext }, after: { context: CircuitBreakerContext }) =>
+  before.value === 'closed' || after.context.probesSent > before.context.probesSent;

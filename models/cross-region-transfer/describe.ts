@@ -82,7 +82,7 @@ export function describeTwoPhaseStep(event: TwoPhaseTransferEvent, _before: { co
     case 'PARTICIPANT_ABORTS':
       return `${region} learns ABORT, releases its lock`;
     case 'COORDINATOR_CRASHES':
-      return 'coordinator crashes';
+      return after.context.coordinator.up ? 'the coordinator’s leader crashes; another replica carries on with the replicated log' : 'coordinator crashes';
     case 'COORDINATOR_RECOVERS':
       return 'coordinator recovers with its log';
     case 'PARTITION_STARTS':

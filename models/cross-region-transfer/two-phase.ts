@@ -10,6 +10,14 @@
  * Lamport's TLA+ `TwoPhase` (see `models/two-phase-commit/`): a message once sent may be
  * received any number of times. A participant that voted yes may neither commit nor abort on
  * its own: it must hear the decision, holding its lock until then. That is 2PC's blocking.
+ *
+ * With `coordinator: 'replicated_consensus'` the coordinator's log is replicated by consensus
+ * across regions (Gray and Lamport, "Consensus on Transaction Commit", ACM TODS 2006; Spanner's
+ * coordinator is a Paxos group: Corbett et al., OSDI 2012): a crash of its leader loses no
+ * decision, and another replica carries on at once. The model then keeps the coordinator up
+ * through a crash; the cost, one consensus write across regions per decision, is latency, which
+ * the model does not time. A partition still stalls a participant cut off from the coordinator
+ * until the link heals, holding its lock: a stall, not the blocking on a crashed coordinator.
  */
 import { assign, setup } from 'xstate';
 import { apply, type Balances, type Region } from './ledger.ts';
@@ -24,6 +32,8 @@ export interface TwoPhaseTransferConfig {
   /** Does a crashed coordinator come back (with its log)? `false`: it is lost for good. */
   coordinatorRecovers: boolean;
   maxPartitions: number;
+  /** One coordinator process, or one replicated by consensus across regions. */
+  coordinator: 'single_node' | 'replicated_consensus';
 }
 
 export const twoPhaseScenario: TwoPhaseTransferConfig = {
@@ -34,6 +44,7 @@ export const twoPhaseScenario: TwoPhaseTransferConfig = {
   maxCoordinatorCrashes: 1,
   coordinatorRecovers: true,
   maxPartitions: 1,
+  coordinator: 'single_node',
 };
 
 export type ParticipantState = 'working' | 'prepared' | 'committed' | 'aborted';
@@ -177,8 +188,9 @@ export function createTwoPhaseTransferModel(config: TwoPhaseTransferConfig) {
         const region = regionOfEvent(event);
         return { participants: { ...context.participants, [region]: 'aborted' as const }, locked: { ...context.locked, [region]: false } };
       }),
+      // A replicated coordinator loses its leader, and another replica carries on with the log.
       crashCoordinator: assign(({ context }) => ({
-        coordinator: { ...context.coordinator, up: false, crashes: context.coordinator.crashes + 1 },
+        coordinator: { ...context.coordinator, up: config.coordinator === 'replicated_consensus', crashes: context.coordinator.crashes + 1 },
       })),
       recoverCoordinator: assign(({ context }) => ({ coordinator: { ...context.coordinator, up: true } })),
       cutLink: assign(({ context }) => ({ partitioned: true, partitions: context.partitions + 1 })),
@@ -222,6 +234,10 @@ export function createTwoPhaseTransferModel(config: TwoPhaseTransferConfig) {
 export type TwoPhaseTransferModel = ReturnType<typeof createTwoPhaseTransferModel>;
 export type TwoPhaseSnapshot = { context: TwoPhaseTransferContext };
 
-/** Participants that voted yes and hold their lock while unable to reach the coordinator. */
+/**
+ * Participants that voted yes and hold their lock while their coordinator is down: 2PC's
+ * blocking. (One cut off by a partition from a live coordinator waits too, until the link heals:
+ * a stall that every protocol across the partition has, the saga included.)
+ */
 export const blockedParticipants = (context: TwoPhaseTransferContext): Region[] =>
-  regions.filter((r) => context.participants[r] === 'prepared' && context.locked[r] && !reachesCoordinator(context, r));
+  regions.filter((r) => context.participants[r] === 'prepared' && context.locked[r] && !context.coordinator.up);

@@ -9,7 +9,7 @@ export function describeIntentStep(event: PaymentIntentEvent, before: Snapshot, 
     case 'ATTACH_PAYMENT_METHOD':
       return `a payment method is attached${event.needsAuthentication ? ' (it needs 3-D Secure)' : ''}`;
     case 'CONFIRM_SENT':
-      return `the client sends confirm #${after.context.confirmsSent}`;
+      return `the client sends confirm #${after.context.confirmsSent}${event.withPaymentMethod ? ` supplying a payment method${event.withPaymentMethod.needsAuthentication ? ' (it needs 3-D Secure)' : ''}` : ''}`;
     case 'CONFIRM_RECEIVED': {
       const result = after.context.results.at(-1);
       return `confirm #${event.attempt} arrives (key ${result?.key ?? '?'}) in ${statusOf(before)}: ${result?.response.replaceAll('_', ' ') ?? 'answered'}`;

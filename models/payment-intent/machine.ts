@@ -9,10 +9,14 @@
  *   requires_capture or, "in rare cases", processing (https://docs.stripe.com/api/payment_intents/cancel);
  *   an uncaptured authorisation that expires cancels it (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method);
  *   before it is confirmed, an intent's payment method may be replaced, and it stays in
- *   requires_confirmation (https://docs.stripe.com/api/payment_intents/update, `payment_method`).
+ *   requires_confirmation (https://docs.stripe.com/api/payment_intents/update, `payment_method`);
+ *   a confirm may itself supply the payment method (https://docs.stripe.com/api/payment_intents/confirm,
+ *   `payment_method`), so an intent in requires_payment_method goes straight to requires_action
+ *   or processing.
  *
- * The status machine is what makes retries safe: a confirm executes only in
- * requires_confirmation, so a confirm that arrives again finds the intent processing or
+ * The status machine is what makes retries safe: a confirm executes only while the intent
+ * waits for one (requires_confirmation, or requires_payment_method when the confirm supplies
+ * the payment method), so a confirm that arrives again finds the intent processing or
  * succeeded and cannot charge again. An idempotency key on the confirm adds that the retry
  * gets the first response replayed instead of an error
  * (https://docs.stripe.com/api/idempotent_requests). The client's retries are modelled as
@@ -59,6 +63,11 @@ export interface PaymentIntentConfig {
   authenticationMayBeRequired: boolean;
   /** May the card be declined? */
   cardMayDecline: boolean;
+  /**
+   * May the client supply the payment method in the confirm itself, from requires_payment_method?
+   * Off in the retry configs, whose state space it would multiply without a new retry hazard.
+   */
+  confirmMaySupplyPaymentMethod: boolean;
 }
 
 export const scenarioConfig: PaymentIntentConfig = {
@@ -69,6 +78,7 @@ export const scenarioConfig: PaymentIntentConfig = {
   maxPaymentMethods: 2,
   authenticationMayBeRequired: true,
   cardMayDecline: true,
+  confirmMaySupplyPaymentMethod: false,
 };
 
 /** What a confirm request got back. */
@@ -87,6 +97,8 @@ export interface ConfirmRequest {
   attempt: number;
   /** The idempotency key it carries. */
   key: string;
+  /** The payment method the confirm supplies (its `payment_method` parameter), or null. */
+  supplies: null | { needsAuthentication: boolean };
 }
 
 export interface PaymentIntentContext {
@@ -97,6 +109,8 @@ export interface PaymentIntentContext {
   confirmsSent: number;
   /** Confirm requests sent for the payment method attached now (the first one and its retries). */
   confirmsForThisPaymentMethod: number;
+  /** Did the client supply the current payment method in its confirm (so its retries supply it too)? */
+  confirmSuppliesPaymentMethod: boolean;
   /** Confirm requests in the network. */
   confirmsInFlight: ConfirmRequest[];
   /** Idempotency keys whose first response is saved. */
@@ -112,7 +126,7 @@ export interface PaymentIntentContext {
 
 export type PaymentIntentEvent =
   | { type: 'ATTACH_PAYMENT_METHOD'; needsAuthentication: boolean }
-  | { type: 'CONFIRM_SENT' }
+  | { type: 'CONFIRM_SENT'; withPaymentMethod?: { needsAuthentication: boolean } }
   | { type: 'CONFIRM_RECEIVED'; attempt: number }
   | { type: 'CUSTOMER_AUTHENTICATES' }
   | { type: 'AUTHENTICATION_FAILS' }
@@ -169,6 +183,11 @@ export function createPaymentIntentModel(config: PaymentIntentConfig) {
       clientMayRetryConfirm: ({ context }) =>
         context.confirmsForThisPaymentMethod > 0 && context.confirmsForThisPaymentMethod < config.confirmAttempts,
       confirmInFlight: ({ context, event }) => arriving(context, event) !== undefined,
+      confirmSuppliesPaymentMethod: ({ context, event }) => arriving(context, event)?.supplies != null,
+      suppliedMethodNeedsAuthentication: ({ context, event }) => arriving(context, event)?.supplies?.needsAuthentication === true,
+      suppliesPaymentMethod: ({ event }) => config.confirmMaySupplyPaymentMethod && event.type === 'CONFIRM_SENT' && event.withPaymentMethod !== undefined,
+      suppliedMethodMayNeedAuthentication: ({ event }) => event.type !== 'CONFIRM_SENT' || !event.withPaymentMethod?.needsAuthentication || config.authenticationMayBeRequired,
+      isPlainConfirm: ({ event }) => event.type === 'CONFIRM_SENT' && event.withPaymentMethod === undefined,
       keyAlreadyAnswered: ({ context, event }) => context.savedKeys.includes(arriving(context, event)?.key ?? ''),
       paymentMethodNeedsAuthentication: ({ context }) => context.needsAuthentication,
       manualCapture: () => config.captureMethod === 'manual',
@@ -180,14 +199,27 @@ export function createPaymentIntentModel(config: PaymentIntentConfig) {
       attachPaymentMethod: assign(({ context, event }) => ({
         paymentMethodsTried: context.paymentMethodsTried + 1,
         confirmsForThisPaymentMethod: 0,
+        confirmSuppliesPaymentMethod: false,
         needsAuthentication: event.type === 'ATTACH_PAYMENT_METHOD' && event.needsAuthentication,
       })),
+      // The confirm names the card itself: the payment method is attached by the confirm.
+      supplyPaymentMethod: assign(({ context, event }) => ({
+        paymentMethodsTried: context.paymentMethodsTried + 1,
+        confirmsForThisPaymentMethod: 0,
+        confirmSuppliesPaymentMethod: true,
+        needsAuthentication: event.type === 'CONFIRM_SENT' && event.withPaymentMethod?.needsAuthentication === true,
+      })),
+      adoptSuppliedMethod: assign(({ context, event }) => ({ needsAuthentication: arriving(context, event)?.supplies?.needsAuthentication === true })),
       sendConfirm: assign(({ context }) => ({
         confirmsSent: context.confirmsSent + 1,
         confirmsForThisPaymentMethod: context.confirmsForThisPaymentMethod + 1,
         confirmsInFlight: [
           ...context.confirmsInFlight,
-          { attempt: context.confirmsSent + 1, key: keyFor(config, context.paymentMethodsTried, context.confirmsForThisPaymentMethod + 1) },
+          {
+            attempt: context.confirmsSent + 1,
+            key: keyFor(config, context.paymentMethodsTried, context.confirmsForThisPaymentMethod + 1),
+            supplies: context.confirmSuppliesPaymentMethod ? { needsAuthentication: context.needsAuthentication } : null,
+          },
         ],
       })),
       executeConfirm: assign(answerConfirm),
@@ -215,6 +247,7 @@ export function createPaymentIntentModel(config: PaymentIntentConfig) {
       needsAuthentication: false,
       confirmsSent: 0,
       confirmsForThisPaymentMethod: 0,
+      confirmSuppliesPaymentMethod: false,
       confirmsInFlight: [],
       savedKeys: [],
       results: [],
@@ -232,7 +265,25 @@ export function createPaymentIntentModel(config: PaymentIntentConfig) {
             target: 'requires_confirmation',
             actions: 'attachPaymentMethod',
           },
-          CONFIRM_RECEIVED: lateConfirm('requires_payment_method'),
+          // A confirm that supplies its payment method: attach and confirm in one request.
+          CONFIRM_SENT: {
+            guard: and(['suppliesPaymentMethod', 'anotherPaymentMethodAllowed', 'suppliedMethodMayNeedAuthentication']),
+            actions: ['supplyPaymentMethod', 'sendConfirm'],
+          },
+          CONFIRM_RECEIVED: [
+            lateConfirm('requires_payment_method')[0]!,
+            {
+              guard: and(['confirmInFlight', 'confirmSuppliesPaymentMethod', 'suppliedMethodNeedsAuthentication']),
+              target: 'requires_action',
+              actions: ['adoptSuppliedMethod', { type: 'executeConfirm', params: { response: 'executed', foundStatus: 'requires_payment_method' } }],
+            },
+            {
+              guard: and(['confirmInFlight', 'confirmSuppliesPaymentMethod']),
+              target: 'processing',
+              actions: ['adoptSuppliedMethod', { type: 'executeConfirm', params: { response: 'executed', foundStatus: 'requires_payment_method' } }],
+            },
+            lateConfirm('requires_payment_method')[1]!,
+          ],
           CANCEL: { target: 'canceled' },
         },
       },
@@ -294,7 +345,7 @@ export function createPaymentIntentModel(config: PaymentIntentConfig) {
     // Whatever the status, a client that timed out may still retry its confirm: it does not
     // know what became of the first one.
     on: {
-      CONFIRM_SENT: { guard: 'clientMayRetryConfirm', actions: 'sendConfirm' },
+      CONFIRM_SENT: { guard: and(['isPlainConfirm', 'clientMayRetryConfirm']), actions: 'sendConfirm' },
     },
   });
 }
@@ -310,6 +361,8 @@ export function candidateEvents(snapshot: { context: PaymentIntentContext }, con
     { type: 'ATTACH_PAYMENT_METHOD', needsAuthentication: false },
     { type: 'ATTACH_PAYMENT_METHOD', needsAuthentication: true },
     { type: 'CONFIRM_SENT' },
+    { type: 'CONFIRM_SENT', withPaymentMethod: { needsAuthentication: false } },
+    { type: 'CONFIRM_SENT', withPaymentMethod: { needsAuthentication: true } },
     { type: 'CUSTOMER_AUTHENTICATES' },
     { type: 'AUTHENTICATION_FAILS' },
     { type: 'CARD_AUTHORISED' },

@@ -2,23 +2,35 @@
 import { writersOf, type RegionFailoverConfig, type RegionFailoverEvent, type RegionFailoverSnapshot } from './machine.ts';
 
 /** One line of a text trace. */
-export function describeFailoverStep(event: RegionFailoverEvent): string {
-  switch (event.type) {
-    case 'REGION_FAILS':
-      return `region ${event.region} fails`;
-    case 'REGION_ISOLATED':
-      return `region ${event.region} is cut off from the others (alive, still serving its clients)`;
-    case 'REGION_RECOVERS':
-      return `region ${event.region} is back, believing what it believed before`;
-    case 'WRITER_PROMOTED':
-      return `health checks see the writer of ${event.account} unreachable: the other region is promoted`;
-    case 'REGION_LEARNS_LEASES':
-      return `region ${event.region} reads the leases again`;
-  }
-}
+export const describeFailoverStep =
+  (config: RegionFailoverConfig) =>
+  (event: RegionFailoverEvent, before: RegionFailoverSnapshot, after: RegionFailoverSnapshot): string => {
+    switch (event.type) {
+      case 'REGION_FAILS':
+        return `region ${event.region} fails`;
+      case 'REGION_CUT_OFF':
+        return `region ${event.region} is cut off from the other regions (alive, still serving its clients)`;
+      case 'REGION_RECOVERS':
+        return `region ${event.region} is back, believing what it believed before`;
+      case 'WRITE_ACKNOWLEDGED': {
+        const w = after.context.acknowledged.at(-1)!;
+        return `${event.region} acknowledges payment #${w.id} to the client (writer epoch ${w.epoch})`;
+      }
+      case 'REPLICATION_DELIVERED':
+        return `replication delivers the writer's payments to the replica in ${event.to}`;
+      case 'HOLDER_SEES_LEASE_EXPIRE':
+        return `${before.context.lease.holder} sees its writer lease expire (it could not renew it)`;
+      case 'FAILOVER_REGION_PROMOTED':
+        return `health checks cannot reach ${config.regions[0]}: the lease store promotes ${config.regions[1]} (epoch ${after.context.lease.epoch})`;
+      case 'REGION_LEARNS_LEASE':
+        return `region ${event.region} reads the lease store again`;
+    }
+  };
 
-/** Who may write each account: the state line of a trace (the config names the accounts). */
+/** Who can acknowledge writes, and what each replica holds: the state line of a trace. */
 export const describeFailoverState =
   (config: RegionFailoverConfig) =>
-  ({ context }: RegionFailoverSnapshot): string =>
-    config.accounts.map((a) => `${a.id}: writers ${writersOf(context, config, a.id).join(' + ') || 'none'}`).join('; ');
+  ({ context: c }: RegionFailoverSnapshot): string => {
+    const held = config.regions.map((r) => `${r} [${c.replicas[r]!.writes.map((w) => `#${w}`).join(' ') || '-'}]${c.status[r] === 'up' ? '' : ` (${c.status[r]})`}`).join(', ');
+    return `writer per lease store: ${c.lease.holder}; can acknowledge: ${writersOf(c, config).join(' + ') || 'none'}; acknowledged: ${c.acknowledged.map((w) => `#${w.id}`).join(' ') || 'none'}; replicas: ${held}`;
+  };

@@ -40,7 +40,17 @@ import {
   type PaymentIntentSnapshot,
 } from '../../models/payment-intent/machine.ts';
 import {
+  createTimeoutRecoveryModel,
+  timeoutRecoveryEvents,
+  type TimeoutRecoveryConfig,
+  type TimeoutRecoveryEvent,
+  type TimeoutRecoverySnapshot,
+} from '../../models/circuit-breaker/timeout-recovery.ts';
+import {
   atMostOneSuccessfulCharge,
+  noAcknowledgedWriteLost,
+  noStrandedHold,
+  oneHoldAtATime,
   breakerStepProperties,
   captureWithinAuthorised,
   halfOpenProbesBounded,
@@ -63,30 +73,32 @@ const memo = <K, V>(compute: (key: K) => V) => {
 
 // ── 4.1 ─────────────────────────────────────────────────────────────────────────────────────
 
-/** The failover model for a descriptor: one account homed in each region, failing over as planned. */
+/**
+ * The failover model for a descriptor: an account homed in the region with the largest share,
+ * failing over as planned, with its third replica in the next region of the list.
+ */
 export function failoverConfigFor(arch: ActiveActiveArchitecture): RegionFailoverConfig {
-  const regions = arch.regions.map((r) => r.name);
-  return {
-    regions,
-    accounts: arch.regions.map((r) => ({ id: `acct_${r.name}`, home: r.name, failoverTo: r.failoverTo })),
-    writes: arch.writes,
-    fencing: arch.failover.fencing,
-    // Two failures (and recoveries) in a run where the space allows; one on large deployments.
-    maxRegionFailures: regions.length <= 4 ? 2 : 1,
-  };
+  const home = [...arch.regions].sort((a, b) => b.shareOfTransactionsPercent - a.shareOfTransactionsPercent)[0]!;
+  const third = arch.regions.find((r) => r.name !== home.name && r.name !== home.failoverTo)!;
+  return { regions: [home.name, home.failoverTo, third.name], replication: arch.replication, fencing: arch.failover.fencing, maxRegionFailures: 1, maxWrites: 2 };
 }
 
 export type FailoverExploration = Exploration<RegionFailoverSnapshot, RegionFailoverEvent>;
 
 export const exploreFailover = memo((config: RegionFailoverConfig): FailoverExploration => {
   const events = failoverEvents(config);
-  return explore(createRegionFailoverModel(config), { events: () => events, invariants: [singleWriter(config)] }) as FailoverExploration;
+  return explore(createRegionFailoverModel(config), {
+    events: () => events,
+    invariants: [singleWriter(config), noAcknowledgedWriteLost],
+    stopAtFirstViolation: false,
+  }) as FailoverExploration;
 });
 
-export function failoverTrace(config: RegionFailoverConfig, exploration: FailoverExploration): string | undefined {
-  const violation = exploration.violations[0];
+/** The shortest run breaking `id`, as text, or undefined. */
+export function failoverTrace(config: RegionFailoverConfig, exploration: FailoverExploration, id?: string): string | undefined {
+  const violation = exploration.violations.find((v) => id === undefined || v.property.id === id);
   if (!violation) return undefined;
-  return formatTrace(violation.trace, { step: describeFailoverStep, state: describeFailoverState(config) });
+  return formatTrace(violation.trace, { step: describeFailoverStep(config), state: describeFailoverState(config) });
 }
 
 // ── 4.2 ─────────────────────────────────────────────────────────────────────────────────────
@@ -175,6 +187,32 @@ export const exploreBreaker = memo(
     }) as BreakerExploration,
 );
 
+export type RecoveryExploration = Exploration<TimeoutRecoverySnapshot, TimeoutRecoveryEvent>;
+
+export interface RecoveryVerdict {
+  exploration: RecoveryExploration;
+  /** The first state breaking CB-ONE-HOLD, or a run's end breaking CB-NO-STRANDED-HOLD, with the property. */
+  broken?: { property: { id: string; statement: string }; state: number };
+}
+
+/** The recovery plan after a timeout, run against every fate of the lost request and every answer of acquirer B. */
+export const exploreTimeoutRecovery = memo((config: TimeoutRecoveryConfig): RecoveryVerdict => {
+  const exploration = explore(createTimeoutRecoveryModel(config), {
+    events: () => timeoutRecoveryEvents,
+    invariants: [oneHoldAtATime],
+    stopAtFirstViolation: true,
+    keepEdges: true,
+  }) as RecoveryExploration;
+  const violation = exploration.violations[0];
+  if (violation) {
+    const state = exploration.snapshots.findIndex((s) => !oneHoldAtATime.holds(s));
+    return { exploration, broken: { property: violation.property, state } };
+  }
+  // Ends are judged where runs end: a hold in the middle of the plan is expected.
+  const stranded = exploration.terminal.find((i) => !noStrandedHold.holds(exploration.snapshots[i]!));
+  return stranded === undefined ? { exploration } : { exploration, broken: { property: noStrandedHold, state: stranded } };
+});
+
 // ── 4.4 ─────────────────────────────────────────────────────────────────────────────────────
 
 export type IntentExploration = Exploration<PaymentIntentSnapshot, PaymentIntentEvent>;
@@ -195,6 +233,7 @@ export const lifecycleConfigs: [string, PaymentIntentConfig][] = [
   ['manual capture, same key on retries', intentScenario],
   ['automatic capture, same key on retries', { ...intentScenario, captureMethod: 'automatic' }],
   ['manual capture, a new key on each retry', { ...intentScenario, confirmRetryKey: 'new_key' }],
+  ['a confirm supplying the payment method, one card', { ...intentScenario, confirmMaySupplyPaymentMethod: true, maxPaymentMethods: 1 }],
 ];
 
 const transitionId = (t: StatusTransition) => `${t.from} --${t.event}--> ${t.to}`;
@@ -232,17 +271,15 @@ export function modelTransitions(): ModelTransitions {
   return { transitions: sorted(changes), selfLoops: sorted(loops), states };
 }
 
-/** Why the model has no such arrow, in words: what it does instead from that status. */
+/**
+ * Why the model has no such arrow, in words that say what is wrong with it and never what the
+ * right arrow is.
+ */
 export function whyNotInModel(t: StatusTransition, model: ModelTransitions): string {
   if (terminalStatuses.includes(t.from)) return `a PaymentIntent in ${t.from} is terminal: no event changes its status`;
-  const all = [...model.transitions, ...model.selfLoops].filter((m) => m.from === t.from);
-  const sameEvent = all.filter((m) => m.event === t.event);
-  if (sameEvent.length > 0) {
-    const targets = [...new Set(sameEvent.map((m) => (m.to === t.from ? `stays in ${m.to}` : `goes to ${m.to}`)))];
-    return `from ${t.from}, ${t.event} ${targets.join(' or ')}, never to ${t.to}`;
-  }
-  const events = [...new Set(all.filter((m) => m.to !== m.from).map((m) => m.event))];
-  return `${t.event} does not apply in ${t.from}: from there the status changes only by ${events.join(', ')}`;
+  const sameEvent = [...model.transitions, ...model.selfLoops].filter((m) => m.from === t.from && m.event === t.event);
+  if (sameEvent.length > 0) return `from ${t.from}, ${t.event} never leads to ${t.to}`;
+  return `${t.event} does not change the status of an intent in ${t.from}`;
 }
 
 export { transitionId };

@@ -56,14 +56,35 @@ export function regionWritePath(region: RegionPlan, arch: ActiveActiveArchitectu
 export const failoverSwitch = (arch: ActiveActiveArchitecture) =>
   component('failover switch-over', 1 - (arch.failover.regionFailuresPerYear * arch.failover.promotionSeconds) / SECONDS_PER_YEAR);
 
-/** The accounts homed in one region: routing, then the home write path or the failover one. */
+/**
+ * The accounts homed in one region: routing, then the home write path or the failover one.
+ * The failover path needs the control plane (health checks, the lease store, the promotion):
+ * a dependency counted in series with it, never assumed perfect (Treynor et al., "The Calculus
+ * of Service Availability", ACM Queue 2017).
+ */
 export function accountsBlock(region: RegionPlan, arch: ActiveActiveArchitecture): Block {
   const routing = component('global routing', arch.componentAvailability.globalRouting);
   const home = regionWritePath(region, arch);
   const standby = arch.regions.find((r) => r.name === region.failoverTo);
   if (!standby || standby.name === region.name) return series(`${region.name} accounts (no failover)`, routing, home);
-  return series(`${region.name} accounts`, routing, failoverSwitch(arch), parallel(`${region.name} or ${standby.name}`, home, regionWritePath(standby, arch)));
+  const failoverPath = series(`${standby.name} after failover`, component('control plane', arch.componentAvailability.controlPlane), regionWritePath(standby, arch));
+  return series(`${region.name} accounts`, routing, failoverSwitch(arch), parallel(`${region.name} or ${standby.name}`, home, failoverPath));
 }
+
+/**
+ * The highest availability the check takes for each component without a source, with where
+ * it comes from. Above it, the answer must cite one (`availabilitySources`).
+ */
+export const UNCITED_CEILING: Record<keyof ActiveActiveArchitecture['componentAvailability'], { max: number; why: string }> = {
+  // One instance, not a replicated deployment: a provider commits to 99.5 % for a single EC2
+  // instance (instance-level SLA, https://aws.amazon.com/compute/sla/); RDS Multi-AZ's 99.95 %
+  // (https://aws.amazon.com/rds/sla/) is for a deployment of several instances already.
+  databaseReplica: { max: 0.995, why: 'what a provider commits to for one instance (EC2 instance-level SLA: 99.5 %); a replicated deployment’s SLA is not one replica’s availability' },
+  // EC2's region-level commitment: 99.99 % (https://aws.amazon.com/compute/sla/).
+  regionServices: { max: 0.9999, why: 'a provider’s region-level commitment (EC2: 99.99 %)' },
+  globalRouting: { max: 0.9999, why: 'a region-level service’s figure; a global one may do better, with a source' },
+  controlPlane: { max: 0.9999, why: 'a region-level service’s figure: the lease store and the promotion are services too' },
+};
 
 export interface AvailabilityReport {
   perRegion: { region: string; sharePercent: number; writePath: number; accounts: number }[];

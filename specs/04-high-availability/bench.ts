@@ -5,14 +5,15 @@ import { createSagaTransferModel, sagaEvents, sagaScenario } from '../../models/
 import { createTwoPhaseTransferModel, twoPhaseEvents, twoPhaseScenario } from '../../models/cross-region-transfer/two-phase.ts';
 import { candidateEvents as breakerEvents, createCircuitBreakerModel, visaConfig } from '../../models/circuit-breaker/machine.ts';
 import { candidateEvents as intentEvents, createPaymentIntentModel } from '../../models/payment-intent/machine.ts';
-import { atMostOneSuccessfulCharge, breakerStepProperties, captureWithinAuthorised, halfOpenProbesBounded, moneyConserved, singleWriter, terminalStatusesAbsorb, twoPhaseNeverBlocks } from './invariants.ts';
+import { atMostOneSuccessfulCharge, breakerStepProperties, noAcknowledgedWriteLost, captureWithinAuthorised, halfOpenProbesBounded, moneyConserved, singleWriter, terminalStatusesAbsorb, twoPhaseNeverBlocks } from './invariants.ts';
 import { lifecycleConfigs } from './analysis.ts';
 
 export const benchModels = [
   {
     model: 'region-failover',
-    config: 'three regions, fencing, two failures',
-    run: () => explore(createRegionFailoverModel(failoverScenario), { events: () => failoverEvents(failoverScenario), invariants: [singleWriter(failoverScenario)] }).figures,
+    config: 'three replicas, quorum writes, epoch fencing, one failure',
+    run: () =>
+      explore(createRegionFailoverModel(failoverScenario), { events: () => failoverEvents(failoverScenario), invariants: [singleWriter(failoverScenario), noAcknowledgedWriteLost], stopAtFirstViolation: false }).figures,
   },
   {
     model: 'cross-region-transfer',
@@ -29,6 +30,14 @@ export const benchModels = [
     model: 'circuit-breaker',
     config: 'visa',
     run: () => explore(createCircuitBreakerModel(visaConfig), { events: breakerEvents, invariants: [halfOpenProbesBounded(visaConfig)], stepProperties: breakerStepProperties(visaConfig) }).figures,
+  },
+  {
+    model: 'circuit-breaker',
+    config: 'the largest the text allows: count window 100, minimum 100 calls, 10 probes',
+    run: () => {
+      const largest = { ...visaConfig, windowKind: 'calls' as const, windowSize: 100, minimumCalls: 100, halfOpenProbes: 10 };
+      return explore(createCircuitBreakerModel(largest), { events: breakerEvents, invariants: [halfOpenProbesBounded(largest)], stepProperties: breakerStepProperties(largest) }).figures;
+    },
   },
   ...lifecycleConfigs.map(([name, config]) => ({
     model: 'payment-intent',

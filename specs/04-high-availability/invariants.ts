@@ -4,20 +4,28 @@
  * every transition of a bounded config.
  */
 import type { Invariant, StepProperty } from '../../tools/explore/explore.ts';
-import { canWrite, type RegionFailoverConfig, type RegionFailoverSnapshot } from '../../models/region-failover/machine.ts';
+import { writersOf, type RegionFailoverConfig, type RegionFailoverSnapshot } from '../../models/region-failover/machine.ts';
 import { total, type Balances } from '../../models/cross-region-transfer/ledger.ts';
 import { blockedParticipants, type TwoPhaseSnapshot } from '../../models/cross-region-transfer/two-phase.ts';
-import { letThrough, type CircuitBreakerConfig, type CircuitBreakerContext, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
+import { letThrough, rateTrips, type CircuitBreakerConfig, type CircuitBreakerContext, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
+import { liveHolds, type TimeoutRecoverySnapshot } from '../../models/circuit-breaker/timeout-recovery.ts';
 import { statusOf, terminalStatuses, type PaymentIntentEvent, type PaymentIntentSnapshot } from '../../models/payment-intent/machine.ts';
 
 // ── 4.1: region failover ───────────────────────────────────────────────────────────────────
 
 export const singleWriter = (config: RegionFailoverConfig): Invariant<RegionFailoverSnapshot> => ({
   id: 'HA-SINGLE-WRITER',
-  statement: 'no account has two writer regions, at any moment, failover included',
+  statement: 'at most one region can acknowledge a write to the account, at any moment, failover and partitions included',
   task: '4.1',
-  holds: ({ context }) => config.accounts.every((a) => config.regions.filter((r) => canWrite(context, config, r, a.id)).length <= 1),
+  holds: ({ context }) => writersOf(context, config).length <= 1,
 });
+
+export const noAcknowledgedWriteLost: Invariant<RegionFailoverSnapshot> = {
+  id: 'HA-NO-LOSS',
+  statement: 'every write acknowledged to a client is held by the replica of the region the lease store names as writer',
+  task: '4.1',
+  holds: ({ context }) => context.acknowledged.every((w) => context.replicas[context.lease.holder]!.writes.includes(w.id)),
+};
 
 // ── 4.2: cross-region transfer ─────────────────────────────────────────────────────────────
 
@@ -39,7 +47,7 @@ export const noUnsecuredPayout = (initial: Balances, amountMinor: number): Invar
 
 export const twoPhaseNeverBlocks: Invariant<TwoPhaseSnapshot> = {
   id: 'XFER-NO-BLOCK',
-  statement: 'no participant waits, holding its lock, for a coordinator it cannot reach',
+  statement: 'no participant waits, holding its lock, for a coordinator that is down',
   task: '4.2',
   holds: ({ context }) => blockedParticipants(context).length === 0,
 };
@@ -79,24 +87,44 @@ export const halfOpenProbesBounded = (config: CircuitBreakerConfig): Invariant<B
   holds: ({ value, context }) => value !== 'half_open' || context.probesSent <= config.halfOpenProbes,
 });
 
+export const opensOnlyOnRate = (config: CircuitBreakerConfig): BreakerStep => ({
+  id: 'CB-RATE',
+  statement: `a closed breaker opens only on a recorded outcome that leaves at least ${config.minimumCalls} calls in the window with ${config.failureRateThresholdPercent} % of them or more failed`,
+  task: '4.3',
+  holds: (before, event, after) => {
+    if (before.value !== 'closed' || after.value !== 'open') return true;
+    const failed = event.type === 'CALL_FAILED' ? 1 : event.type === 'CALL_SUCCEEDED' ? 0 : undefined;
+    return failed !== undefined && rateTrips(before.context.callsInWindow + 1, before.context.failuresInWindow + failed, config.minimumCalls, config.failureRateThresholdPercent);
+  },
+});
+
 export const closesOnlyAfterProbes = (config: CircuitBreakerConfig): BreakerStep => ({
   id: 'CB-CLOSE',
-  statement: `the breaker closes only from half-open, on a successful probe that makes ${config.successesToClose} in a row`,
+  statement: `the breaker closes only from half-open, on the answer of the last of its ${config.halfOpenProbes} probe(s)`,
   task: '4.3',
   holds: (before, event, after) =>
     after.value !== 'closed' ||
     before.value === 'closed' ||
-    (before.value === 'half_open' && event.type === 'PROBE_SUCCEEDED' && before.context.probesSucceeded + 1 >= config.successesToClose),
+    (before.value === 'half_open' &&
+      (event.type === 'PROBE_SUCCEEDED' || event.type === 'PROBE_FAILED') &&
+      before.context.probesSucceeded + before.context.probesFailed + 1 === config.halfOpenProbes),
 });
 
-export const reopensOnFailedProbe: BreakerStep = {
-  id: 'CB-REOPEN',
-  statement: 'a failed probe opens the breaker again',
+export const breakerStepProperties = (config: CircuitBreakerConfig) => [openLetsNothingThrough, opensOnlyOnRate(config), closesOnlyAfterProbes(config)];
+
+export const oneHoldAtATime: Invariant<TimeoutRecoverySnapshot> = {
+  id: 'CB-ONE-HOLD',
+  statement: 'after a timed-out authorisation, the cardholder never has two approved authorisations holding funds for one payment',
   task: '4.3',
-  holds: (before, event, after) => before.value !== 'half_open' || event.type !== 'PROBE_FAILED' || before.context.probesInFlight === 0 || after.value === 'open',
+  holds: ({ context }) => liveHolds(context) <= 1,
 };
 
-export const breakerStepProperties = (config: CircuitBreakerConfig) => [openLetsNothingThrough, closesOnlyAfterProbes(config), reopensOnFailedProbe];
+export const noStrandedHold: Invariant<TimeoutRecoverySnapshot> = {
+  id: 'CB-NO-STRANDED-HOLD',
+  statement: 'a payment that ends without being paid leaves no approved authorisation holding the cardholder’s funds (checked where runs end)',
+  task: '4.3',
+  holds: ({ context }) => context.answer === 'paid' || liveHolds(context) === 0,
+};
 
 // ── 4.4: payment intent ────────────────────────────────────────────────────────────────────
 

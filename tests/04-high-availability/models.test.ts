@@ -7,12 +7,12 @@ import { describeFailoverState, describeFailoverStep } from '../../models/region
 import { describeBreakerState, describeBreakerStep } from '../../models/circuit-breaker/describe.ts';
 import { describeIntentState, describeIntentStep } from '../../models/payment-intent/describe.ts';
 import { describeSagaState, describeSagaStep } from '../../models/cross-region-transfer/describe.ts';
-import { scenarioConfig as failoverScenario } from '../../models/region-failover/machine.ts';
+import { scenarioConfig as failoverScenario, type Replication, type WriterFencing } from '../../models/region-failover/machine.ts';
 import { sagaScenario, referenceSteps } from '../../models/cross-region-transfer/saga.ts';
 import { twoPhaseScenario } from '../../models/cross-region-transfer/two-phase.ts';
 import { candidateEvents as breakerEvents, createCircuitBreakerModel, visaConfig } from '../../models/circuit-breaker/machine.ts';
 import { candidateEvents as intentEvents, createPaymentIntentModel, scenarioConfig as intentScenario } from '../../models/payment-intent/machine.ts';
-import { exploreBreaker, exploreFailover, exploreIntent, exploreSaga, exploreTwoPhase, lifecycleConfigs } from '../../specs/04-high-availability/analysis.ts';
+import { exploreBreaker, exploreFailover, exploreTimeoutRecovery, exploreIntent, exploreSaga, exploreTwoPhase, lifecycleConfigs } from '../../specs/04-high-availability/analysis.ts';
 import { atMostOneSuccessfulCharge, captureWithinAuthorised, halfOpenProbesBounded, twoPhaseNeverBlocks } from '../../specs/04-high-availability/invariants.ts';
 import { accountsBlock, availabilityOf, component, downtimeMinutesPerYear, parallel, series } from '../../specs/04-high-availability/availability.ts';
 
@@ -30,7 +30,7 @@ function firstBrokenOnWalk<S, E>(trace: Trace<S, E>, holds: (snapshot: S) => boo
   return i < 0 ? undefined : formatTrace({ initial: trace.initial, steps: trace.steps.slice(0, i + 1) }, format);
 }
 
-const failoverFormat = { step: describeFailoverStep, state: describeFailoverState(failoverScenario) };
+const failoverFormat = { step: describeFailoverStep(failoverScenario), state: describeFailoverState(failoverScenario) };
 const breakerFormat = { step: describeBreakerStep, state: describeBreakerState };
 const intentFormat = { step: describeIntentStep, state: describeIntentState };
 
@@ -48,33 +48,67 @@ describe('the availability calculation', () => {
   it('a region that fails over to itself gets no parallel path', () => {
     const arch = {
       regions: [{ name: 'us-east', shareOfTransactionsPercent: 100, databaseReplicas: 1, failoverTo: 'us-east' }],
-      componentAvailability: { databaseReplica: 0.99, regionServices: 1, globalRouting: 1 },
+      componentAvailability: { databaseReplica: 0.99, regionServices: 1, globalRouting: 1, controlPlane: 1 },
+      availabilitySources: {},
       writes: 'home_region_only' as const,
-      failover: { fencing: 'epoch_fencing' as const, promotionSeconds: 0, regionFailuresPerYear: 0 },
+      replication: 'quorum' as const,
+      failover: { fencing: 'local_epoch' as const, promotionSeconds: 0, regionFailuresPerYear: 0 },
+      rpoSeconds: 0,
+      rtoSeconds: 0,
+      duringPartition: 'refuse_writes_for_affected_accounts' as const,
       oneRegionFailureAffectsPercent: 100,
     };
     expect(availabilityOf(accountsBlock(arch.regions[0]!, arch))).toBeCloseTo(0.99, 12);
   });
 });
 
-describe('region failover, exhaustively', () => {
-  it('with epoch fencing no account ever has two writers', () => {
-    const e = exploreFailover(failoverScenario);
-    expect(e.figures.states).toBeGreaterThan(100);
+describe('region failover with replication, exhaustively', () => {
+  const run = (replication: Replication, fencing: WriterFencing) => exploreFailover({ ...failoverScenario, replication, fencing });
+  const ids = (replication: Replication, fencing: WriterFencing) => run(replication, fencing).violations.map((v) => v.property.id).sort();
+
+  it('quorum writes with epochs checked by the replicas keep one writer and lose no acknowledged payment', () => {
+    const e = run('quorum', 'local_epoch');
+    expect(e.figures.states).toBeGreaterThan(50);
     expect(violationTraces(e.violations, failoverFormat)).toEqual([]);
   });
 
-  it('without fencing, a region cut off while alive keeps writing after its accounts are promoted elsewhere', () => {
-    const e = exploreFailover({ ...failoverScenario, fencing: 'none' });
-    expect(e.violations[0]!.trace.steps.map((s) => s.event.type)).toEqual(['REGION_ISOLATED', 'WRITER_PROMOTED']);
+  it('asynchronous replication loses an acknowledged payment on failover, in three steps', () => {
+    const e = run('asynchronous', 'lease_bounded_drift');
+    const loss = e.violations.find((v) => v.property.id === 'HA-NO-LOSS')!;
+    expect(loss.trace.steps.map((s) => s.event.type)).toEqual(['REGION_CUT_OFF', 'WRITE_ACKNOWLEDGED', 'HOLDER_SEES_LEASE_EXPIRE', 'FAILOVER_REGION_PROMOTED']);
+    const plainAsync = run('asynchronous', 'local_epoch').violations.find((v) => v.property.id === 'HA-NO-LOSS')!;
+    expect(plainAsync.trace.steps.length).toBe(3);
+  });
+
+  it('an epoch checked only by the cut-off region’s own replica lets two regions acknowledge writes', () => {
+    const e = run('asynchronous', 'local_epoch');
+    expect(e.violations.find((v) => v.property.id === 'HA-SINGLE-WRITER')!.trace.steps.map((s) => s.event.type)).toEqual(['REGION_CUT_OFF', 'FAILOVER_REGION_PROMOTED']);
+  });
+
+  it('a lease keeps one writer only if the holder’s clock drift is bounded', () => {
+    expect(ids('asynchronous', 'lease_unbounded_drift')).toContain('HA-SINGLE-WRITER');
+    expect(ids('asynchronous', 'lease_bounded_drift')).toEqual(['HA-NO-LOSS']);
+  });
+
+  it.each([
+    ['synchronous', 'local_epoch'],
+    ['synchronous', 'lease_bounded_drift'],
+    ['quorum', 'lease_bounded_drift'],
+  ] as const)('%s replication with %s fencing holds both', (replication, fencing) => {
+    expect(ids(replication, fencing)).toEqual([]);
+  });
+
+  it('without an epoch check, even quorum writes get two writers when the old one comes back', () => {
+    const v = run('quorum', 'none').violations.find((x) => x.property.id === 'HA-SINGLE-WRITER')!;
+    expect(v.trace.steps.map((s) => s.event.type)).toEqual(['REGION_FAILS', 'FAILOVER_REGION_PROMOTED', 'REGION_RECOVERS']);
   });
 
   it('a violation reads as the invariant and a few lines of trace in words, not as snapshots', () => {
-    const unfenced = { ...failoverScenario, fencing: 'none' as const };
-    const [text] = violationTraces(exploreFailover(unfenced).violations, { step: describeFailoverStep, state: describeFailoverState(unfenced) });
-    expect(text).toMatch(/^HA-SINGLE-WRITER: no account has two writer regions/);
-    expect(text).toMatch(/is cut off from the others[\s\S]*the other region is promoted[\s\S]*writers \S+ \+ \S+/);
-    expect(text).not.toMatch(/"context"|"beliefs"/);
+    const config = { ...failoverScenario, replication: 'asynchronous' as const };
+    const [text] = violationTraces(exploreFailover(config).violations, { step: describeFailoverStep(config), state: describeFailoverState(config) });
+    expect(text).toMatch(/^HA-SINGLE-WRITER: at most one region can acknowledge/);
+    expect(text).toMatch(/is cut off from the other regions[\s\S]*promotes us-west[\s\S]*can acknowledge: us-east \+ us-west/);
+    expect(text).not.toMatch(/"context"|"believes"/);
     expect(text!.split('\n').length).toBeLessThan(10);
   });
 });
@@ -127,6 +161,43 @@ describe('the circuit breaker', () => {
       }),
       { seed: 4, numRuns: 200 },
     );
+  });
+});
+
+describe('the recovery after a timed-out authorisation', () => {
+  it('reversing before rerouting keeps one hold at most and none on an unpaid payment, over both fates and both answers', () => {
+    const run = exploreTimeoutRecovery({ plan: ['reverse_timed_out_authorisation', 'reroute_to_another_acquirer'] });
+    expect(run.broken).toBeUndefined();
+    const ends = run.exploration.terminal.map((i) => run.exploration.snapshots[i]!.context);
+    expect(new Set(ends.map((c) => `${c.firstAuthorisation}/${c.answer}`))).toEqual(new Set(['approved/paid', 'approved/none', 'not_approved/paid', 'not_approved/none']));
+  });
+
+  it('rerouting without a reversal holds the card twice, in three steps', () => {
+    const run = exploreTimeoutRecovery({ plan: ['reroute_to_another_acquirer'] });
+    expect(run.broken?.property.id).toBe('CB-ONE-HOLD');
+    const path = run.exploration.pathTo(run.broken!.state);
+    expect(path.steps.map((s) => s.event.type)).toEqual(['ISSUER_HAD_APPROVED', 'RUN_NEXT_STEP', 'ACQUIRER_B_APPROVES']);
+  });
+
+  it('declining without a reversal leaves the approval holding the funds', () => {
+    expect(exploreTimeoutRecovery({ plan: ['decline_payment'] }).broken?.property.id).toBe('CB-NO-STRANDED-HOLD');
+  });
+});
+
+describe('the circuit breaker’s window abstraction', () => {
+  it('a count window drops an outcome only when full; a time window whenever it holds one', () => {
+    const count = exploreBreaker({ ...visaConfig, windowKind: 'calls', windowSize: 12, minimumCalls: 10 });
+    const leaves = (e: typeof count) => e.edges.filter((edge) => edge.eventType.startsWith('OLDEST_')).map((edge) => e.snapshots[edge.from]!.context.callsInWindow);
+    expect(new Set(leaves(count))).toEqual(new Set([12]));
+    const time = exploreBreaker(visaConfig);
+    expect(Math.min(...leaves(time))).toBe(1);
+  });
+
+  it('the breaker opens on the outcome that brings the window to the minimum volume at the threshold rate, not before', () => {
+    const e = exploreBreaker(visaConfig);
+    const opening = e.edges.filter((edge) => e.snapshots[edge.from]!.value === 'closed' && e.snapshots[edge.to]!.value === 'open').map((edge) => e.snapshots[edge.from]!.context);
+    expect(Math.min(...opening.map((c) => c.callsInWindow + 1))).toBe(visaConfig.minimumCalls);
+    expect(opening.every((c) => c.callsInWindow + 1 >= visaConfig.minimumCalls)).toBe(true);
   });
 });
 

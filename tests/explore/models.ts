@@ -32,6 +32,7 @@ import {
   createCircuitBreakerModel,
   visaConfig,
 } from '../../models/circuit-breaker/machine.ts';
+import { createTimeoutRecoveryModel, timeoutRecoveryEvents } from '../../models/circuit-breaker/timeout-recovery.ts';
 import {
   candidateEvents as paymentIntentEvents,
   createPaymentIntentModel,
@@ -113,6 +114,18 @@ export const modelsUnderTest: ModelUnderTest[] = [
     events: circuitBreakerEvents,
   },
   {
+    folder: 'circuit-breaker',
+    label: 'a count window of 12 calls, the first failed probe reopening',
+    machine: createCircuitBreakerModel({ ...visaConfig, windowKind: 'calls', windowSize: 12, minimumCalls: 10, halfOpenDecision: 'first_failed_probe_reopens' }),
+    events: circuitBreakerEvents,
+  },
+  {
+    folder: 'circuit-breaker',
+    label: 'the recovery after a timeout, reversal then reroute',
+    machine: createTimeoutRecoveryModel({ plan: ['reverse_timed_out_authorisation', 'reroute_to_another_acquirer', 'decline_payment'] }),
+    events: () => timeoutRecoveryEvents,
+  },
+  {
     folder: 'payment-intent',
     label: 'manual capture, 3-D Secure, declines, confirm retries',
     machine: createPaymentIntentModel({ ...paymentIntentScenario, maxPaymentMethods: 1 }),
@@ -131,9 +144,21 @@ export const modelsUnderTest: ModelUnderTest[] = [
     events: () => twoPhaseTransferEvents,
   },
   {
+    folder: 'cross-region-transfer',
+    label: 'two-phase commit over a coordinator replicated by consensus',
+    machine: createTwoPhaseTransferModel({ ...twoPhaseTransferScenario, coordinator: 'replicated_consensus' }),
+    events: () => twoPhaseTransferEvents,
+  },
+  {
     folder: 'region-failover',
-    label: 'three regions, epoch fencing, two failures',
+    label: 'three replicas, quorum writes, epoch fencing, one failure',
     machine: createRegionFailoverModel(regionFailoverScenario),
     events: () => regionFailoverEvents(regionFailoverScenario),
+  },
+  {
+    folder: 'region-failover',
+    label: 'asynchronous replication, a lease with bounded drift, two failures',
+    machine: createRegionFailoverModel({ ...regionFailoverScenario, replication: 'asynchronous', fencing: 'lease_bounded_drift', maxRegionFailures: 2 }),
+    events: () => regionFailoverEvents({ ...regionFailoverScenario, replication: 'asynchronous', fencing: 'lease_bounded_drift', maxRegionFailures: 2 }),
   },
 ];
