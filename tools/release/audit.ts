@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { releasedFiles } from './contents.ts';
 import { distinctiveLines, findLeaks, referenceLines, type Leak } from './leaks.ts';
+import { sharedVocabulary } from './vocabulary.ts';
 
 const textOf = (root: string, files: string[]) =>
   files.filter((f) => !/\.(png|jpe?g|gif|ico|woff2?)$/.test(f)).map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));
@@ -12,6 +13,7 @@ export function findReleaseLeaks(repoRoot: string, releaseDir: string): Leak[] {
   // invariants, model READMEs) — read from the repository, not the release under audit.
   const quoted = distinctiveLines(textOf(repoRoot, releasedFiles(repoRoot)));
   const reference = referenceLines(join(repoRoot, 'solutions'), quoted);
+  for (const { line } of sharedVocabulary) reference.delete(line);
   const release = textOf(releaseDir, releasedFiles(releaseDir).concat('README.md', 'package.json', '.github/workflows/classroom.yml'));
   return findLeaks(release, reference);
 }
