@@ -6,11 +6,14 @@
  * claims a pass the current answers have not earned.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../chapters.ts';
+import { fingerprint } from '../grading/fingerprint.ts';
 import type { TaskStatus } from '../grading/task.ts';
 import type { TaskInfo } from './task-list.ts';
+
+export { fingerprint };
 
 export interface ChapterRecord {
   fingerprint: string;
@@ -27,18 +30,6 @@ export interface ProgressRecord {
 export function progressFile(answersRoot: string): string {
   const name = createHash('sha256').update(answersRoot).digest('hex').slice(0, 16);
   return join(repoRoot, '.tmp', 'progress', `${name}.json`);
-}
-
-/** The answer files of a chapter's folder (its .ts and .sql files), hashed by name and content. */
-export function fingerprint(chapterDir: string): string {
-  const hash = createHash('sha256');
-  if (!existsSync(chapterDir)) return 'missing';
-  for (const name of readdirSync(chapterDir).filter((n) => /\.(ts|sql)$/.test(n)).sort()) {
-    const path = join(chapterDir, name);
-    if (!statSync(path).isFile()) continue;
-    hash.update(name).update('\0').update(readFileSync(path)).update('\0');
-  }
-  return hash.digest('hex');
 }
 
 export function readProgress(answersRoot: string): ProgressRecord {
