@@ -59,7 +59,7 @@ describe('npm start and npm run check', () => {
     cpSync(join(repoRoot, 'solutions/01-idempotency/answers.ts'), join(answers, '01-idempotency/answers.ts'));
     cpSync(join(repoRoot, 'exercises/03-webhooks/answers.ts'), join(answers, '03-webhooks/answers.ts'));
     const result = run('check.ts', '--summary', '--answers', answers);
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/PASS {2}1\.4/);
     expect(result.stdout).toMatch(/TODO {2}3\.1/);
     expect(result.stdout).toMatch(/4\/8 tasks pass/);
