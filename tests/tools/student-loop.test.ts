@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../tools/chapters.ts';
 import { formatReport, toJson } from '../../tools/grading/report.ts';
 import type { TaskReport } from '../../tools/grading/run-task.ts';
-import { parseAnswer } from '../../tools/cli/task-list.ts';
+import { loadTaskList, parseAnswer } from '../../tools/cli/task-list.ts';
 import { resetFunctions } from '../../tools/cli/stub-parts.ts';
-import { progressFile } from '../../tools/cli/progress.ts';
+import { nextTask, progressFile, readProgress, recordChapter, standings } from '../../tools/cli/progress.ts';
 
 const run = (script: string, ...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'tools/cli', script), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -51,6 +51,16 @@ describe('what a report shows', () => {
     expect(shown.tests[0]).toMatchObject({ revealed: true, output: expect.stringMatching(/SECRET-OUTCOME/) });
     expect(shown.tests[1]!.revealed).toBe(false);
   });
+
+  it('keeps the record that a trace was revealed for the later runs’ JSON', () => {
+    const answers = scratch('revealed');
+    recordChapter(answers, '01-idempotency', { fingerprint: 'x', checkedAt: '', tasks: { '1.1': 'fail' } }, ['1.1']);
+    const record = recordChapter(answers, '01-idempotency', { fingerprint: 'y', checkedAt: '', tasks: { '1.1': 'pass' } });
+    expect(Object.keys(record.revealed!)).toEqual(['1.1']);
+    const later = toJson([{ ...failing, status: 'pass', reveal: undefined }], { revealedBefore: record.revealed });
+    expect(later.revealed).toEqual(['1.1']);
+    expect(later.tests[0]!.revealed).toBe(true);
+  });
 });
 
 describe('npm start and npm run check', () => {
@@ -67,7 +77,7 @@ describe('npm start and npm run check', () => {
     expect(result.stdout).not.toMatch(/hint:/);
   });
 
-  it('shows hints only with --hints, and after a chapter passes offers the next', () => {
+  it('shows hints only with --hints, and after a chapter passes offers the next', async () => {
     const answers = scratch('chapter');
     cpSync(join(repoRoot, 'solutions/01-idempotency/answers.ts'), join(answers, '01-idempotency/answers.ts'));
     cpSync(join(repoRoot, 'exercises/03-webhooks/answers.ts'), join(answers, '03-webhooks/answers.ts'));
@@ -80,8 +90,13 @@ describe('npm start and npm run check', () => {
     expect(third.stdout).toMatch(/hint: /);
     // Chapter 1's verdicts are remembered from its last check, as long as its files are unchanged.
     expect(third.stdout).toMatch(/4\/8 tasks pass\n/);
+    const tasks = await loadTaskList();
+    const standing = () => standings(tasks, readProgress(answers), (slug) => join(answers, slug));
+    expect(standing().get('1.4')).toBe('pass');
+    expect(standing().get('2.1')).toBe('unchecked');
     writeFileSync(join(answers, '01-idempotency/answers.ts'), readFileSync(join(answers, '01-idempotency/answers.ts'), 'utf8') + '\n// edited\n');
-    expect(run('check.ts', '3', '--answers', answers).stdout).toMatch(/0\/8 tasks pass {2}\(chapter 1: counted as not passing/);
+    expect(standing().get('1.4')).toBe('changed');
+    expect(nextTask(tasks, standing())!.id).toBe('1.1');
   });
 });
 

@@ -73,6 +73,7 @@ const print = (line: string) => {
 };
 
 const all: TaskReport[] = [];
+let revealedBefore: Record<string, string> = {};
 for (const entry of entries) {
   const dir = chapterDir(entry);
   if (!existsSync(dir)) {
@@ -93,7 +94,8 @@ for (const entry of entries) {
       print(formatReport(repeated ? { ...report, message: '(the same as above)', trace: undefined, reveal: undefined } : report, show));
     },
   });
-  recordChapter(answersRoot, entry.slug, { fingerprint: before, checkedAt: new Date().toISOString(), tasks: Object.fromEntries(reports.map((r) => [r.id, r.status])) });
+  const revealed = values.reveal ? reports.filter((r) => r.reveal && r.status !== 'pass' && !values['no-trace']).map((r) => r.id) : [];
+  revealedBefore = recordChapter(answersRoot, entry.slug, { fingerprint: before, checkedAt: new Date().toISOString(), tasks: Object.fromEntries(reports.map((r) => [r.id, r.status])) }, revealed).revealed ?? {};
   all.push(...reports);
 }
 
@@ -101,7 +103,11 @@ if (all.length === 0 && !values.json) {
   console.error(`no chapter's answers found in ${answersRoot}: expected folders such as ${chapterEntries.map((c) => c.slug).join(', ')}`);
   process.exit(2);
 }
-if (values.json) console.log(JSON.stringify(toJson(all, { revealed: values.reveal }), null, 2));
+if (values.json) {
+  const checked = new Set(all.map((r) => r.id));
+  const before = Object.fromEntries(Object.entries(revealedBefore).filter(([id]) => checked.has(id)));
+  console.log(JSON.stringify(toJson(all, { revealed: values.reveal, revealedBefore: before }), null, 2));
+}
 else console.log(`\n${await overview(all)}`);
 // `npm start` (--summary) is an overview, not a gate: it ends well whatever the answers' state.
 process.exit(values.summary || (all.length > 0 && all.every((r) => r.status === 'pass')) ? 0 : 1);

@@ -24,6 +24,8 @@ export interface ChapterRecord {
 export interface ProgressRecord {
   answersRoot: string;
   chapters: Record<string, ChapterRecord>;
+  /** Tasks whose trace past the value to predict was shown (`--reveal`), and when first: kept for good. */
+  revealed?: Record<string, string>;
 }
 
 /** One record per answers folder, outside it (the student's folder holds only their answers). */
@@ -42,14 +44,17 @@ export function readProgress(answersRoot: string): ProgressRecord {
   return { answersRoot, chapters: {} };
 }
 
-export function recordChapter(answersRoot: string, slug: string, chapter: ChapterRecord): void {
+export function recordChapter(answersRoot: string, slug: string, chapter: ChapterRecord, revealed: readonly string[] = []): ProgressRecord {
   const record = readProgress(answersRoot);
   record.chapters[slug] = chapter;
+  record.revealed ??= {};
+  for (const id of revealed) record.revealed[id] ??= new Date().toISOString();
   const file = progressFile(answersRoot);
   mkdirSync(join(file, '..'), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, JSON.stringify(record, null, 2) + '\n');
   renameSync(temporary, file);
+  return record;
 }
 
 export type Standing = TaskStatus | 'unchecked' | 'changed';

@@ -54,6 +54,8 @@ export function progressBar(reports: readonly Pick<TaskReport, 'status'>[], tota
 export interface JsonOptions {
   /** Whether the reveal part of the traces was shown (`--reveal`): recorded so an instructor can see it. */
   revealed?: boolean;
+  /** Tasks whose reveal part was shown by an earlier run, and when. */
+  revealedBefore?: Record<string, string>;
 }
 
 /** Exercism-style: overall status, then per task id, status, message, output (the trace). */
@@ -64,15 +66,15 @@ export function toJson(reports: readonly TaskReport[], options: JsonOptions = {}
   return {
     version: 3,
     status,
-    // The tasks whose full trace (past the value to predict) was shown to the student.
-    revealed: reports.filter(shown).map((r) => r.id),
+    // The tasks whose full trace (past the value to predict) was shown to the student, now or before.
+    revealed: [...new Set([...Object.keys(options.revealedBefore ?? {}), ...reports.filter(shown).map((r) => r.id)])],
     tests: reports.map((r) => ({
       name: `${r.id} ${r.title}`,
       task_id: r.id,
       status: r.status,
       message: r.message,
       output: (shown(r) ? [r.trace, r.reveal].filter(Boolean).join('\n') : r.trace) ?? null,
-      revealed: shown(r),
+      revealed: shown(r) || Boolean(options.revealedBefore?.[r.id]),
       hint: r.status === 'pass' ? null : r.hint,
       figures: r.figures ?? null,
       ms: Math.round(r.ms),
