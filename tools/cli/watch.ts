@@ -5,8 +5,9 @@
  * The answers folder is watched with chokidar (a folder, not a file): editors that save by
  * writing a new file and renaming it over the old one (vim, JetBrains' safe write, `sed -i`)
  * are seen like any other save. A save in another chapter's folder checks that chapter.
- * Keys: h shows or hides the hints (hidden at first: try, then ask), Enter re-checks now,
- * n moves on to the next chapter, q quits. A check still running when a new one starts, or
+ * Keys: h shows or hides the hints (hidden at first: try, then ask), r the rest of a
+ * prediction task's trace (`check --reveal`, which is recorded), Enter re-checks now,
+ * n moves on to the next chapter once this one passes, q quits. A check still running when a new one starts, or
  * when q is pressed, is stopped with everything it started: it runs in a process group of
  * its own, and the whole group is ended.
  */
@@ -32,6 +33,7 @@ try {
 const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
 let running: ChildProcess | undefined;
 let showHints = false;
+let showReveal = false;
 let lastPassed = false;
 let timer: NodeJS.Timeout | undefined;
 
@@ -58,7 +60,7 @@ function stopCheck(): Promise<void> {
 async function check() {
   await stopCheck();
   if (interactive) process.stdout.write('\u001bc');
-  const args = ['--import', 'tsx', join(repoRoot, 'tools/cli/check.ts'), ...(chapter ? [String(chapter.number)] : []), '--answers', answersRoot, ...(showHints ? ['--hints'] : [])];
+  const args = ['--import', 'tsx', join(repoRoot, 'tools/cli/check.ts'), ...(chapter ? [String(chapter.number)] : []), '--answers', answersRoot, ...(showHints ? ['--hints'] : []), ...(showReveal ? ['--reveal'] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, FORCE_COLOR: interactive ? '1' : '0' } });
   running = child;
   child.on('exit', (code) => {
@@ -104,6 +106,10 @@ process.stdin.on('data', (data) => {
     if (key === '\r' || key === '\n') void check();
     if (key === 'h') {
       showHints = !showHints;
+      void check();
+    }
+    if (key === 'r') {
+      showReveal = !showReveal;
       void check();
     }
     if (key === 'n' && chapter && lastPassed) {
