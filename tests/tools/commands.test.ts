@@ -1,6 +1,6 @@
 // The commands as a user runs them: each test starts a process, as `npm run` would.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../tools/chapters.ts';
@@ -30,7 +30,10 @@ export function keyTtl() { throw new Error('FORGED-PASS'); }
 export function makeIdempotencyKey() { return 'z'.repeat(20_000_000); }
 `,
     );
+    // A link to another student's folder is no student of its own.
+    symlinkSync(join(root, 'ada'), join(root, 'mallory'));
     const run = grade(root, '--chapter', '1', '--points', '1.3=2', '--jobs', '2');
+    expect(run.stderr).toMatch(/skipped mallory: a symbolic link/);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/\| ada \| 5\/17 \| pass \| pass \| pass \| pass \| — \|/);
     expect(run.stderr).toMatch(/\[4\/4\] /);
@@ -40,6 +43,7 @@ export function makeIdempotencyKey() { return 'z'.repeat(20_000_000); }
     expect(csv).toContain('bob,,bob,bob,,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0');
     expect(csv).toContain('eve,,eve,eve,,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0');
     expect(csv).toContain('gradebook.json,,gradebook.json,gradebook.json,,1,1,2,1,0,0,0,0,0,0,0,0,0,0,0,0,5');
+    expect(csv).toHaveLength(6); // the header, four students, the last line's end
     const book = readBook(out);
     expect(book.students.bob.tasks['1.3']).toMatchObject({ status: 'fail', points: 0, max: 2 });
     expect(book.students.eve.tasks['1.1'].status).toBe('error');

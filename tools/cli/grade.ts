@@ -94,8 +94,13 @@ mkdirSync(files.feedback, { recursive: true });
 const book = readGradebook();
 
 // Student folders: real directories (no symlinks, nothing hidden), never the gradebook's own.
+const ours = new Set([out, files.feedback]);
 const students = readdirSync(root, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && !d.name.startsWith('.') && resolve(root, d.name) !== out)
+  .filter((d) => {
+    const take = d.isDirectory() && !d.name.startsWith('.') && !ours.has(resolve(root, d.name));
+    if (!take && d.isSymbolicLink()) process.stderr.write(`skipped ${d.name}: a symbolic link, not a student's folder\n`);
+    return take;
+  })
   .map((d) => d.name)
   .sort();
 const graded = allTasks.filter((t) => entries.some((e) => e.number === t.chapter));
