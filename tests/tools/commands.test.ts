@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../tools/chapters.ts';
 
-describe('batch grading', () => {
+// Each test starts several grading processes: on a machine shared with other work, they take minutes.
+describe('batch grading', { timeout: 300_000 }, () => {
   const grade = (...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'tools/cli/grade.ts'), ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const readBook = (out: string) => JSON.parse(readFileSync(join(out, 'gradebook.json'), 'utf8'));

@@ -63,7 +63,7 @@ describe('what a report shows', () => {
   });
 });
 
-describe('npm start and npm run check', () => {
+describe('npm start and npm run check', { timeout: 180_000 }, () => {
   it('lists every task, the progress over all of them and the next task to do', () => {
     const answers = scratch('start');
     cpSync(join(repoRoot, 'solutions/01-idempotency/answers.ts'), join(answers, '01-idempotency/answers.ts'));
@@ -111,7 +111,7 @@ describe('npm run hint', () => {
   });
 });
 
-describe('npm run reset', () => {
+describe('npm run reset', { timeout: 180_000 }, () => {
   it('reads where a task is answered', () => {
     expect(parseAnswer('answers.ts: breakerThresholds() and breakerStep()')).toEqual([{ file: 'answers.ts', functions: ['breakerThresholds', 'breakerStep'] }]);
     expect(parseAnswer('2.2-unbalanced-query.sql, 2.2-enforcement.sql')).toEqual([

@@ -146,7 +146,10 @@ async function gradeStudent(student: string): Promise<void> {
 const pending = [...queue];
 await Promise.all(
   Array.from({ length: Math.min(jobs, pending.length) }, async () => {
-    for (let student = pending.shift(); student !== undefined; student = pending.shift()) await gradeStudent(student);
+    for (let student = pending.shift(); student !== undefined; student = pending.shift()) {
+      // One student the grader cannot finish (a full disk, say) must not end the class's run.
+      await gradeStudent(student).catch((error) => process.stderr.write(`could not grade ${student}: ${(error as Error)?.message ?? error}; run again with --resume\n`));
+    }
   }),
 );
 
