@@ -125,7 +125,7 @@ async function overview(checked: readonly TaskReport[]): Promise<string> {
   if (!next) return [...lines, 'Every task passes.'].join('\n');
   const justPassed = entries.filter((e) => checked.some((r) => r.chapter === e.number) && checked.filter((r) => r.chapter === e.number).every((r) => r.status === 'pass'));
   if (positionals.length && justPassed.length && next.chapter.number !== justPassed.at(-1)!.number) {
-    lines.push(`Chapter ${justPassed.map((e) => e.number).join(', ')} passes. Next: chapter ${next.chapter.number}, \`npm run watch -- ${next.chapter.number}\`.`);
+    lines.push(`Chapter ${justPassed.map((e) => e.number).join(', ')} passes. Next: chapter ${next.chapter.number}.`);
   }
   lines.push(...nextLines(next, checked.find((r) => r.id === next.id)));
   return lines.join('\n');
@@ -135,6 +135,8 @@ function nextLines(next: TaskInfo, report: TaskReport | undefined): string[] {
   const where = join(relative(process.cwd(), chapterDir(next.chapter)) || '.', next.answer);
   const lines = [`Next: ${next.id} ${next.title} — ${where}`];
   if (values.summary && report && report.status !== 'todo') lines.push(formatReport(report, show));
-  lines.push(`      \`npm run watch -- ${next.chapter.number}\` re-checks on every save · \`npm run hint -- ${next.id}\` asks for a hint · \`npm run reset -- ${next.id}\` restores its stub`);
+  // The same answers folder for the commands suggested, when it is not the default one.
+  const from = answersRoot === resolve(repoRoot, 'exercises') ? '' : ` --answers ${relative(process.cwd(), answersRoot) || '.'}`;
+  lines.push(`      \`npm run watch -- ${next.chapter.number}${from}\` re-checks on every save · \`npm run hint -- ${next.id}\` asks for a hint · \`npm run reset -- ${next.id}${from}\` restores its stub`);
   return lines;
 }

@@ -31,7 +31,7 @@ export interface FormatOptions {
 
 /** One task, as a student reads it: status, id, title, reason; hint and trace when not passing. */
 export function formatReport(report: TaskReport, options: FormatOptions = {}): string {
-  const lines = [`  ${label[report.status]}  ${report.id}  ${report.title}`, `        ${dim(report.message)}`];
+  const lines = [`  ${label[report.status] ?? red(String(report.status).toUpperCase().slice(0, 4))}  ${report.id}  ${report.title}`, `        ${dim(report.message)}`];
   if (report.status !== 'pass') {
     if (report.hint && options.hints) lines.push(`        hint: ${report.hint}`);
     if (report.trace && options.traces !== false) lines.push(`        ${report.traceTitle ?? 'what the model does'}:`, indent(report.trace, '        '));
