@@ -24,6 +24,8 @@ export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export const chapterModule = (entry: ChapterEntry) => entry.module ?? join(repoRoot, 'specs', entry.slug, 'chapter.ts');
 export const solutionsDir = (entry: ChapterEntry) => join(repoRoot, 'solutions', entry.slug);
+/** Where a student release keeps its untouched stubs, for `npm run reset`. */
+export const pristineStubsDir = join(repoRoot, '.stubs');
 export const exercisesDir = (entry: ChapterEntry) => join(repoRoot, 'exercises', entry.slug);
 
 export function findChapter(selector: string): ChapterEntry {

@@ -65,6 +65,16 @@ describe('a student release', () => {
     expect(String(reporter.with!.runners).split(',')).toEqual(graders.map((s) => s.id));
   });
 
+  test('resets one task from the pristine stubs it carries, having no reference answers', () => {
+    const file = join(release.dir, 'exercises/01-idempotency/answers.ts');
+    const stub = readFileSync(file, 'utf8');
+    writeFileSync(file, stub.replaceAll("throw new Error('TODO: not answered yet');", 'return undefined as never;'));
+    const reset = spawnSync(process.execPath, ['--import', 'tsx', 'tools/cli/reset.ts', '1.3'], { cwd: release.dir, encoding: 'utf8' });
+    expect(reset.status, reset.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8').split('not answered yet')).toHaveLength(2);
+    writeFileSync(file, stub);
+  });
+
   test('awards a task only when the check passed it', () => {
     const result = join(scratch, 'result.json');
     writeFileSync(result, JSON.stringify({ tests: [{ task_id: '1.1', status: 'pass' }, { task_id: '1.2', status: 'fail', message: 'x' }] }));

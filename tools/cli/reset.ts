@@ -1,6 +1,7 @@
 /**
  * `npm run reset -- 1.3`: put one task's answer back to its stub, as generated from the
- * reference answers by `npm run build` (the solution regions replaced by TODOs).
+ * reference answers by `npm run build` (the solution regions replaced by TODOs); in a student
+ * release, which has no reference answers, from the pristine stubs it carries in `.stubs/`.
  *
  * Only the task's part goes: in a file several tasks share (`answers.ts`), the functions the
  * task is answered in; a file of its own (`2.1-schema-and-payment.sql`) as a whole. When the
@@ -12,10 +13,10 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chapterEntries, repoRoot, solutionsDir } from '../chapters.ts';
+import { chapterEntries, pristineStubsDir, repoRoot, solutionsDir } from '../chapters.ts';
 import { hasSolutionMarkers, languageOf, stripSolutions } from '../build/stubs.ts';
 import { resetFunctions } from './stub-parts.ts';
-import { findTask, loadTaskList } from './task-list.ts';
+import { findTask, loadTaskList, type TaskInfo } from './task-list.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,13 +31,13 @@ const stop = (message: string): never => {
 if (positionals.length !== 1) stop(usage);
 
 const tasks = await loadTaskList();
-let task;
-try {
-  task = findTask(tasks, positionals[0]!);
-} catch (error) {
-  stop(`${(error as Error).message}\n${usage}`);
-}
-task = task!;
+const task: TaskInfo = (() => {
+  try {
+    return findTask(tasks, positionals[0]!);
+  } catch (error) {
+    return stop(`${(error as Error).message}\n${usage}`);
+  }
+})();
 const answersRoot = resolve(values.answers!);
 if (chapterEntries.some((entry) => resolve(solutionsDir(entry)) === answersRoot || resolve(solutionsDir(entry), '..') === answersRoot)) {
   stop('refusing to reset the reference answers in solutions/');
@@ -45,13 +46,20 @@ const dir = basename(answersRoot) === task.chapter.slug ? answersRoot : join(ans
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const shown = (path: string) => relative(process.cwd(), path) || path;
 
-for (const part of task.parts) {
-  const reference = join(solutionsDir(task.chapter), part.file);
-  const language = languageOf(part.file);
-  if (!language || !existsSync(reference) || !hasSolutionMarkers(readFileSync(reference, 'utf8'))) {
-    stop(`task ${task.id}: no stub for ${part.file} (its reference answer with solution markers is missing from solutions/${task.chapter.slug}/)`);
+/** The fresh stub of one answer file: from its reference answer, or a release's pristine copy. */
+function freshStub(file: string): string {
+  const reference = join(solutionsDir(task.chapter), file);
+  const language = languageOf(file);
+  if (language && existsSync(reference) && hasSolutionMarkers(readFileSync(reference, 'utf8'))) {
+    return stripSolutions(readFileSync(reference, 'utf8'), language, reference);
   }
-  const stub = stripSolutions(readFileSync(reference, 'utf8'), language!, reference);
+  const pristine = join(pristineStubsDir, task.chapter.slug, file);
+  if (existsSync(pristine)) return readFileSync(pristine, 'utf8');
+  return stop(`task ${task.id}: no stub for ${file} (neither solutions/${task.chapter.slug}/${file} with solution markers nor ${relative(repoRoot, pristine)})`);
+}
+
+for (const part of task.parts) {
+  const stub = freshStub(part.file);
   const target = join(dir, part.file);
   if (!existsSync(target)) {
     mkdirSync(dir, { recursive: true });

@@ -17,7 +17,7 @@ export const releasedRoots = ['exercises', 'models', 'specs', 'tools', 'docs', '
 const withheld: readonly RegExp[] = [
   /^specs\/[^/]+\/hidden(\.ts|\/)/, // the instructor's hidden checks
   /^specs\/[^/]+\/bench\.ts$/, // timings: the instructor's bench
-  /^tools\/(bench|release|build)\//, // building keys and stubs needs the reference answers
+  /^tools\/(bench|release)\//,
   /^tools\/cli\/(build|bench|release|grade|load-proof)\.ts$/,
   /^docs\/site\//, // build output
   /(^|\/)KEY\.md$/,

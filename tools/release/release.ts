@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chapterEntries, chapterModule, solutionsDir } from '../chapters.ts';
+import { chapterEntries, chapterModule, pristineStubsDir, solutionsDir } from '../chapters.ts';
 import type { Chapter } from '../grading/task.ts';
 import { hasSolutionMarkers, languageOf, stripSolutions } from '../build/stubs.ts';
 import { fillValues } from '../build/generated.ts';
@@ -66,7 +66,10 @@ export async function writeRelease(root: string, target: string, options: Releas
       const language = languageOf(name);
       if (!language || name === 'key.ts') continue;
       const text = readFileSync(join(from, name), 'utf8');
-      if (hasSolutionMarkers(text)) write(join('exercises', entry.slug, name), stripSolutions(text, language, join('solutions', entry.slug, name)));
+      if (!hasSolutionMarkers(text)) continue;
+      const stub = stripSolutions(text, language, join('solutions', entry.slug, name));
+      write(join('exercises', entry.slug, name), stub);
+      write(join(relative(root, pristineStubsDir), entry.slug, name), stub); // for `npm run reset`
     }
   }
 
