@@ -4,6 +4,7 @@
  * Replace each `throw new Error('TODO: not answered yet')` with your answer, then run
  * `npm run check -- 3`. The types say what each answer must look like.
  */
+import * as crypto from 'node:crypto';
 import type {
   DispatchPolicy,
   MerchantState,
@@ -11,6 +12,11 @@ import type {
   TerminalPolicy,
   WebhookEvent,
 } from '../../specs/03-webhooks/answer-types.ts';
+
+/** 3.1 — Accept a delivery only if Stripe signed this body recently, with a secret the merchant holds. */
+export function verifyDelivery(payload: string, signatureHeader: string, secrets: string[], nowSeconds: number): boolean {
+  throw new Error('TODO: not answered yet');
+}
 
 /** 3.1 — The merchant's handler: the state after processing one delivery of an event. */
 export function handleWebhook(state: MerchantState, event: WebhookEvent): MerchantState {

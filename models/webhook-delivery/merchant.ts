@@ -8,16 +8,23 @@
  * in the order they were created.
  */
 
-export type WebhookEventType = 'payment_intent.succeeded' | 'charge.refunded';
+export type WebhookEventType = 'payment_intent.succeeded' | 'refund.created';
 
 export interface WebhookEvent {
   /** Unique per event; a redelivery of the same event carries the same id. */
   id: string;
   type: WebhookEventType;
-  /** When the event was created, in seconds; later events describe later facts. */
+  /**
+   * When the event was created, in whole seconds (Stripe's resolution): two events of one
+   * second tie, so `created` orders events only when they are a second or more apart.
+   */
   created: number;
   orderId: string;
-  /** The payment's amount, or the refund's (partial refunds are separate events), in minor units. */
+  /**
+   * The payment's amount, or the refund's, in minor units: one `refund.created` per refund, each
+   * with its own amount (Stripe's `charge.refunded` instead carries the Charge with its
+   * cumulative `amount_refunded`).
+   */
   amountMinor: number;
 }
 
@@ -57,13 +64,17 @@ export function naiveHandler(state: MerchantState, event: WebhookEvent): Merchan
   };
 }
 
+/** In one second, a payment happened before any refund of it. */
+const happenedFirst: Record<WebhookEventType, number> = { 'payment_intent.succeeded': 0, 'refund.created': 1 };
+
 /**
  * The state exactly-once, in-order processing leaves: each distinct event applied once, in the
- * order the events were created (ties broken by id, so that the result is a function of the set).
+ * order the facts happened: by `created`, and within one second a payment before its refunds
+ * (then by id, so that the result is a function of the set).
  */
 export function exactlyOnce(events: readonly WebhookEvent[]): MerchantState {
   const distinct = [...new Map(events.map((e) => [e.id, e])).values()];
-  distinct.sort((a, b) => a.created - b.created || a.id.localeCompare(b.id));
+  distinct.sort((a, b) => a.created - b.created || happenedFirst[a.type] - happenedFirst[b.type] || a.id.localeCompare(b.id));
   return distinct.reduce(naiveHandler, emptyMerchantState());
 }
 

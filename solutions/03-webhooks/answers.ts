@@ -4,6 +4,7 @@
  * Replace each `throw new Error('TODO: not answered yet')` with your answer, then run
  * `npm run check -- 3`. The types say what each answer must look like.
  */
+import * as crypto from 'node:crypto';
 import type {
   DispatchPolicy,
   MerchantState,
@@ -12,6 +13,26 @@ import type {
   WebhookEvent,
 } from '../../specs/03-webhooks/answer-types.ts';
 
+/** 3.1 — Accept a delivery only if Stripe signed this body recently, with a secret the merchant holds. */
+export function verifyDelivery(payload: string, signatureHeader: string, secrets: string[], nowSeconds: number): boolean {
+  // BEGIN SOLUTION
+  // `t=<unix s>,v1=<hex>,v1=<hex>…`: one v1 per secret the sender signs with (two while a
+  // secret is rolled); other schemes are ignored.
+  const fields = signatureHeader.split(',').map((field) => field.split('='));
+  const t = fields.find(([key]) => key === 't')?.[1] ?? '';
+  const signatures = fields.filter(([key]) => key === 'v1').map(([, value]) => Buffer.from(value ?? '', 'hex'));
+  // The timestamp is signed with the body, so it cannot be changed; a delivery older than five
+  // minutes (Stripe's default tolerance) is refused as a replay, and so is one from too far ahead.
+  if (!/^\d+$/.test(t) || Math.abs(nowSeconds - Number(t)) > 300) return false;
+  return secrets.some((secret) => {
+    const expected = crypto.createHmac('sha256', secret).update(`${t}.${payload}`, 'utf8').digest();
+    // Constant time: an early-exit comparison would tell a forger, by how long the refusal
+    // takes, how many leading bytes of a guessed signature are right.
+    return signatures.some((given) => given.length === expected.length && crypto.timingSafeEqual(given, expected));
+  });
+  // END SOLUTION
+}
+
 /** 3.1 — The merchant's handler: the state after processing one delivery of an event. */
 export function handleWebhook(state: MerchantState, event: WebhookEvent): MerchantState {
   // BEGIN SOLUTION
@@ -19,16 +40,17 @@ export function handleWebhook(state: MerchantState, event: WebhookEvent): Mercha
   if (state.processedEventIds.includes(event.id)) return state;
   const order = state.orders[event.orderId];
   const paid = event.type === 'payment_intent.succeeded';
-  // Amounts add up whatever the order of arrival; the status is the latest event's, by when
-  // it was created, not by when it arrived.
-  const isLatest = order === undefined || event.created >= order.statusSetAt;
+  // Amounts add up whatever the order of arrival. The status is not taken from whichever event
+  // arrived last, nor from `created` (whole seconds: a refund in the second of its payment
+  // ties with it), but from what has happened: once any refund is applied, the order is refunded.
+  const refunded = !paid || order?.status === 'refunded';
   return {
     processedEventIds: [...state.processedEventIds, event.id],
     orders: {
       ...state.orders,
       [event.orderId]: {
-        status: isLatest ? (paid ? 'paid' : 'refunded') : order.status,
-        statusSetAt: isLatest ? event.created : order.statusSetAt,
+        status: refunded ? 'refunded' : 'paid',
+        statusSetAt: Math.max(order?.statusSetAt ?? event.created, event.created),
         netMinor: (order?.netMinor ?? 0) + (paid ? event.amountMinor : -event.amountMinor),
       },
     },

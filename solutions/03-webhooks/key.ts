@@ -48,6 +48,7 @@ import {
 } from '../../specs/03-webhooks/chapter.ts';
 import { DEADLINE_SECONDS } from '../../specs/03-webhooks/invariants.ts';
 import { fleetScenario, healthyP99ByWindow, simulateFleet } from '../../specs/03-webhooks/simulation.ts';
+import { TOLERANCE_SECONDS, verificationCases } from '../../specs/03-webhooks/verification.ts';
 import type { DispatchPolicy } from '../../specs/03-webhooks/answer-types.ts';
 import * as reference from './answers.ts';
 
@@ -213,6 +214,12 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## 3.1 — Why at-least-once delivery needs idempotent handlers`,
     '',
+    `**First, verify.** A webhook endpoint is a public URL: anyone who finds it can POST a \`payment_intent.succeeded\` to it. So the handler's first act, before it parses the body, reads a record or changes anything, is to check the \`Stripe-Signature\` header: HMAC-SHA256, keyed by the endpoint's signing secret, over \`<t>.<raw body>\`, one \`v1\` signature per secret in use (https://docs.stripe.com/webhooks/signature). Each part of the check closes one attack, and the check tries each (${verificationCases().length} signed deliveries, made by the project's signer, which stripe-node's \`constructEvent\` accepts and refuses alike): *the raw body* — a body parsed and re-serialised no longer matches, and a body changed after signing must not; *the timestamp inside the signed text, and a tolerance* — without it, a captured genuine request can be sent again next week; Stripe's libraries refuse a timestamp older than ${TOLERANCE_SECONDS} s by default, and since \`t\` is signed, it cannot be moved forward; *every \`v1\` against every secret held* — while a secret is rolled, Stripe signs with the old and the new one, and a receiver holding either must accept; *a constant-time comparison* (Node's \`crypto.timingSafeEqual\`) — a comparison that stops at the first differing character answers sooner the more of a guessed signature is right, and lets a forger find a valid signature one character at a time. The same scheme, with the event id also signed, is the Standard Webhooks spec's (\`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature: v1,<base64>\`, https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md); \`npm run webhook -- sign\` prints both for a payload file, \`npm run webhook -- verify\` says why it refuses one.`,
+    '',
+    '```ts',
+    regions[0]!,
+    '```',
+    '',
     `**Answer.** The dispatcher knows an event arrived only when it receives the merchant's 2xx. When the merchant has processed the event but the 200 is lost — or arrives after the timeout — the dispatcher cannot tell that case from a request that never arrived, and the only safe thing it can do is send the event again. Delivery is therefore at least once, never exactly once, and it is the handler that must make the second delivery harmless. The model shows it: with a handler that applies every delivery, ${doubleCredit.id} (“${doubleCredit.statement}”) is violated after ${doubleCreditTrace.steps.length} steps — the order is credited twice and the customer gets two receipts. With a handler that skips event ids it has applied, ${dedup.exploration.figures.states} states hold every invariant.`,
     '',
     sequence(doubleCreditTrace),
@@ -228,7 +235,7 @@ export async function buildKey(): Promise<ChapterKey> {
     `Deduplicating is half of the answer. Events also arrive out of order, so the reference handler lets the latest event by \`created\` decide an order's status, while amounts simply add up. Checked by 3 properties over ${PROPERTY_RUNS} random delivery streams each (seed ${PROPERTY_SEED}) — duplicates, reorders, and both — against exactly-once, in-order processing, and by the model with the handler plugged in.`,
     '',
     '```ts',
-    regions[0]!,
+    regions[1]!,
     '```',
     '',
     `## 3.2 — The retry schedule`,
@@ -244,7 +251,7 @@ export async function buildKey(): Promise<ChapterKey> {
     `(Times from the event's creation. Earliest: the smallest jitter, every failure an immediate error. Latest: the largest jitter, every failed attempt waiting out its ${RESPONSE_TIMEOUT_SECONDS} s timeout before its delay starts.)`,
     '',
     '```ts',
-    regions[1]!,
+    regions[2]!,
     '```',
     '',
     `## 3.3 — Slow merchants`,
@@ -274,7 +281,7 @@ export async function buildKey(): Promise<ChapterKey> {
     `![Healthy merchants' p99 latency over time, per policy](slow-merchants.svg)`,
     '',
     '```ts',
-    regions[2]!,
+    regions[3]!,
     '```',
     '',
     `## 3.4 — After 72 hours`,
@@ -282,7 +289,7 @@ export async function buildKey(): Promise<ChapterKey> {
     `**Answer.** When the last retry of the three-day window fails, the event is dead-lettered (kept, not deleted), the endpoint is disabled so that new events stop feeding a server that has failed for days, and the merchant is notified. Once the server is fixed, the merchant re-enables the endpoint and replays the dead-lettered events; their handler, idempotent by 3.1, makes a replay of something already processed harmless. In the model's ${dedup.exploration.figures.states} states, every finished run ends delivered (${dedupEndings.delivered ?? 0} runs) or dead-lettered with the merchant notified (${dedupEndings.dead_lettered ?? 0} runs), and from every dead-lettered state a replay can still deliver (${replayPossible.id}). Discarding the event instead, or not notifying, or not disabling the endpoint, violates WEBHOOK-1; refusing replays violates ${replayPossible.id}.`,
     '',
     '```ts',
-    regions[3]!,
+    regions[4]!,
     '```',
     '',
     `The shortest run that dead-letters the event and then delivers it by a replay:`,

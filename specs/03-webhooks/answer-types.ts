@@ -5,6 +5,15 @@ import type { TerminalPolicy } from '../../models/webhook-delivery/machine.ts';
 export type { MerchantState, OrderRecord, OrderStatus, TerminalPolicy, WebhookEvent, WebhookEventType };
 
 /**
+ * Task 3.1, first: the merchant's check of a delivery's `Stripe-Signature` header, before
+ * anything else is done with it. `payload` is the raw body as received (a string, never parsed
+ * and re-serialised); `secrets` are the endpoint's signing secrets the merchant holds (two while
+ * it rolls them); `nowSeconds` is the merchant's clock, in unix seconds. True accepts the
+ * delivery, false refuses it (the server answers 400 and does nothing else).
+ */
+export type VerifyDelivery = (payload: string, signatureHeader: string, secrets: string[], nowSeconds: number) => boolean;
+
+/**
  * Task 3.1: the merchant's webhook handler. Pure: it gets the merchant's state and one delivery,
  * and returns the state after processing it (it may return the same state unchanged).
  */
@@ -47,8 +56,14 @@ export type DispatchPolicy =
     };
 
 export interface ChapterThreeAnswers {
+  verifyDelivery: VerifyDelivery;
   handleWebhook: WebhookHandler;
   retrySchedule: () => RetrySchedule;
   dispatchPolicy: () => DispatchPolicy;
   terminalPolicy: () => TerminalPolicy;
+  /**
+   * The source text of the answers' folder (its `.ts` files), read by the loader, not written by
+   * the student: what a verdict cannot show (how signatures are compared) is looked for in it.
+   */
+  answerSource?: string;
 }

@@ -2,9 +2,11 @@
  * Chapter 3's four tasks, each with the one check that serves both `npm test` (against the
  * reference answers) and the grader (against a student's).
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { fail, pass, type Chapter, type Task, importAnswersModule, isNotAnswered } from '../../tools/grading/task.ts';
+import { fail, pass, type Chapter, type CheckResult, type Task, importAnswersModule, isNotAnswered } from '../../tools/grading/task.ts';
 import { describeError } from '../../tools/grading/run-task.ts';
 import { describedAs, expectShape, isBoolean, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
 import { scenarioConfig, type WebhookDeliveryConfig } from '../../models/webhook-delivery/machine.ts';
@@ -12,6 +14,7 @@ import { businessView, emptyMerchantState, exactlyOnce, sameBusinessState, type 
 import { delaysNeverShrink, DEADLINE_SECONDS, duplicateChangesNothing, endsDeliveredOrDeadLettered, noAttemptAfterDeadline, replayPossible } from './invariants.ts';
 import { dedupConfig, endings, exploreConfig } from './analysis.ts';
 import { fleetFigures, fleetScenario, simulateFleet, type FleetScenario } from './simulation.ts';
+import { describeCase, firstWrongVerdict, showsConstantTimeComparison, verificationCases } from './verification.ts';
 import type { ChapterThreeAnswers, DispatchPolicy, RetrySchedule, TerminalPolicy } from './answer-types.ts';
 
 /** Seed and run count of the random checks; printed with every result that uses them. */
@@ -21,13 +24,15 @@ export const PROPERTY_RUNS = 300;
 // ---------------------------------------------------------------------------------------------
 // 3.1 — an idempotent handler
 
-/** A merchant's events: per order one payment, then up to two partial refunds, all distinct ids. */
+/** A merchant's events: per order one payment, then up to two partial refunds (`refund.created`), all distinct ids. */
 export const eventsArbitrary: fc.Arbitrary<WebhookEvent[]> = fc
   .array(
     fc.record({
       amountMinor: fc.integer({ min: 100, max: 100_000 }),
       paidAt: fc.integer({ min: 0, max: 1_000 }),
-      refunds: fc.array(fc.record({ share: fc.integer({ min: 1, max: 50 }), after: fc.integer({ min: 1, max: 1_000 }) }), { maxLength: 2 }),
+      // `after` may be 0: `created` has one-second resolution, and a refund issued in the second
+      // of its payment ties with it.
+      refunds: fc.array(fc.record({ share: fc.integer({ min: 1, max: 50 }), after: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 1_000 })) }), { maxLength: 2 }),
     }),
     { minLength: 1, maxLength: 4 },
   )
@@ -37,7 +42,7 @@ export const eventsArbitrary: fc.Arbitrary<WebhookEvent[]> = fc
       { id: `evt_${++n}`, type: 'payment_intent.succeeded' as const, created: order.paidAt, orderId: `order_${o + 1}`, amountMinor: order.amountMinor },
       ...order.refunds.map((r) => ({
         id: `evt_${++n}`,
-        type: 'charge.refunded' as const,
+        type: 'refund.created' as const,
         created: order.paidAt + r.after,
         orderId: `order_${o + 1}`,
         amountMinor: Math.floor((order.amountMinor * r.share) / 100),
@@ -102,6 +107,46 @@ export function handlerInModel(handler: ChapterThreeAnswers['handleWebhook']) {
   return { exploration, violation: violations.find((v) => v.id === duplicateChangesNothing.id) };
 }
 
+const couldNotRun = (message: string, extra: Omit<CheckResult, 'status' | 'message'> = {}): CheckResult => ({ status: 'error', message, ...extra });
+
+/**
+ * The first part of 3.1: the signature is checked before anything else, on the raw body. A wrong
+ * verdict fails; a verifier that throws is an error (a server that crashes on a forged request
+ * answers 500, and the sender retries it).
+ */
+function checkVerification(answers: ChapterThreeAnswers, figures: Record<string, number>): CheckResult | undefined {
+  const wrong = firstWrongVerdict(answers.verifyDelivery);
+  const cases = verificationCases().length;
+  figures.signedDeliveries = cases;
+  if (wrong) {
+    const trace = describeCase(wrong.case);
+    const traceTitle = 'the delivery';
+    if ('threw' in wrong) {
+      if (isNotAnswered(wrong.threw)) throw wrong.threw;
+      return couldNotRun(`your verifyDelivery threw ${describeError(wrong.threw)} on ${wrong.case.what}: a verifier answers every request, forged or not, with true or false`, { trace, traceTitle, figures });
+    }
+    if ('returned' in wrong) throw new WrongShape(`verifyDelivery returned ${JSON.stringify(wrong.returned) ?? String(wrong.returned)} for ${wrong.case.what}; expected true or false`);
+    return fail(`your verifyDelivery ${wrong.accepted ? 'accepts' : 'refuses'} ${wrong.case.what}`, { trace, traceTitle, figures });
+  }
+  const source = answers.answerSource ?? answers.verifyDelivery.toString();
+  if (!showsConstantTimeComparison(source)) {
+    return fail(
+      'no constant-time comparison of signatures in your answers: a comparison that stops at the first differing character answers sooner the more of a forged signature is right, so a forger can time the refusals and find a valid signature one character at a time (judged from the source text of your answers’ folder)',
+      { figures },
+    );
+  }
+  return undefined;
+}
+
+/** The paths (`orders.order_1.status`, `receiptsSent`) where two plain values differ: what is wrong, not what is right. */
+function differingFields(got: unknown, want: unknown, path = ''): string[] {
+  if (typeof got === 'object' && got !== null && typeof want === 'object' && want !== null) {
+    const keys = [...new Set([...Object.keys(got), ...Object.keys(want)])].sort();
+    return keys.flatMap((k) => differingFields((got as Record<string, unknown>)[k], (want as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+  }
+  return isDeepStrictEqual(got, want) ? [] : [path || 'the state'];
+}
+
 const deliveryList = (deliveries: readonly WebhookEvent[]) =>
   deliveries.map((e, i) => `${String(i + 1).padStart(2)}. ${e.id} ${e.type} ${e.orderId} ${e.amountMinor} created ${e.created}`).join('\n');
 
@@ -122,7 +167,8 @@ function handlerThrew(handler: ChapterThreeAnswers['handleWebhook'], error: unkn
   }
   const stream = deliveries.slice(0, throwsAt + 1);
   const culprit = stream.at(-1)!;
-  return fail(
+  // An answer that throws could not run: an error, as in every chapter, not a wrong result.
+  return couldNotRun(
     `your handleWebhook threw ${describeError(error)} on delivery ${throwsAt + 1} of the stream below, ${culprit.id} (${culprit.type} of ${culprit.orderId}) (seed ${PROPERTY_SEED}): events arrive in any order and more than once — a refund may come before its payment — and each must be handled without throwing`,
     { trace: `${deliveryList(stream)}   ← throws`, traceTitle: 'the deliveries, in the order they arrived (from an empty state)', figures },
   );
@@ -131,11 +177,13 @@ function handlerThrew(handler: ChapterThreeAnswers['handleWebhook'], error: unkn
 const handleWebhook: Task<ChapterThreeAnswers> = {
   id: '3.1',
   title: 'An idempotent webhook handler',
-  answer: 'answers.ts: handleWebhook()',
-  hint: 'A redelivery carries the same event id: remember the ids you have applied. Events may also arrive out of order: let a later event (by `created`) decide the order’s status, whichever arrives last.',
+  answer: 'answers.ts: verifyDelivery() and handleWebhook()',
+  hint: 'What, in a request, could only Stripe have produced, and what stops someone from sending a genuine request again tomorrow? Then: what does a redelivery have in common with the first delivery, and which of two events about one order should decide its status when they arrive in the wrong order?',
   check(answers) {
     const options = { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS };
     const figures: Record<string, number> = { seed: PROPERTY_SEED, runsPerProperty: PROPERTY_RUNS };
+    const unverified = checkVerification(answers, figures);
+    if (unverified) return unverified;
     // One call outside fast-check first, so that a stub reads as itself.
     try {
       processAll(answers.handleWebhook, [scenarioConfig.event]);
@@ -168,10 +216,10 @@ const handleWebhook: Task<ChapterThreeAnswers> = {
           return handlerThrew(answers.handleWebhook, error, deliveries, figures);
         }
         const got = JSON.stringify(businessView(final));
-        const expected = JSON.stringify(businessView(exactlyOnce(events)));
+        const wrongFields = differingFields(businessView(final), businessView(exactlyOnce(events)));
         const model = statement.startsWith('redelivered') ? handlerInModel(answers.handleWebhook).violation : undefined;
         const trace = [`deliveries, in the order they arrived:\n${deliveryList(deliveries)}`, model ? `\nthe model's delivery, with your handler:\n${model.trace}` : ''].join('\n');
-        return fail(`property “${statement}” fails: your handler ends with ${got}, exactly-once processing with ${expected} (seed ${PROPERTY_SEED})`, {
+        return fail(`property “${statement}” fails: your handler ends with ${got}, in which ${wrongFields.join(', ')} ${wrongFields.length === 1 ? 'is' : 'are'} not what processing each event once, in the order they happened, leaves (seed ${PROPERTY_SEED})`, {
           trace,
           traceTitle: 'the delivery stream that breaks it',
           figures,
@@ -182,7 +230,7 @@ const handleWebhook: Task<ChapterThreeAnswers> = {
     figures.states = exploration.figures.states;
     if (violation) return fail(`in the model, a redelivery changes the merchant’s state twice (${duplicateChangesNothing.id})`, { trace: violation.trace, figures });
     return pass(
-      `3 properties hold over ${PROPERTY_RUNS} random delivery streams each (seed ${PROPERTY_SEED}); in the model (${exploration.figures.states} states, lost acks and retries included) ${duplicateChangesNothing.id} holds`,
+      `${figures.signedDeliveries} signed deliveries (genuine, rotated, tampered, replayed, forged) told apart, compared in constant time; 3 properties hold over ${PROPERTY_RUNS} random delivery streams each (seed ${PROPERTY_SEED}); in the model (${exploration.figures.states} states, lost acks and retries included) ${duplicateChangesNothing.id} holds`,
       { figures },
     );
   },
@@ -486,10 +534,22 @@ const terminalPolicy: Task<ChapterThreeAnswers> = {
   },
 };
 
+/**
+ * The answers module, and the source text of the `.ts` files beside it (plain data, so that it
+ * travels with the answers wherever they run): a helper the answers import from a sibling file
+ * is read too.
+ */
+export async function loadWithSource(chapterDir: string): Promise<ChapterThreeAnswers> {
+  const module = await importAnswersModule<ChapterThreeAnswers>(chapterDir);
+  const files = readdirSync(chapterDir).filter((name) => name.endsWith('.ts')).sort();
+  const answerSource = files.map((name) => readFileSync(join(chapterDir, name), 'utf8')).join('\n');
+  return { ...module, answerSource };
+}
+
 export const chapter: Chapter<ChapterThreeAnswers> = {
   number: 3,
   slug: '03-webhooks',
   title: 'Webhook reliability',
   tasks: [handleWebhook, retrySchedule, dispatchPolicy, terminalPolicy],
-  loadAnswers: importAnswersModule<ChapterThreeAnswers>,
+  loadAnswers: loadWithSource,
 };
