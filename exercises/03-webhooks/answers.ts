@@ -7,6 +7,7 @@
 import * as crypto from 'node:crypto';
 import type {
   DispatchPolicy,
+  HandlerStep,
   MerchantState,
   RetrySchedule,
   TerminalPolicy,
@@ -20,6 +21,11 @@ export function verifyDelivery(payload: string, signatureHeader: string, secrets
 
 /** 3.1 — The merchant's handler: the state after processing one delivery of an event. */
 export function handleWebhook(state: MerchantState, event: WebhookEvent): MerchantState {
+  throw new Error('TODO: not answered yet');
+}
+
+/** 3.1 — The steps of the merchant's server for one delivery, in order; it may die between any two. */
+export function handlerSteps(): HandlerStep[] {
   throw new Error('TODO: not answered yet');
 }
 

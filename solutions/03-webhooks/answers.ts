@@ -7,6 +7,7 @@
 import * as crypto from 'node:crypto';
 import type {
   DispatchPolicy,
+  HandlerStep,
   MerchantState,
   RetrySchedule,
   TerminalPolicy,
@@ -56,6 +57,18 @@ export function handleWebhook(state: MerchantState, event: WebhookEvent): Mercha
     },
     receiptsSent: state.receiptsSent + (paid ? 1 : 0),
   };
+  // END SOLUTION
+}
+
+/** 3.1 — The steps of the merchant's server for one delivery, in order; it may die between any two. */
+export function handlerSteps(): HandlerStep[] {
+  // BEGIN SOLUTION
+  // The signature first. Then one transaction holds the event id (unique: a redelivery stops
+  // there), the credit and the receipt's outbox row: a crash anywhere before COMMIT leaves none
+  // of them, and after it all three, so that a redelivery either redoes everything or nothing.
+  // The receipt leaves through the outbox after COMMIT (an email sent from inside the
+  // transaction cannot be rolled back); the 2xx goes last, once the work is durable.
+  return ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'enqueue_receipt', 'commit', 'respond_2xx'];
   // END SOLUTION
 }
 

@@ -49,6 +49,8 @@ import {
 import { DEADLINE_SECONDS } from '../../specs/03-webhooks/invariants.ts';
 import { fleetScenario, healthyP99ByWindow, simulateFleet } from '../../specs/03-webhooks/simulation.ts';
 import { TOLERANCE_SECONDS, verificationCases } from '../../specs/03-webhooks/verification.ts';
+import { creditedAtMostOnce, exploreHandlerSteps, finishedRunsComplete, receiptAtMostOnce } from '../../specs/03-webhooks/handler-atomicity.ts';
+import { handlerStepsBounds, type HandlerStep } from '../../models/webhook-delivery/handler-steps.ts';
 import type { DispatchPolicy } from '../../specs/03-webhooks/answer-types.ts';
 import * as reference from './answers.ts';
 
@@ -61,6 +63,17 @@ const configs: [string, WebhookDeliveryConfig][] = [
   ['a ninth retry at 164 h', pastDeadlineConfig],
   ['a shrinking schedule (1 h, then 1 min)', shrinkingConfig],
   ['event discarded, endpoint left on, no notice', discardConfig],
+];
+
+/** The handler designs the key compares: the reference, one right alternative, and the wrong ones of 3.1's last part. */
+export const comparedHandlerSteps: [string, readonly HandlerStep[]][] = [
+  ['the reference: event id, credit and outbox row in one transaction, 2xx after COMMIT', reference.handlerSteps()],
+  ['the same, crediting before recording the event id', ['verify_signature', 'begin', 'apply_effect', 'enqueue_receipt', 'record_event_id', 'commit', 'respond_2xx']],
+  ['the event id recorded before the transaction', ['verify_signature', 'record_event_id', 'begin', 'apply_effect', 'enqueue_receipt', 'commit', 'respond_2xx']],
+  ['no transaction, the receipt emailed inline', ['verify_signature', 'apply_effect', 'record_event_id', 'send_receipt', 'respond_2xx']],
+  ['one transaction, the receipt emailed inside it', ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'send_receipt', 'commit', 'respond_2xx']],
+  ['one transaction, the receipt emailed after COMMIT', ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'commit', 'send_receipt', 'respond_2xx']],
+  ['2xx first, the work after it', ['verify_signature', 'respond_2xx', 'begin', 'record_event_id', 'apply_effect', 'enqueue_receipt', 'commit']],
 ];
 
 /** The policies of the 3.3 comparison, from the naive one to the reference answer. */
@@ -177,6 +190,14 @@ export async function buildKey(): Promise<ChapterKey> {
     title: `One event's delivery: every arrow is a transition the explorer took (${dedup.exploration.figures.states} states)`,
   });
 
+  const handlerRuns = comparedHandlerSteps.map(([name, steps]) => ({ name, steps, ...exploreHandlerSteps(steps) }));
+  const handlerTable = markdownTable(
+    ['handler design', 'steps', 'distinct states', 'finished runs', 'violated'],
+    handlerRuns.map((r) => [r.name, r.steps.join(' → '), r.exploration.figures.states, r.exploration.figures.terminal, r.violation?.id ?? 'none']),
+    ['left', 'left', 'right', 'right', 'left'],
+  );
+  const receiptAfterCommit = handlerRuns.find((r) => r.name === 'one transaction, the receipt emailed after COMMIT')!;
+
   const invariantFigures = markdownTable(
     ['config', 'distinct states', 'transitions', 'depth', 'finished runs', 'violated'],
     explorations.map(({ name, exploration: e, violations }) => [name, e.figures.states, e.figures.transitions, e.figures.depth, e.figures.terminal, violations.map((v) => v.id).join(', ') || 'none']),
@@ -238,6 +259,20 @@ export async function buildKey(): Promise<ChapterKey> {
     regions[1]!,
     '```',
     '',
+    `**Last, atomically.** A pure function hides where production handlers go wrong: between their steps. The handler's work touches two systems — the database (the credit, the record of handled event ids, an outbox of receipts) and the email provider — and its process can die between any two steps. The model in \`handler-steps.ts\` runs a design's steps with the process dying between any two of them (up to ${handlerStepsBounds.maxCrashes} times) and a 2xx lost (up to ${handlerStepsBounds.maxLostAcks}), checking ${creditedAtMostOnce.id} (${creditedAtMostOnce.statement}), ${receiptAtMostOnce.id} (${receiptAtMostOnce.statement}) and ${finishedRunsComplete.id} (${finishedRunsComplete.statement}). Among the designs the model's steps can express, only one that records the event id *in the same transaction* as the credit — a unique constraint, so that a redelivery finds it — and lets the receipt leave through an outbox row committed with them keeps all three: an email sent before COMMIT cannot be rolled back, and one sent after COMMIT is lost if the process dies in between, since the redelivery then stops at the recorded event id. Stripe asks handlers to guard against duplicates by logging the event ids they have processed (https://docs.stripe.com/webhooks#handle-duplicate-events); where that log is written is what the model decides. The pattern is brandur.org's: atomic phases, with the foreign call (here the email) outside the transaction (“Implementing Stripe-like Idempotency Keys in Postgres”, https://brandur.org/idempotency-keys), and a row staged in the same transaction and drained after commit (“Transactionally Staged Job Drains in Postgres”, https://brandur.org/job-drain). An email provider that takes an idempotency key would be another way to send the receipt at most once; this model does not include one.`,
+    '',
+    handlerTable,
+    '',
+    `The receipt emailed after COMMIT, with the process dying in between:`,
+    '',
+    '```text',
+    receiptAfterCommit.violation!.trace,
+    '```',
+    '',
+    '```ts',
+    regions[2]!,
+    '```',
+    '',
     `## 3.2 — The retry schedule`,
     '',
     `**Answer.** Exponential backoff, ${backoff.words}, ${schedule.baseDelaysSeconds.length} retries (${schedule.baseDelaysSeconds.length + 1} attempts in all), with ±${schedule.jitterFraction * 100} % jitter: ${schedule.jitterDescription}. The last retry is sent ${clock(nominal.at(-1)!)} after the event (${clock(earliest.at(-1)!)} – ${clock(latest.at(-1)!)} with jitter and timeouts): ${landing}, ${deadline}. Stripe documents exponential backoff for up to three days in live mode but not its individual intervals (https://docs.stripe.com/webhooks), so these times are this design's, not Stripe's. Checked: the first retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}; each base delay ×${MIN_GROWTH} to ×${MAX_GROWTH} the one before, then optionally a cap repeated; ${MIN_RETRIES} to ${MAX_ATTEMPTS - 1} retries; jitter above 0 and below ±${Math.floor(largestJitterFor(schedule.baseDelaysSeconds.length) * 1000) / 10} % (for ${schedule.baseDelaysSeconds.length} retries); over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}), no retry after 72 h with every attempt's ${RESPONSE_TIMEOUT_SECONDS} s timeout added, the last retry no earlier than ${clock(COVERAGE_SECONDS)}; and the model at both jitter extremes keeps WEBHOOK-2 and WEBHOOK-3.`,
@@ -251,7 +286,7 @@ export async function buildKey(): Promise<ChapterKey> {
     `(Times from the event's creation. Earliest: the smallest jitter, every failure an immediate error. Latest: the largest jitter, every failed attempt waiting out its ${RESPONSE_TIMEOUT_SECONDS} s timeout before its delay starts.)`,
     '',
     '```ts',
-    regions[2]!,
+    regions[3]!,
     '```',
     '',
     `## 3.3 — Slow merchants`,
@@ -281,7 +316,7 @@ export async function buildKey(): Promise<ChapterKey> {
     `![Healthy merchants' p99 latency over time, per policy](slow-merchants.svg)`,
     '',
     '```ts',
-    regions[3]!,
+    regions[4]!,
     '```',
     '',
     `## 3.4 — After 72 hours`,
@@ -289,7 +324,7 @@ export async function buildKey(): Promise<ChapterKey> {
     `**Answer.** When the last retry of the three-day window fails, the event is dead-lettered (kept, not deleted), the endpoint is disabled so that new events stop feeding a server that has failed for days, and the merchant is notified. Once the server is fixed, the merchant re-enables the endpoint and replays the dead-lettered events; their handler, idempotent by 3.1, makes a replay of something already processed harmless. In the model's ${dedup.exploration.figures.states} states, every finished run ends delivered (${dedupEndings.delivered ?? 0} runs) or dead-lettered with the merchant notified (${dedupEndings.dead_lettered ?? 0} runs), and from every dead-lettered state a replay can still deliver (${replayPossible.id}). Discarding the event instead, or not notifying, or not disabling the endpoint, violates WEBHOOK-1; refusing replays violates ${replayPossible.id}.`,
     '',
     '```ts',
-    regions[4]!,
+    regions[5]!,
     '```',
     '',
     `The shortest run that dead-letters the event and then delivers it by a replay:`,
@@ -302,7 +337,7 @@ export async function buildKey(): Promise<ChapterKey> {
   return {
     markdown: md.join('\n'),
     files: { 'slow-merchants.svg': plot, 'delivery-lifecycle.svg': lifecycle },
-    modelFigures: { 'webhook-delivery': invariantFigures },
+    modelFigures: { 'webhook-delivery': `${invariantFigures}\n\nThe handler's steps (\`handler-steps.ts\`, ${handlerStepsBounds.maxCrashes} crashes and ${handlerStepsBounds.maxLostAcks} lost 2xx at most):\n\n${handlerTable}` },
     summary: `4 tasks; ${webhookInvariants.length + 1} invariants over ${explorations.reduce((n, e) => n + e.exploration.figures.states, 0)} states in ${explorations.length} configs; a ${s.merchants}-merchant simulation (seed ${s.seed}); reference answers ${reports.filter((r) => r.status === 'pass').length}/${reports.length} pass`,
   };
 }

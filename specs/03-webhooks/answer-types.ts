@@ -1,6 +1,9 @@
 /** The shapes of chapter 3's answers: what the student fills in `exercises/03-webhooks/answers.ts`. */
 import type { MerchantState, OrderRecord, OrderStatus, WebhookEvent, WebhookEventType } from '../../models/webhook-delivery/merchant.ts';
 import type { TerminalPolicy } from '../../models/webhook-delivery/machine.ts';
+import type { HandlerStep } from '../../models/webhook-delivery/handler-steps.ts';
+
+export type { HandlerStep };
 
 export type { MerchantState, OrderRecord, OrderStatus, TerminalPolicy, WebhookEvent, WebhookEventType };
 
@@ -58,6 +61,11 @@ export type DispatchPolicy =
 export interface ChapterThreeAnswers {
   verifyDelivery: VerifyDelivery;
   handleWebhook: WebhookHandler;
+  /**
+   * Task 3.1, last: the steps the merchant's server takes for one delivery, in order (see
+   * `HandlerStep` for what each does); its process may die between any two of them.
+   */
+  handlerSteps: () => HandlerStep[];
   retrySchedule: () => RetrySchedule;
   dispatchPolicy: () => DispatchPolicy;
   terminalPolicy: () => TerminalPolicy;

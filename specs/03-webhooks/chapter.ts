@@ -14,6 +14,8 @@ import { businessView, emptyMerchantState, exactlyOnce, sameBusinessState, type 
 import { delaysNeverShrink, DEADLINE_SECONDS, duplicateChangesNothing, endsDeliveredOrDeadLettered, noAttemptAfterDeadline, replayPossible } from './invariants.ts';
 import { dedupConfig, endings, exploreConfig } from './analysis.ts';
 import { fleetFigures, fleetScenario, simulateFleet, type FleetScenario } from './simulation.ts';
+import { HANDLER_STEPS } from '../../models/webhook-delivery/handler-steps.ts';
+import { exploreHandlerSteps } from './handler-atomicity.ts';
 import { describeCase, firstWrongVerdict, showsConstantTimeComparison, verificationCases } from './verification.ts';
 import type { ChapterThreeAnswers, DispatchPolicy, RetrySchedule, TerminalPolicy } from './answer-types.ts';
 
@@ -147,6 +149,34 @@ function differingFields(got: unknown, want: unknown, path = ''): string[] {
   return isDeepStrictEqual(got, want) ? [] : [path || 'the state'];
 }
 
+/** The last part of 3.1: the handler's steps, explored with crashes between any two of them. */
+function checkHandlerSteps(answers: ChapterThreeAnswers, figures: Record<string, number>): CheckResult | { states: number } {
+  const given = answers.handlerSteps();
+  if (!Array.isArray(given) || given.length === 0) throw new WrongShape(`handlerSteps() returned ${JSON.stringify(given) ?? String(given)}; expected a non-empty list of steps`);
+  const unknown = given.find((step) => !HANDLER_STEPS.includes(step));
+  if (unknown !== undefined) throw new WrongShape(`handlerSteps() has ${JSON.stringify(unknown)}, which is not one of ${HANDLER_STEPS.map((s) => JSON.stringify(s)).join(', ')}`);
+  const steps = [...given];
+  if (steps[0] !== 'verify_signature') {
+    const before = steps.indexOf('verify_signature');
+    return fail(
+      before < 0
+        ? 'handlerSteps() never checks the signature: a forged request is handled like a genuine one'
+        : `handlerSteps() runs ${steps.slice(0, before).map((s) => `"${s}"`).join(', ')} before checking the signature: a forged request gets that far`,
+      { figures },
+    );
+  }
+  const { exploration, violation } = exploreHandlerSteps(steps);
+  figures.handlerStepStates = exploration.figures.states;
+  if (violation) {
+    return fail(`your handlerSteps() breaks ${violation.id}: ${violation.statement} — see the run below`, {
+      trace: violation.trace,
+      traceTitle: `your steps (${steps.join(' → ')}), with the merchant's process dying and a 2xx lost`,
+      figures,
+    });
+  }
+  return { states: exploration.figures.states };
+}
+
 const deliveryList = (deliveries: readonly WebhookEvent[]) =>
   deliveries.map((e, i) => `${String(i + 1).padStart(2)}. ${e.id} ${e.type} ${e.orderId} ${e.amountMinor} created ${e.created}`).join('\n');
 
@@ -229,8 +259,10 @@ const handleWebhook: Task<ChapterThreeAnswers> = {
     const { exploration, violation } = handlerInModel(answers.handleWebhook);
     figures.states = exploration.figures.states;
     if (violation) return fail(`in the model, a redelivery changes the merchant’s state twice (${duplicateChangesNothing.id})`, { trace: violation.trace, figures });
+    const steps = checkHandlerSteps(answers, figures);
+    if ('status' in steps) return steps;
     return pass(
-      `${figures.signedDeliveries} signed deliveries (genuine, rotated, tampered, replayed, forged) told apart, compared in constant time; 3 properties hold over ${PROPERTY_RUNS} random delivery streams each (seed ${PROPERTY_SEED}); in the model (${exploration.figures.states} states, lost acks and retries included) ${duplicateChangesNothing.id} holds`,
+      `${figures.signedDeliveries} signed deliveries (genuine, rotated, tampered, replayed, forged) told apart, compared in constant time; 3 properties hold over ${PROPERTY_RUNS} random delivery streams each (seed ${PROPERTY_SEED}); in the model (${exploration.figures.states} states, lost acks and retries included) ${duplicateChangesNothing.id} holds; the handler's steps, with crashes between any two (${steps.states} states), keep WEBHOOK-6, WEBHOOK-7 and WEBHOOK-8`,
       { figures },
     );
   },
