@@ -29,7 +29,7 @@ export function handlerSteps(): HandlerStep[] {
   throw new Error('TODO: not answered yet');
 }
 
-/** 3.2 — The delays before each retry, and their jitter. */
+/** 3.2 — The delays before each retry, their jitter, the window you promise, and what each status means. */
 export function retrySchedule(): RetrySchedule {
   throw new Error('TODO: not answered yet');
 }

@@ -72,17 +72,22 @@ export function handlerSteps(): HandlerStep[] {
   // END SOLUTION
 }
 
-/** 3.2 — The delays before each retry, and their jitter. */
+/** 3.2 — The delays before each retry, their jitter, the window you promise, and what each status means. */
 export function retrySchedule(): RetrySchedule {
   // BEGIN SOLUTION
   // Exponential backoff ×3 from one minute: 1, 3, 9, 27 min, 1.35 h, 4.05 h, 12.15 h, 36.45 h.
-  // The last retry is sent 54.67 h after the event (49.2–60.1 h with jitter): on the third day,
-  // never after 72 h.
+  // The last retry is sent 54.67 h after the event (49.2–60.1 h with jitter), inside the
+  // three days promised even when every failed attempt waits out its timeout.
   return {
     baseDelaysSeconds: [0, 1, 2, 3, 4, 5, 6, 7].map((k) => 60 * 3 ** k),
-    jitterFraction: 0.1,
+    jitter: 0.1,
     jitterDescription:
       'each delay times a uniform factor in [0.9, 1.1], so that events that failed together (an endpoint that was down) are not all retried at the same instant; with a ratio of 3 between delays, jitter never makes a delay shorter than the one before',
+    promiseHours: 72,
+    // As the Standard Webhooks spec suggests: a redirect is a failure (the merchant should
+    // update its URL), 410 Gone means the endpoint wants no more events, and a Retry-After is
+    // the receiver saying when it can take more.
+    statusHandling: { redirect: 'failure', gone: 'disable_endpoint', tooManyRequests: 'wait_retry_after' },
   };
   // END SOLUTION
 }

@@ -28,25 +28,18 @@ import {
   shrinkingConfig,
   type Snapshot,
 } from '../../specs/03-webhooks/analysis.ts';
+import { chapter, checkDispatchPolicy, HEALTHY_P99_BOUND_SECONDS, PROPERTY_RUNS, PROPERTY_SEED, RESPONSE_TIMEOUT_SECONDS } from '../../specs/03-webhooks/chapter.ts';
 import {
-  chapter,
-  checkDispatchPolicy,
-  COVERAGE_SECONDS,
   FIRST_RETRY_WITHIN_SECONDS,
-  HEALTHY_P99_BOUND_SECONDS,
   jittered,
-  largestJitterFor,
   latestRetryTimes,
   MAX_ATTEMPTS,
-  MAX_GROWTH,
-  MIN_GROWTH,
+  MIN_COVERAGE,
+  MIN_OVERALL_GROWTH,
+  MIN_PROMISE_HOURS,
   MIN_RETRIES,
-  PROPERTY_RUNS,
-  PROPERTY_SEED,
-  RESPONSE_TIMEOUT_SECONDS,
   retryTimes,
-} from '../../specs/03-webhooks/chapter.ts';
-import { DEADLINE_SECONDS } from '../../specs/03-webhooks/invariants.ts';
+} from '../../specs/03-webhooks/retry-schedule.ts';
 import { fleetScenario, healthyP99ByWindow, simulateFleet } from '../../specs/03-webhooks/simulation.ts';
 import { TOLERANCE_SECONDS, verificationCases } from '../../specs/03-webhooks/verification.ts';
 import { creditedAtMostOnce, exploreHandlerSteps, finishedRunsComplete, receiptAtMostOnce } from '../../specs/03-webhooks/handler-atomicity.ts';
@@ -74,6 +67,19 @@ export const comparedHandlerSteps: [string, readonly HandlerStep[]][] = [
   ['one transaction, the receipt emailed inside it', ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'send_receipt', 'commit', 'respond_2xx']],
   ['one transaction, the receipt emailed after COMMIT', ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'commit', 'send_receipt', 'respond_2xx']],
   ['2xx first, the work after it', ['verify_signature', 'respond_2xx', 'begin', 'record_event_id', 'apply_effect', 'enqueue_receipt', 'commit']],
+];
+
+/** Schedules run through the 3.2 check by the key: published designs and wrong ones (the rest of the answer as the reference's). */
+const standardWebhooksDelays = [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400];
+export const comparedSchedules: [string, { baseDelaysSeconds: number[]; jitter?: number | 'full'; promiseHours?: number }][] = [
+  ['the reference', { baseDelaysSeconds: reference.retrySchedule().baseDelaysSeconds }],
+  ['Standard Webhooks example, ±10 %, 84 h promised', { baseDelaysSeconds: standardWebhooksDelays, jitter: 0.1, promiseHours: 84 }],
+  ['Standard Webhooks example, ±50 %, 114 h promised', { baseDelaysSeconds: standardWebhooksDelays, jitter: 0.5, promiseHours: 114 }],
+  ['Standard Webhooks example, full jitter, 76 h promised', { baseDelaysSeconds: standardWebhooksDelays, jitter: 'full', promiseHours: 76 }],
+  ['Standard Webhooks example, ±10 %, 72 h promised', { baseDelaysSeconds: standardWebhooksDelays, jitter: 0.1, promiseHours: 72 }],
+  ['doubling from 1 min, 12 retries', { baseDelaysSeconds: Array.from({ length: 12 }, (_, k) => 60 * 2 ** k) }],
+  ['a shrinking schedule', { baseDelaysSeconds: [60, 600, 3600, 21_600, 43_200, 3600, 86_400, 86_400] }],
+  ['every 3 h', { baseDelaysSeconds: Array(20).fill(10_800) }],
 ];
 
 /** The policies of the 3.3 comparison, from the naive one to the reference answer. */
@@ -137,26 +143,27 @@ export async function buildKey(): Promise<ChapterKey> {
   // 3.2: the reference schedule, nominal and at both jitter extremes.
   const schedule = reference.retrySchedule();
   const nominal = retryTimes(schedule.baseDelaysSeconds);
-  const low = jittered(schedule, schedule.baseDelaysSeconds.map(() => -1));
+  const low = jittered(schedule, schedule.baseDelaysSeconds.map(() => 0));
   const high = jittered(schedule, schedule.baseDelaysSeconds.map(() => 1));
   const earliest = retryTimes(low);
   // The latest a retry can be: the largest jitter, and every failed attempt waiting out its timeout.
-  const latest = latestRetryTimes(high);
+  const latest = latestRetryTimes(high, RESPONSE_TIMEOUT_SECONDS);
   const backoff = backoffInWords(schedule.baseDelaysSeconds);
   const [firstLanding, lastLanding] = [dayOf(earliest.at(-1)!), dayOf(latest.at(-1)!)];
   const landing = firstLanding === lastLanding ? `on ${firstLanding}` : `between ${firstLanding} and ${lastLanding}`;
-  const deadline = latest.at(-1)! <= DEADLINE_SECONDS ? 'never past 72 h' : '**past 72 h, which the check refuses**';
-  const jitterSpread = (1 + schedule.jitterFraction) / (1 - schedule.jitterFraction);
-  const bothReadings =
-    backoff.cap !== undefined
-      ? `This reference caps at ${clock(backoff.cap)}: at the cap its jittered delays may shrink a little, which the base-delay rule allows and the jittered-delay rule would not.`
-      : backoff.smallestFactor >= jitterSpread
-        ? `This reference grows by ${backoff.growth} to the end, at least (1 + jitter)/(1 − jitter) = ${jitterSpread.toFixed(2)}, so even its jittered delays never shrink: it satisfies both readings.`
-        : `This reference grows by as little as ×${+backoff.smallestFactor.toFixed(2)}, less than (1 + jitter)/(1 − jitter) = ${jitterSpread.toFixed(2)}: its jittered delays may shrink, which the base-delay rule allows.`;
+  const jitterWords = (j: number | 'full') => (j === 'full' ? 'full jitter' : `±${+(j * 100).toFixed(2)} %`);
   const scheduleRows = [
     [1, '—', '—', '0 s', '0 s', '0 s'],
     ...schedule.baseDelaysSeconds.map((d, i) => [i + 2, clock(d), `${clock(low[i]!)} – ${clock(high[i]!)}`, clock(nominal[i]!), clock(earliest[i]!), clock(latest[i]!)]),
   ];
+  // Other designs through the same check: the published ones pass, wrong ones fail.
+  const retryTask = chapter.tasks.find((t) => t.id === '3.2')!;
+  const scheduleRuns = [];
+  for (const [name, design] of comparedSchedules) {
+    const answer = { ...schedule, ...design };
+    const report = await runTask(chapter, retryTask, { ...answers, retrySchedule: () => answer });
+    scheduleRuns.push([name, design.baseDelaysSeconds.map(clock).join(', '), jitterWords(answer.jitter), `${answer.promiseHours} h`, clock(retryTimes(answer.baseDelaysSeconds).at(-1)!), report.status.toUpperCase(), report.status === 'pass' ? '' : report.message]);
+  }
 
   // 3.3: every compared policy on the full fleet.
   const fleet = comparedPolicies.map(([name, policy]) => ({ name, policy, ...checkDispatchPolicy(policy), run: simulateFleet(fleetScenario, policy) }));
@@ -273,13 +280,15 @@ export async function buildKey(): Promise<ChapterKey> {
     regions[2]!,
     '```',
     '',
-    `## 3.2 — The retry schedule`,
+    `## 3.2 — The retry schedule, and what each status means`,
     '',
-    `**Answer.** Exponential backoff, ${backoff.words}, ${schedule.baseDelaysSeconds.length} retries (${schedule.baseDelaysSeconds.length + 1} attempts in all), with ±${schedule.jitterFraction * 100} % jitter: ${schedule.jitterDescription}. The last retry is sent ${clock(nominal.at(-1)!)} after the event (${clock(earliest.at(-1)!)} – ${clock(latest.at(-1)!)} with jitter and timeouts): ${landing}, ${deadline}. Stripe documents exponential backoff for up to three days in live mode but not its individual intervals (https://docs.stripe.com/webhooks), so these times are this design's, not Stripe's. Checked: the first retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}; each base delay ×${MIN_GROWTH} to ×${MAX_GROWTH} the one before, then optionally a cap repeated; ${MIN_RETRIES} to ${MAX_ATTEMPTS - 1} retries; jitter above 0 and below ±${Math.floor(largestJitterFor(schedule.baseDelaysSeconds.length) * 1000) / 10} % (for ${schedule.baseDelaysSeconds.length} retries); over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}), no retry after 72 h with every attempt's ${RESPONSE_TIMEOUT_SECONDS} s timeout added, the last retry no earlier than ${clock(COVERAGE_SECONDS)}; and the model at both jitter extremes keeps WEBHOOK-2 and WEBHOOK-3.`,
+    `**Answer.** Exponential backoff, ${backoff.words}, ${schedule.baseDelaysSeconds.length} retries (${schedule.baseDelaysSeconds.length + 1} attempts in all), with ${jitterWords(schedule.jitter)} jitter: ${schedule.jitterDescription}. The promise: no automatic retry later than ${schedule.promiseHours} h after the event. The last retry is sent ${clock(nominal.at(-1)!)} after the event (${clock(earliest.at(-1)!)} – ${clock(latest.at(-1)!)} with jitter and timeouts): ${landing}. A 3xx is a failure, a 410 Gone disables the endpoint, and a 429 (or 503) with \`Retry-After\` is retried no sooner than it asks — the handling the Standard Webhooks spec suggests (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md).`,
     '',
-    `**Why these thresholds.** They are what "exponential backoff for up to three days" means once written down, not Stripe's figures (it publishes none). *First retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}*: most failures are brief — a deploy, a restart, a blip — and a merchant down for a minute should not wait hours for a payment it could have had minutes later; a schedule of fixed 3 h intervals, or one retry after 60 h, fails here. *×${MIN_GROWTH} to ×${MAX_GROWTH} a step*: below ×${MIN_GROWTH} the delays are nearly fixed and a day-long outage costs a retry every few minutes for hours — the load backoff exists to shed; above ×${MAX_GROWTH} one step is a jump that leaves the endpoint unvisited for a long stretch right after the quick early retries. *At least ${MIN_RETRIES} retries*: covering two days with fewer leaves gaps close to a day between the late retries, so a merchant that recovers just after one waits that long. *At most ${MAX_ATTEMPTS} attempts*: a bound on the work one failing event causes. *Jitter below about ±20 %* is arithmetic, not taste: from the smallest draw to the largest, jitter stretches the last retry's time by (1 + j)/(1 − j), and the third day (48–72 h) allows 72/48 = 1.5, so j < (72 − 48)/(72 + 48) = 0.2 — a little less, since each failed attempt may wait its ${RESPONSE_TIMEOUT_SECONDS} s timeout before its delay starts and those waits count toward the 72 h. A design that wants wider jitter must narrow what it promises instead (the last retry somewhere in the last day, say), which this exercise does not.`,
+    `**What is Stripe's and what is this design's.** Stripe documents that in live mode it retries with exponential backoff for up to three days, and does not publish the intervals (https://docs.stripe.com/webhooks). The 72 h is the promise this reference makes, in Stripe's image; the delays, the jitter and where the last retry lands are this design's choices. A student's promise is their own, and the check holds the schedule to it.`,
     '',
-    `**Capped schedules are accepted.** The check asks that the *base* delays never shrink, not the jittered ones. Truncated (capped) exponential backoff — grow to a largest delay, then repeat it — is a common, sound design, and since Stripe does not publish its intervals there is no documented schedule to hold a design to. At the cap, equal base delays jitter both ways around the same value: one retry may follow the one before a little sooner, but never sooner than (1 − jitter) × the cap, so the endpoint is not hurried. Demanding that jittered delays never shrink would instead force a ratio above (1 + jitter) / (1 − jitter) at every step and forbid a cap. A schedule that truly hurries back (a base delay shorter than the one before) fails. ${bothReadings}`,
+    `**What the check asks, and why.** *The first retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}*, at the largest jitter: most failures are brief (a deploy, a restart), and a merchant down for a minute should get its event minutes later. *Delays that never shrink, and grow*: the largest base delay at least ×${MIN_OVERALL_GROWTH} the first, so that a long outage is not retried at the pace of a short one; a cap (the largest delay repeated) is fine. *${MIN_RETRIES} to ${MAX_ATTEMPTS - 1} retries*: with fewer the late gaps are long; more is too much work for one failing event. *Jitter*: some, so that events that failed together are not all retried at once — a fraction of the delay either way, or AWS's "full jitter", a draw from 0 to the delay (AWS Architecture Blog, "Exponential Backoff and Jitter", https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/). *A promise of at least ${MIN_PROMISE_HOURS} h*: the Standard Webhooks spec recommends a schedule spanning multiple days; shorter leaves a merchant down overnight with its events given up. *No retry after the promise*, at the largest jitter and with every failed attempt waiting out its ${RESPONSE_TIMEOUT_SECONDS} s timeout (over ${PROPERTY_RUNS} jitter draws, seed ${PROPERTY_SEED}, and the model at both extremes). *The schedule covers its promise*: before jitter, the last retry comes after at least ${MIN_COVERAGE * 100} % of the window, or the promise announces retries that never happen. Wide jitter is allowed when the promise leaves room for it: with ±50 %, the last retry may come 1.5 times later than its base time, and the promise must cover that.`,
+    '',
+    markdownTable(['design', 'base delays', 'jitter', 'promise', 'last retry before jitter', '3.2', 'why not'], scheduleRuns, ['left', 'left', 'left', 'right', 'right', 'left', 'left']),
     '',
     markdownTable(['attempt', 'delay before it', 'delay with jitter', 'sent at', 'earliest', 'latest'], scheduleRows, ['right', 'right', 'right', 'right', 'right', 'right']),
     '',

@@ -15,7 +15,7 @@ import {
 } from '../../models/webhook-delivery/machine.ts';
 import { dedupingHandler } from '../../models/webhook-delivery/merchant.ts';
 import { describeState, describeStep } from '../../models/webhook-delivery/describe.ts';
-import { replayPossible, webhookInvariants } from './invariants.ts';
+import { replayPossible, webhookInvariantsFor } from './invariants.ts';
 
 export type Snapshot = { context: WebhookContext };
 export type WebhookExploration = Exploration<Snapshot, WebhookDeliveryEvent>;
@@ -52,7 +52,7 @@ export function exploreConfig(config: WebhookDeliveryConfig): CheckedExploration
   if (!result) {
     const exploration = explore(createWebhookDeliveryModel(config), {
       events: candidateEvents,
-      invariants: webhookInvariants,
+      invariants: webhookInvariantsFor(config.deadlineSeconds),
       stopAtFirstViolation: false,
       keepEdges: true,
     }) as WebhookExploration;

@@ -22,17 +22,34 @@ export type VerifyDelivery = (payload: string, signatureHeader: string, secrets:
  */
 export type WebhookHandler = (state: MerchantState, event: WebhookEvent) => MerchantState;
 
-/** Task 3.2: the retry schedule after a failed first attempt. */
+/**
+ * Task 3.2: what the dispatcher does with each response status (the Standard Webhooks spec
+ * suggests a handling for each:
+ * https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md).
+ */
+export interface StatusHandling {
+  /** A 3xx: count it as a failed attempt, follow the redirect, or count it as delivered. */
+  redirect: 'failure' | 'follow' | 'success';
+  /** A 410 Gone: disable the endpoint (no more events to it), stop retrying this event only, or retry it like any failure. */
+  gone: 'disable_endpoint' | 'stop_this_event' | 'retry';
+  /** A 429 (or 503) with a Retry-After header: wait at least that long before the next attempt, retry on the schedule regardless, or give the event up. */
+  tooManyRequests: 'wait_retry_after' | 'retry_on_schedule' | 'give_up';
+}
+
+/** Task 3.2: the retry schedule after a failed first attempt, and the window it promises. */
 export interface RetrySchedule {
   /** The delay before retry n (n = 1, 2, …) after attempt n failed, before jitter, in seconds. */
   baseDelaysSeconds: number[];
   /**
-   * Jitter: each delay is multiplied by a factor drawn uniformly from
-   * [1 − jitterFraction, 1 + jitterFraction].
+   * A fraction j: each delay is multiplied by a factor drawn uniformly from [1 − j, 1 + j]; or
+   * "full": each delay is drawn uniformly from 0 to its base delay (AWS's "full jitter").
    */
-  jitterFraction: number;
+  jitter: number | 'full';
   /** Why this jitter, in a sentence (not graded). */
   jitterDescription: string;
+  /** What you promise merchants: no automatic retry is sent later than this many hours after the event. */
+  promiseHours: number;
+  statusHandling: StatusHandling;
 }
 
 /**

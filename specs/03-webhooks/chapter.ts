@@ -16,6 +16,7 @@ import { dedupConfig, endings, exploreConfig } from './analysis.ts';
 import { fleetFigures, fleetScenario, simulateFleet, type FleetScenario } from './simulation.ts';
 import { HANDLER_STEPS } from '../../models/webhook-delivery/handler-steps.ts';
 import { exploreHandlerSteps } from './handler-atomicity.ts';
+import { drawsArbitrary, expectRetrySchedule, jittered, latestRetryTimes, retryTimes, scheduleProblem, statusHandlingProblem } from './retry-schedule.ts';
 import { describeCase, firstWrongVerdict, showsConstantTimeComparison, verificationCases } from './verification.ts';
 import type { ChapterThreeAnswers, DispatchPolicy, RetrySchedule, TerminalPolicy } from './answer-types.ts';
 
@@ -271,182 +272,65 @@ const handleWebhook: Task<ChapterThreeAnswers> = {
 // ---------------------------------------------------------------------------------------------
 // 3.2 — the retry schedule
 
-/** Attempts allowed in all, first included: a bound on the work one failing event may cause. */
-export const MAX_ATTEMPTS = 25;
-/** The last retry must fall on the third day: no earlier than this after the event. */
-export const COVERAGE_SECONDS = 48 * 3600;
-/**
- * The first retry comes within this: most failures are brief (a deploy, a restart), and a
- * merchant down for a minute should get its event minutes later, not hours.
- */
-export const FIRST_RETRY_WITHIN_SECONDS = 10 * 60;
-/**
- * Each base delay is at least this many times the one before, until an optional cap: below it
- * the schedule is close to fixed intervals, and a long outage costs a retry every few minutes
- * for hours. At most MAX_GROWTH times: a larger step is a jump, not a backoff, and leaves the
- * endpoint unvisited for a long stretch right after the quick early retries.
- */
-export const MIN_GROWTH = 1.5;
-export const MAX_GROWTH = 10;
-/**
- * Retries at least: with fewer, the late gaps of a schedule that covers two days are close to a
- * day each, and a merchant that recovers just after one waits that long for its event.
- */
-export const MIN_RETRIES = 5;
-
-/**
- * Jitter spreads the last retry's time by a factor (1 + j)/(1 − j) between the smallest and the
- * largest draw, and the third day allows 72/48 = 1.5: so j must stay below 0.2. Strictly below:
- * each failed attempt may also wait out its response timeout before its delay starts, and
- * those waits count toward the 72 h.
- */
-export const MAX_JITTER = (DEADLINE_SECONDS - COVERAGE_SECONDS) / (DEADLINE_SECONDS + COVERAGE_SECONDS);
+const isPositiveNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
 /** The response timeout of the model: a failed attempt may take this long before its delay starts. */
 export const RESPONSE_TIMEOUT_SECONDS = dedupConfig.responseTimeoutSeconds;
-
-/** The delays after jitter, one draw in [−1, 1] per delay, rounded to whole seconds. */
-export const jittered = (schedule: RetrySchedule, draws: readonly number[]) =>
-  schedule.baseDelaysSeconds.map((d, i) => Math.round(d * (1 + schedule.jitterFraction * draws[i]!)));
-
-/** When each retry is sent, in seconds after the event, when every failed attempt is answered at once (a 500). */
-export const retryTimes = (delays: readonly number[]) => delays.map((_, i) => delays.slice(0, i + 1).reduce((a, b) => a + b, 0));
-
-/** When each retry is sent when every attempt before it waited out its timeout: the latest it can be. */
-export const latestRetryTimes = (delays: readonly number[]) => retryTimes(delays).map((t, i) => t + (i + 1) * RESPONSE_TIMEOUT_SECONDS);
-
-/**
- * The largest jitter with which some schedule of `retries` retries still lands its last retry in
- * 48–72 h at both extremes: (1 + j)/(1 − j) may not exceed (72 h − the timeouts)/48 h.
- */
-export function largestJitterFor(retries: number): number {
-  const ratio = (DEADLINE_SECONDS - retries * RESPONSE_TIMEOUT_SECONDS) / COVERAGE_SECONDS;
-  return (ratio - 1) / (ratio + 1);
-}
-
-const isPositiveNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
-
-/**
- * The first base delay shorter than the one before it, or undefined. The rule is on the base
- * delays, not on the jittered ones: a backoff never hurries back, but a capped schedule (the
- * largest delay repeated, as truncated exponential backoff does) is a sound design, and at its
- * cap jitter makes consecutive delays differ both ways, around the same base.
- */
-export function firstShrinkingDelay(baseDelays: readonly number[]): number | undefined {
-  const i = baseDelays.findIndex((d, k) => k > 0 && d < baseDelays[k - 1]!);
-  return i < 0 ? undefined : i;
-}
-
-/**
- * What keeps a schedule from being exponential backoff, in words, or undefined. Read as: grow by
- * MIN_GROWTH–MAX_GROWTH at each step, then (optionally) repeat the last delay, the cap, to the
- * end. The delays are numbered as retries (the first delay is the one before retry 1).
- */
-export function notExponential(baseDelays: readonly number[]): string | undefined {
-  const [first] = baseDelays;
-  if (first! > FIRST_RETRY_WITHIN_SECONDS) {
-    return `the first retry waits ${first} s, more than ${FIRST_RETRY_WITHIN_SECONDS / 60} min: most outages are brief, and a merchant back after a minute should get its event soon. Start the backoff within ${FIRST_RETRY_WITHIN_SECONDS / 60} min`;
-  }
-  if (baseDelays.length < MIN_RETRIES) {
-    return `${baseDelays.length} retr${baseDelays.length === 1 ? 'y' : 'ies'}: fewer than ${MIN_RETRIES}, so the gaps between the late ones are close to a day each, and a merchant that recovers just after one waits that long. Use at least ${MIN_RETRIES}`;
-  }
-  const capFrom = baseDelays.findIndex((d, k) => k > 0 && d === baseDelays[k - 1]);
-  for (let k = 1; k < baseDelays.length; k++) {
-    const [before, after] = [baseDelays[k - 1]!, baseDelays[k]!];
-    const factor = after / before;
-    if (capFrom >= 0 && k >= capFrom) {
-      if (after !== before) {
-        return `the delay before retry ${k + 1} (${after} s) differs from the cap (${before} s) reached at retry ${capFrom + 1}: a capped backoff repeats its largest delay to the end`;
-      }
-      continue;
-    }
-    if (factor < MIN_GROWTH) {
-      return `the delay before retry ${k + 1} (${after} s) is only ×${+factor.toFixed(2)} the one before (${before} s): exponential backoff grows each delay by at least ×${MIN_GROWTH} until an optional cap, so that a long outage is not retried at almost fixed intervals`;
-    }
-    if (factor > MAX_GROWTH) {
-      return `the delay before retry ${k + 1} (${after} s) is ×${+factor.toFixed(1)} the one before (${before} s): a step above ×${MAX_GROWTH} is a jump, not a backoff, and leaves the endpoint unvisited for a long stretch. Grow by at most ×${MAX_GROWTH} a step`;
-    }
-  }
-  return undefined;
-}
 
 const retrySchedule: Task<ChapterThreeAnswers> = {
   id: '3.2',
   title: 'The retry schedule',
   answer: 'answers.ts: retrySchedule()',
-  hint: `Exponential backoff: the first retry within ${FIRST_RETRY_WITHIN_SECONDS / 60} min, each delay ×${MIN_GROWTH} to ×${MAX_GROWTH} the one before (then, optionally, a cap repeated), at least ${MIN_RETRIES} retries, so that the last retry lands on the third day and never after 72 h — at the largest jitter too, timeouts included. Jitter below ±${Math.round(MAX_JITTER * 100)} %.`,
+  hint: 'How soon does a merchant that was down for one minute get its event? How long does one that was down for a day wait after it is back? When, at the largest jitter and with every attempt waiting out its timeout, is your last retry sent — and what did you promise? What is a receiver telling you with a 3xx, a 410 or a 429?',
   check(answers) {
-    const schedule = expectShape('3.2 retrySchedule()', answers.retrySchedule(), {
-      baseDelaysSeconds: describedAs((v) => Array.isArray(v) && v.length > 0 && v.every(isPositiveNumber), 'a non-empty list of delays in seconds, each > 0'),
-      jitterFraction: describedAs((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1, 'a fraction from 0 to 1 (0.1 for ±10 %), not a percentage'),
-      jitterDescription: describedAs((v) => typeof v === 'string', 'a sentence (a string)'),
-    });
+    const schedule = expectRetrySchedule(answers.retrySchedule());
     const retries = schedule.baseDelaysSeconds.length;
     const figures: Record<string, number> = { seed: PROPERTY_SEED, runs: PROPERTY_RUNS, retries };
-    const attempts = retries + 1;
-    const jitter = schedule.jitterFraction;
-    if (attempts > MAX_ATTEMPTS) return fail(`${attempts} attempts in all: more than ${MAX_ATTEMPTS}, too much work for one failing event`, { figures });
-    if (jitter === 0) return fail('no jitter: events that failed together (an endpoint that was down) would all be retried at the same instant', { figures });
-    // Said directly rather than found by a property: no schedule lands in 48–72 h at both
-    // extremes of a jitter this wide.
-    const largest = largestJitterFor(retries);
-    if (jitter >= largest) {
-      const spread = (1 + jitter) / (1 - jitter);
-      return fail(
-        `jitter of ±${+(jitter * 100).toFixed(2)} % is too wide for the third day: from the smallest draw to the largest it stretches the last retry's time ×${spread.toFixed(2)}, but 48–72 h allows ×1.5, less the ${retries} × ${RESPONSE_TIMEOUT_SECONDS} s that failed attempts may wait for their timeout. No schedule lands in the window at both extremes: keep jitter below ±${Math.floor(largest * 1000) / 10} %`,
-        { figures },
-      );
-    }
-    const shrinks = firstShrinkingDelay(schedule.baseDelaysSeconds);
-    if (shrinks !== undefined) {
-      const [before, after] = [schedule.baseDelaysSeconds[shrinks - 1]!, schedule.baseDelaysSeconds[shrinks]!];
-      return fail(
-        `the delay before retry ${shrinks + 1} (${after} s) is shorter than the one before it (${before} s): a backoff never hurries back to a failing endpoint. Make each base delay at least the one before (repeating the largest, as a cap, is fine)`,
-        { figures },
-      );
-    }
-    const notBackoff = notExponential(schedule.baseDelaysSeconds);
-    if (notBackoff) return fail(`not exponential backoff: ${notBackoff}`, { figures });
-
-    const draws = fc.array(fc.oneof(fc.constant(-1), fc.constant(1), fc.double({ min: -1, max: 1, noNaN: true })), {
-      minLength: retries,
-      maxLength: retries,
-    });
+    const problem = scheduleProblem(schedule, RESPONSE_TIMEOUT_SECONDS);
+    if (problem) return fail(problem, { figures });
+    const statuses = statusHandlingProblem(schedule.statusHandling);
+    if (statuses) return fail(statuses, { figures });
+    const promise = schedule.promiseHours * 3600;
     const h = (s: number) => `${+(s / 3600).toFixed(2)} h`;
-    const properties: [string, (delays: number[]) => boolean][] = [
-      [`no retry is sent more than 72 h after the event, even when every failed attempt waits out its ${RESPONSE_TIMEOUT_SECONDS} s timeout`, (d) => latestRetryTimes(d).at(-1)! <= DEADLINE_SECONDS],
-      ['the last retry falls on the third day (48–72 h after the event)', (d) => retryTimes(d).at(-1)! >= COVERAGE_SECONDS],
-    ];
-    for (const [statement, holds] of properties) {
-      const details = fc.check(fc.property(draws, (x) => holds(jittered(schedule, x))), { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS });
-      if (details.failed) {
-        const delays = jittered(schedule, details.counterexample![0]);
-        const [times, latest] = [retryTimes(delays), latestRetryTimes(delays)];
-        const trace = delays.map((d, i) => `retry ${i + 1}: wait ${d} s, sent at ${h(times[i]!)} (${h(latest[i]!)} if every attempt before it timed out)`).join('\n');
-        return fail(`property “${statement}” fails for the jittered delays [${delays.join(', ')}] s (seed ${PROPERTY_SEED})`, {
-          trace,
-          traceTitle: 'the jitter draw that breaks it',
-          figures,
-        });
-      }
+    // The window, over random jitter draws (extremes included): no retry after the promise.
+    const statement = `no retry is sent later than the ${schedule.promiseHours} h promised, even when every failed attempt waits out its ${RESPONSE_TIMEOUT_SECONDS} s timeout`;
+    const details = fc.check(
+      fc.property(drawsArbitrary(retries), (x) => latestRetryTimes(jittered(schedule, x), RESPONSE_TIMEOUT_SECONDS).at(-1)! <= promise),
+      { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS },
+    );
+    if (details.failed) {
+      const delays = jittered(schedule, details.counterexample![0]);
+      const [times, latest] = [retryTimes(delays), latestRetryTimes(delays, RESPONSE_TIMEOUT_SECONDS)];
+      const trace = delays.map((d, i) => `retry ${i + 1}: wait ${d} s, sent at ${h(times[i]!)} (${h(latest[i]!)} if every attempt before it timed out)`).join('\n');
+      return fail(`property “${statement}” fails for the jittered delays [${delays.join(', ')}] s (seed ${PROPERTY_SEED})`, { trace, traceTitle: 'the jitter draw that breaks it', figures });
     }
     // The model at the two extremes of the jitter (every draw the same, so base delays that never
-    // shrink stay so): delays never shrink, no attempt past 72 h,
-    // with timeouts, errors and lost acknowledgements in between.
-    for (const extreme of [1, -1]) {
-      const config = { ...dedupConfig, retryDelaysSeconds: jittered(schedule, schedule.baseDelaysSeconds.map(() => extreme)) };
+    // shrink stay so), with the promise as its deadline: delays never shrink, no attempt after
+    // the promise, with timeouts, errors and lost acknowledgements in between.
+    for (const extreme of [1, 0]) {
+      const config = modelConfigFor(schedule, extreme);
       const { exploration, violations } = exploreConfig(config);
       figures[extreme > 0 ? 'statesAtMaxJitter' : 'statesAtMinJitter'] = exploration.figures.states;
       const bad = violations.find((v) => v.id === noAttemptAfterDeadline.id || v.id === delaysNeverShrink.id);
       if (bad) return fail(`the model, at ${extreme > 0 ? 'maximum' : 'minimum'} jitter, violates ${bad.id}: ${bad.statement}`, { trace: bad.trace, figures });
     }
     const last = retryTimes(schedule.baseDelaysSeconds).at(-1)!;
+    const jitter = schedule.jitter === 'full' ? 'full jitter' : `±${+(schedule.jitter * 100).toFixed(2)} %`;
     return pass(
-      `${attempts} attempts, first retry after ${schedule.baseDelaysSeconds[0]} s, last at ${h(last)} (±${jitter * 100} %); exponential backoff (×${MIN_GROWTH}–×${MAX_GROWTH} a step, then an optional cap); 2 properties hold over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}); the model at both jitter extremes (${figures.statesAtMaxJitter} + ${figures.statesAtMinJitter} states) keeps ${noAttemptAfterDeadline.id} and ${delaysNeverShrink.id}`,
+      `${retries + 1} attempts, first retry after ${schedule.baseDelaysSeconds[0]} s, last at ${h(last)} before jitter (${jitter}), within the ${schedule.promiseHours} h promised over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}); 3xx, 410 and 429 handled; the model at both jitter extremes (${figures.statesAtMaxJitter} + ${figures.statesAtMinJitter} states) keeps ${noAttemptAfterDeadline.id} and ${delaysNeverShrink.id}`,
       { figures },
     );
   },
 };
+
+/** The model's config for a schedule: its delays at one jitter extreme (1 the largest factor, 0 the smallest), its promise as the deadline. */
+export function modelConfigFor(schedule: Pick<RetrySchedule, 'baseDelaysSeconds' | 'jitter' | 'promiseHours'>, extreme: number): WebhookDeliveryConfig {
+  return {
+    ...dedupConfig,
+    retryDelaysSeconds: jittered(schedule, schedule.baseDelaysSeconds.map(() => extreme)),
+    deadlineSeconds: schedule.promiseHours * 3600,
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // 3.3 — slow merchants
