@@ -110,6 +110,18 @@ export function dispatchPolicy(): DispatchPolicy {
 /** 3.4 — What happens to an event whose retries have all failed, 72 hours on. */
 export function terminalPolicy(): TerminalPolicy {
   // BEGIN SOLUTION
-  return { event: 'dead_letter', disableEndpoint: true, notifyMerchant: true, allowReplay: true };
+  // The event and the endpoint are judged apart. The event is kept, the merchant told, and a
+  // replay allowed. The endpoint is disabled only after failing across events for days, with a
+  // warning first: one event that crashes the merchant's handler must not cut off the others.
+  // Events created while it is disabled are never sent, so the merchant needs a list of what
+  // was not delivered (Stripe's Events API, delivery_success=false), replayed oldest first.
+  return {
+    event: 'dead_letter',
+    notifyMerchant: true,
+    allowReplay: true,
+    endpoint: 'disable_after_sustained_failure',
+    warnBeforeDisabling: true,
+    backstop: 'list_undelivered_events',
+  };
   // END SOLUTION
 }

@@ -44,7 +44,8 @@ import { fleetScenario, healthyP99ByWindow, simulateFleet } from '../../specs/03
 import { TOLERANCE_SECONDS, verificationCases } from '../../specs/03-webhooks/verification.ts';
 import { creditedAtMostOnce, exploreHandlerSteps, finishedRunsComplete, receiptAtMostOnce } from '../../specs/03-webhooks/handler-atomicity.ts';
 import { handlerStepsBounds, type HandlerStep } from '../../models/webhook-delivery/handler-steps.ts';
-import type { DispatchPolicy } from '../../specs/03-webhooks/answer-types.ts';
+import type { DispatchPolicy, TerminalPolicy } from '../../specs/03-webhooks/answer-types.ts';
+import { DISABLE_AFTER_SECONDS, endpointHealthProblem, healthScenarios, MERCHANT_REACTS_AFTER_SECONDS, simulateEndpointHealth, WARN_AFTER_SECONDS } from '../../specs/03-webhooks/endpoint-health.ts';
 import * as reference from './answers.ts';
 
 /** A trace of the model as a sequence diagram. */
@@ -55,7 +56,7 @@ const configs: [string, WebhookDeliveryConfig][] = [
   ['deduplicating handler', dedupConfig],
   ['a ninth retry at 164 h', pastDeadlineConfig],
   ['a shrinking schedule (1 h, then 1 min)', shrinkingConfig],
-  ['event discarded, endpoint left on, no notice', discardConfig],
+  ['event discarded, no notice, no replay', discardConfig],
 ];
 
 /** The handler designs the key compares: the reference, one right alternative, and the wrong ones of 3.1's last part. */
@@ -80,6 +81,15 @@ export const comparedSchedules: [string, { baseDelaysSeconds: number[]; jitter?:
   ['doubling from 1 min, 12 retries', { baseDelaysSeconds: Array.from({ length: 12 }, (_, k) => 60 * 2 ** k) }],
   ['a shrinking schedule', { baseDelaysSeconds: [60, 600, 3600, 21_600, 43_200, 3600, 86_400, 86_400] }],
   ['every 3 h', { baseDelaysSeconds: Array(20).fill(10_800) }],
+];
+
+/** Terminal policies the key runs through the endpoint-health simulation (changes to the reference's). */
+export const comparedTerminalPolicies: [string, Partial<TerminalPolicy>][] = [
+  ['the reference: disable after sustained failure, warn first, list undelivered events', {}],
+  ['keep the endpoint enabled', { endpoint: 'keep_enabled', warnBeforeDisabling: false, backstop: 'none' }],
+  ['disable when one event runs out of retries', { endpoint: 'disable_when_an_event_runs_out' }],
+  ['disable after sustained failure, no warning', { warnBeforeDisabling: false }],
+  ['disable after sustained failure, no list of undelivered events', { backstop: 'none' }],
 ];
 
 /** The policies of the 3.3 comparison, from the naive one to the reference answer. */
@@ -189,7 +199,7 @@ export async function buildKey(): Promise<ChapterKey> {
 
   // 3.4: the event's lifecycle, projected from the deduplicating config's exploration.
   const projected = projectExploration(dedup.exploration.snapshots, dedup.exploration.edges, (s) =>
-    s.context.status === 'dead_lettered' ? 'dead_lettered\n(endpoint disabled,\nmerchant notified)' : s.context.status,
+    s.context.status === 'dead_lettered' ? 'dead_lettered\n(merchant notified)' : s.context.status,
   );
   const lifecycle = await renderSvg({
     nodes: projected.nodes.map((node) => ({ ...node, initial: node.id === 'pending', final: node.id === 'delivered' })),
@@ -204,6 +214,21 @@ export async function buildKey(): Promise<ChapterKey> {
     ['left', 'left', 'right', 'right', 'left'],
   );
   const receiptAfterCommit = handlerRuns.find((r) => r.name === 'one transaction, the receipt emailed after COMMIT')!;
+
+  // 3.4: endpoint health over days, for the reference policy and the alternatives.
+  const healthRuns = comparedTerminalPolicies.map(([name, patch]) => {
+    const policy = { ...reference.terminalPolicy(), ...patch };
+    const runs = healthScenarios.map((scenario) => simulateEndpointHealth(scenario, policy, schedule.baseDelaysSeconds));
+    return { name, runs, problem: endpointHealthProblem(runs) };
+  });
+  const hours = (s: number | null) => (s === null ? '—' : clock(s));
+  const healthTable = markdownTable(
+    ['policy', 'scenario', 'events', 'attempts', 'delivered by retries', 'recovered by the merchant', 'lost', 'warned at', 'disabled at', 'verdict'],
+    healthRuns.flatMap(({ name, runs, problem }) =>
+      runs.map((r, i) => [i === 0 ? name : '', r.scenario, r.events, r.attempts, r.deliveredAutomatically, r.recovered, r.lost, hours(r.warnedAt), hours(r.disabledAt), i === 0 ? (problem ? 'fail' : 'pass') : '']),
+    ),
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+  );
 
   const invariantFigures = markdownTable(
     ['config', 'distinct states', 'transitions', 'depth', 'finished runs', 'violated'],
@@ -328,9 +353,13 @@ export async function buildKey(): Promise<ChapterKey> {
     regions[4]!,
     '```',
     '',
-    `## 3.4 — After 72 hours`,
+    `## 3.4 — After the retries: the event, and the endpoint`,
     '',
-    `**Answer.** When the last retry of the three-day window fails, the event is dead-lettered (kept, not deleted), the endpoint is disabled so that new events stop feeding a server that has failed for days, and the merchant is notified. Once the server is fixed, the merchant re-enables the endpoint and replays the dead-lettered events; their handler, idempotent by 3.1, makes a replay of something already processed harmless. In the model's ${dedup.exploration.figures.states} states, every finished run ends delivered (${dedupEndings.delivered ?? 0} runs) or dead-lettered with the merchant notified (${dedupEndings.dead_lettered ?? 0} runs), and from every dead-lettered state a replay can still deliver (${replayPossible.id}). Discarding the event instead, or not notifying, or not disabling the endpoint, violates WEBHOOK-1; refusing replays violates ${replayPossible.id}.`,
+    `**Answer.** The event and its endpoint are judged apart. When an event's last retry fails, the event is dead-lettered (kept, not deleted), the merchant is notified, and a replay is allowed; the merchant's handler, idempotent by 3.1, makes a replay of something already processed harmless. In the model's ${dedup.exploration.figures.states} states (on the reference schedule), every finished run ends delivered (${dedupEndings.delivered ?? 0} runs) or dead-lettered with the merchant notified (${dedupEndings.dead_lettered ?? 0} runs), and from every dead-lettered state a replay can still deliver (${replayPossible.id}). Discarding the event or not notifying violates WEBHOOK-1; refusing replays violates ${replayPossible.id}.`,
+    '',
+    `**The endpoint is another question.** One event running out of retries says little about the endpoint: a payload that crashes the merchant's handler fails on every attempt while the endpoint answers 2xx to everything else. The reference disables an endpoint only after it has failed across events with no 2xx for ${clock(DISABLE_AFTER_SECONDS)}, warns after ${clock(WARN_AFTER_SECONDS)}, and — since events created while an endpoint is disabled are never sent (Stripe does the same: https://stripe.com/docs/workbench/webhooks) — gives the merchant a list of undelivered events to recover from, as Stripe's Events API does with \`delivery_success=false\` over the last 30 days (https://docs.stripe.com/api/events/list); the merchant replays them oldest first, by \`created\`. Keeping the endpoint enabled is a defensible alternative: nothing is cut off and dead letters plus replays recover the rest, at the cost of attempts sent to a server that is gone. The simulation below runs each policy over days of events (one an hour) on the reference schedule; the merchant acts ${clock(MERCHANT_REACTS_AFTER_SECONDS)} after it is told.`,
+    '',
+    healthTable,
     '',
     '```ts',
     regions[5]!,

@@ -29,10 +29,10 @@ export const pastDeadlineConfig: WebhookDeliveryConfig = {
 };
 /** A schedule that backs off, then hurries: 1 h, then 1 min. */
 export const shrinkingConfig: WebhookDeliveryConfig = { ...dedupConfig, retryDelaysSeconds: [3600, 60] };
-/** After the last retry the event is thrown away, the endpoint left on, the merchant not told. */
+/** After the last retry the event is thrown away and the merchant not told. */
 export const discardConfig: WebhookDeliveryConfig = {
   ...dedupConfig,
-  terminalPolicy: { event: 'discard', disableEndpoint: false, notifyMerchant: false, allowReplay: false },
+  terminalPolicy: { event: 'discard', notifyMerchant: false, allowReplay: false, endpoint: 'keep_enabled', warnBeforeDisabling: false, backstop: 'none' },
 };
 
 export interface CheckedExploration {

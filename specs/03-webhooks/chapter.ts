@@ -16,7 +16,8 @@ import { dedupConfig, endings, exploreConfig } from './analysis.ts';
 import { fleetFigures, fleetScenario, simulateFleet, type FleetScenario } from './simulation.ts';
 import { HANDLER_STEPS } from '../../models/webhook-delivery/handler-steps.ts';
 import { exploreHandlerSteps } from './handler-atomicity.ts';
-import { drawsArbitrary, expectRetrySchedule, jittered, latestRetryTimes, retryTimes, scheduleProblem, statusHandlingProblem } from './retry-schedule.ts';
+import { drawsArbitrary, expectRetrySchedule, MAX_ATTEMPTS, jittered, latestRetryTimes, retryTimes, scheduleProblem, statusHandlingProblem } from './retry-schedule.ts';
+import { endpointHealthProblem, healthScenarios, simulateEndpointHealth } from './endpoint-health.ts';
 import { describeCase, firstWrongVerdict, showsConstantTimeComparison, verificationCases } from './verification.ts';
 import type { ChapterThreeAnswers, DispatchPolicy, RetrySchedule, TerminalPolicy } from './answer-types.ts';
 
@@ -394,50 +395,60 @@ const dispatchPolicy: Task<ChapterThreeAnswers> = {
 // ---------------------------------------------------------------------------------------------
 // 3.4 — after 72 hours
 
-/** Each field of the terminal policy, when wrong: why, in the merchant's terms, and the invariant it breaks. */
+/** Each field of the event's fate, when wrong: what the merchant suffers, and the invariant it breaks. */
 const terminalPolicyMistakes: { wrong: (p: TerminalPolicy) => boolean; why: string; invariant: string }[] = [
   {
     wrong: (p) => p.event === 'discard',
-    why: '`event` is "discard": after 72 h the event is thrown away, and neither Stripe nor the merchant can ever deliver it; keep it ("dead_letter")',
-    invariant: endsDeliveredOrDeadLettered.id,
-  },
-  {
-    wrong: (p) => !p.disableEndpoint,
-    why: '`disableEndpoint` is false: the endpoint stays on after three days of failures, so every new event goes on to the same broken server and fails in turn; disable it until the merchant fixes it',
+    why: '`event` is "discard": once its retries run out the event is gone, and nobody can deliver it any more',
     invariant: endsDeliveredOrDeadLettered.id,
   },
   {
     wrong: (p) => !p.notifyMerchant,
-    why: '`notifyMerchant` is false: nobody tells the merchant its endpoint failed, so nobody fixes it or replays the events; notify them',
+    why: '`notifyMerchant` is false: nobody tells the merchant that its events are failing, so nobody fixes the server or replays them',
     invariant: endsDeliveredOrDeadLettered.id,
   },
   {
     wrong: (p) => !p.allowReplay,
-    why: '`allowReplay` is false: a dead-lettered event can never be delivered, even once the merchant’s server is fixed; allow replays',
+    why: '`allowReplay` is false: a dead-lettered event can never be delivered, even once the merchant’s server is fixed',
     invariant: replayPossible.id,
   },
 ];
 
+/** The schedule the other tasks run on: the 3.2 answer's when it has the right shape, or the scenario's. */
+export function scheduleOf(answers: ChapterThreeAnswers): { delays: readonly number[]; promiseSeconds: number; source: '3.2' | 'scenario' } {
+  try {
+    const schedule = expectRetrySchedule(answers.retrySchedule());
+    if (schedule.baseDelaysSeconds.length + 1 <= MAX_ATTEMPTS) return { delays: schedule.baseDelaysSeconds, promiseSeconds: schedule.promiseHours * 3600, source: '3.2' };
+  } catch {
+    // Unanswered, throwing or misshapen: 3.2 reports it; this task runs on the scenario's schedule.
+  }
+  return { delays: dedupConfig.retryDelaysSeconds, promiseSeconds: dedupConfig.deadlineSeconds, source: 'scenario' };
+}
+
 const terminalPolicy: Task<ChapterThreeAnswers> = {
   id: '3.4',
-  title: 'After 72 hours',
+  title: 'After the retries',
   answer: 'answers.ts: terminalPolicy()',
-  hint: 'An event that could not be delivered in three days must not vanish: keep it, stop hammering the endpoint, tell the merchant, and let them replay it once their server is fixed.',
+  hint: 'When one event has failed for three days, what do you know about the endpoint — and what about the next event? Who can still fix the problem, how do they learn of it, and how do they find every event they missed, including those never sent?',
   check(answers) {
     const policy = expectShape('3.4 terminalPolicy()', answers.terminalPolicy(), {
       event: isOneOf('dead_letter', 'discard'),
-      disableEndpoint: isBoolean,
       notifyMerchant: isBoolean,
       allowReplay: isBoolean,
+      endpoint: isOneOf('disable_when_an_event_runs_out', 'disable_after_sustained_failure', 'keep_enabled'),
+      warnBeforeDisabling: isBoolean,
+      backstop: isOneOf('list_undelivered_events', 'none'),
     });
-    const { exploration, violations } = exploreConfig({ ...dedupConfig, terminalPolicy: { ...policy } });
-    const figures = { states: exploration.figures.states, finishedRuns: exploration.figures.terminal };
+    const schedule = scheduleOf(answers);
+    const base = { ...dedupConfig, retryDelaysSeconds: schedule.delays, deadlineSeconds: schedule.promiseSeconds };
+    const { exploration, violations } = exploreConfig({ ...base, terminalPolicy: { ...policy } });
+    const figures: Record<string, number | string> = { states: exploration.figures.states, finishedRuns: exploration.figures.terminal, schedule: schedule.source };
     const violated = new Set(violations.map((v) => v.id).filter((id) => id === endsDeliveredOrDeadLettered.id || id === replayPossible.id));
     if (violated.size > 0) {
       const causes = terminalPolicyMistakes.filter((m) => violated.has(m.invariant) && m.wrong(policy)).map((m) => `${m.why} (${m.invariant})`);
       // The policy applies once the schedule runs out, whatever its length: with no retries at
-      // all, the same violation shows in a few steps instead of nine attempts.
-      const short = exploreConfig({ ...dedupConfig, retryDelaysSeconds: [], terminalPolicy: { ...policy } }).violations.find((v) => violated.has(v.id));
+      // all, the same violation shows in a few steps instead of a whole schedule.
+      const short = exploreConfig({ ...base, retryDelaysSeconds: [], terminalPolicy: { ...policy } }).violations.find((v) => violated.has(v.id));
       const full = violations.find((v) => violated.has(v.id))!;
       return fail(causes.length > 0 ? causes.join('; ') : `${full.id} fails: ${full.statement}`, {
         trace: (short ?? full).trace,
@@ -445,8 +456,17 @@ const terminalPolicy: Task<ChapterThreeAnswers> = {
         figures,
       });
     }
+    // Many events, days long: the endpoint's health apart from any one event's.
+    const runs = healthScenarios.map((scenario) => simulateEndpointHealth(scenario, policy, schedule.delays));
+    for (const run of runs) figures[`lost (${run.scenario})`] = run.lost;
+    const problem = endpointHealthProblem(runs);
+    if (problem) return fail(problem, { figures });
     const ends = Object.entries(endings(exploration)).map(([status, n]) => `${n} ${status.replace('_', '-')}`).join(', ');
-    return pass(`in ${exploration.figures.states} states, every run ends delivered or dead-lettered and notified (${ends}), and a replay can deliver from every dead-lettered state`, { figures });
+    const onSchedule = schedule.source === '3.2' ? 'on the 3.2 schedule' : 'on the scenario’s schedule (3.2 has no usable answer yet)';
+    return pass(
+      `${onSchedule}: in ${exploration.figures.states} states every run ends delivered or dead-lettered and notified (${ends}), and a replay can deliver from every dead-lettered state; over days of many events, a poison event and a five-day outage lose no event (${runs.map((r) => `${r.recovered} recovered after the ${r.scenario}`).join(', ')})`,
+      { figures },
+    );
   },
 };
 

@@ -15,14 +15,14 @@ export const DEADLINE_SECONDS = scenarioConfig.deadlineSeconds;
 
 export const endsDeliveredOrDeadLettered: Invariant<Snapshot> = {
   id: 'WEBHOOK-1',
-  statement: 'every event ends delivered, or dead-lettered with its endpoint disabled and the merchant notified',
+  statement: 'every event ends delivered, or dead-lettered with the merchant notified',
   task: '3.4',
   holds: ({ context }) =>
     context.status === 'pending' ||
     context.status === 'attempting' ||
     context.status === 'scheduled_retry' ||
     context.status === 'delivered' ||
-    (context.status === 'dead_lettered' && context.merchantNotified && context.endpoint === 'disabled'),
+    (context.status === 'dead_lettered' && context.merchantNotified),
 };
 
 /** WEBHOOK-2 for a given window: the scenario's 72 h, or the window a 3.2 answer promises. */
