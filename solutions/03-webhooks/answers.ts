@@ -97,12 +97,18 @@ export function dispatchPolicy(): DispatchPolicy {
   // BEGIN SOLUTION
   // One queue per endpoint, served in turn; at most 10 requests in flight to one endpoint; an
   // endpoint that answered slower than 5 s (or not at all) is served only by a quarter of the
-  // workers until it answers fast again. The timeout stays at 30 s: slow merchants do answer.
+  // workers until it answers fast again; retries wait apart from first attempts, on a quarter of
+  // the workers, so that a wave of retries to endpoints that are down cannot hold up fresh
+  // events; one endpoint keeps at most 500 events in the dispatcher's memory (the rest wait in
+  // durable storage, in order), and its merchant is alerted when it gets there. The timeout
+  // stays at 30 s: slow merchants do answer.
   return {
     queueing: 'per_endpoint',
     timeoutSeconds: 30,
     maxInFlightPerEndpoint: 10,
     slowLane: { slowAfterSeconds: 5, workerShare: 0.25 },
+    retryLane: { workerShare: 0.25 },
+    backlog: { maxQueuedPerEndpoint: 500, alertMerchant: true },
   };
   // END SOLUTION
 }

@@ -28,7 +28,7 @@ import {
   shrinkingConfig,
   type Snapshot,
 } from '../../specs/03-webhooks/analysis.ts';
-import { chapter, checkDispatchPolicy, HEALTHY_P99_BOUND_SECONDS, PROPERTY_RUNS, PROPERTY_SEED, RESPONSE_TIMEOUT_SECONDS } from '../../specs/03-webhooks/chapter.ts';
+import { chapter, checkDispatchPolicy, HEALTHY_P99_BOUND_SECONDS, MAX_QUEUED_IN_MEMORY, PROPERTY_RUNS, PROPERTY_SEED, RESPONSE_TIMEOUT_SECONDS } from '../../specs/03-webhooks/chapter.ts';
 import {
   FIRST_RETRY_WITHIN_SECONDS,
   jittered,
@@ -40,7 +40,7 @@ import {
   MIN_RETRIES,
   retryTimes,
 } from '../../specs/03-webhooks/retry-schedule.ts';
-import { fleetScenario, healthyP99ByWindow, simulateFleet } from '../../specs/03-webhooks/simulation.ts';
+import { fleetScenario, healthyP99ByWindow } from '../../specs/03-webhooks/simulation.ts';
 import { TOLERANCE_SECONDS, verificationCases } from '../../specs/03-webhooks/verification.ts';
 import { creditedAtMostOnce, exploreHandlerSteps, finishedRunsComplete, receiptAtMostOnce } from '../../specs/03-webhooks/handler-atomicity.ts';
 import { handlerStepsBounds, type HandlerStep } from '../../models/webhook-delivery/handler-steps.ts';
@@ -98,7 +98,9 @@ export const comparedPolicies: [string, DispatchPolicy][] = [
   ['one shared FIFO queue, 5 s timeout', { queueing: 'shared_fifo', timeoutSeconds: 5 }],
   ['per-endpoint queues, round-robin, no cap', { queueing: 'per_endpoint', timeoutSeconds: 30, maxInFlightPerEndpoint: fleetScenario.workers, slowLane: null }],
   ['per-endpoint queues, at most 10 in flight per endpoint', { queueing: 'per_endpoint', timeoutSeconds: 30, maxInFlightPerEndpoint: 10, slowLane: null }],
-  ['the reference answer: per-endpoint, cap 10, slow endpoints on a quarter of the workers', reference.dispatchPolicy()],
+  ['the same, with retries on a lane of their own (a quarter of the workers)', { queueing: 'per_endpoint', timeoutSeconds: 30, maxInFlightPerEndpoint: 10, slowLane: null, retryLane: { workerShare: 0.25 } }],
+  ['cap 10, slow endpoints on a quarter of the workers, no bound on one endpoint’s backlog', { queueing: 'per_endpoint', timeoutSeconds: 30, maxInFlightPerEndpoint: 10, slowLane: { slowAfterSeconds: 5, workerShare: 0.25 } }],
+  ['the reference answer: cap 10, slow lane, retry lane, backlog of 500 with an alert', reference.dispatchPolicy()],
 ];
 
 /**
@@ -176,10 +178,14 @@ export async function buildKey(): Promise<ChapterKey> {
   }
 
   // 3.3: every compared policy on the full fleet.
-  const fleet = comparedPolicies.map(([name, policy]) => ({ name, policy, ...checkDispatchPolicy(policy), run: simulateFleet(fleetScenario, policy) }));
+  // On the reference 3.2 schedule, as the check runs on the student's.
+  const keyFleet = { ...fleetScenario, retryDelaysSeconds: schedule.baseDelaysSeconds };
+  const fleet = comparedPolicies.map(([name, policy]) => ({ name, policy, ...checkDispatchPolicy(policy, keyFleet) }));
   const naiveFleet = fleet[0]!;
   const referenceFleet = fleet[fleet.length - 1]!;
   const windowSeconds = 30;
+  const [noRetryLane, withRetryLane] = [fleet[3]!, fleet[4]!];
+  const unbounded = fleet[5]!;
   const series = [naiveFleet, fleet[2]!, fleet[3]!, referenceFleet].flatMap((f, i) =>
     healthyP99ByWindow(f.run, windowSeconds).map(({ window, p99 }) => ({ policy: `${i + 1}. ${f.name.split(':')[0]}`, minute: window / 60, p99 })),
   );
@@ -325,12 +331,14 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## 3.3 — Slow merchants`,
     '',
-    `**Answer.** In one shared queue, every request to a slow endpoint holds a worker for seconds and everyone else waits behind it: head-of-line blocking. The fix is isolation: a queue per endpoint, served in turn, so that one endpoint's backlog is only its own; a cap on the requests in flight to one endpoint, so that a large slow merchant cannot take every worker; and slow endpoints (a response slower than 5 s, or a timeout) kept to a quarter of the workers until they answer fast again. The timeout stays at 30 s: cutting it frees workers sooner but fails merchants that are slow yet working, and their events end dead-lettered.`,
+    `**Answer.** In one shared queue, every request to a slow endpoint holds a worker for seconds and everyone else waits behind it: head-of-line blocking. The fix is isolation: a queue per endpoint, served in turn, so that one endpoint's backlog is only its own; a cap on the requests in flight to one endpoint, so that a large slow merchant cannot take every worker; slow endpoints (a response slower than 5 s, or a timeout) kept to a quarter of the workers until they answer fast again; and retries kept apart from first attempts, on a quarter of the workers, so that a wave of retries to endpoints that are down cannot hold up fresh events. A merchant that stays slow grows a backlog that only its own server can drain: the reference keeps at most 500 of its events in the dispatcher's memory (the rest wait in durable storage, in order) and alerts the merchant when it gets there. The timeout stays at 30 s: cutting it frees workers sooner but fails merchants that are slow yet working, and their events end dead-lettered.`,
     '',
-    `The fleet, simulated (deterministic, seed ${s.seed}): ${s.merchants} merchants — ${referenceFleet.figures.merchants.healthy} healthy (answer in ${s.healthyLatencySeconds[0]}–${s.healthyLatencySeconds[1]} s), ${referenceFleet.figures.merchants.slow} slow (${s.slowLatencySeconds[0]}–${s.slowLatencySeconds[1]} s; one of them a large merchant receiving ${s.largeSlowMerchantShare * 100} % of all events), ${referenceFleet.figures.merchants.down} down (never answer) — ${s.eventsPerSecond} events a second for ${s.trafficSeconds / 60} minutes (${referenceFleet.figures.events} events), ${s.workers} delivery workers, failed attempts retried on the schedule of 3.2 without jitter. Latency is from the event's creation to the merchant's 2xx. The check requires healthy merchants' p99 ≤ ${HEALTHY_P99_BOUND_SECONDS} s and every slow merchant's event delivered.`,
+    `**Where the lanes and the bound change the numbers.** Without a slow lane, retries to the endpoints that are down (each holding a worker for the whole ${noRetryLane.policy.timeoutSeconds} s timeout) take workers from everyone: healthy merchants' p99 is ${seconds(noRetryLane.figures.healthy.p99)}; with retries on a lane of their own it is ${seconds(withRetryLane.figures.healthy.p99)}. The large slow merchant's backlog, unbounded, reaches ${unbounded.run.largestQueue.events} events in the dispatcher's memory, its events waiting up to ${seconds(unbounded.figures.slow.max)}, and nobody is told; bounded, the dispatcher holds ${referenceFleet.run.largestQueue.events} and the merchant is alerted ${seconds(referenceFleet.run.backlogAlerts.get(referenceFleet.run.largestQueue.endpoint) ?? NaN)} into the run. The bound does not make the merchant faster — only its own server can — but it keeps the dispatcher's memory flat and tells the one party who can act.`,
+    '',
+    `The fleet, simulated (deterministic, seed ${s.seed}): ${s.merchants} merchants — ${referenceFleet.figures.merchants.healthy} healthy (answer in ${s.healthyLatencySeconds[0]}–${s.healthyLatencySeconds[1]} s), ${referenceFleet.figures.merchants.slow} slow (${s.slowLatencySeconds[0]}–${s.slowLatencySeconds[1]} s; one of them a large merchant receiving ${s.largeSlowMerchantShare * 100} % of all events), ${referenceFleet.figures.merchants.down} down (never answer) — ${s.eventsPerSecond} events a second for ${s.trafficSeconds / 60} minutes (${referenceFleet.figures.events} events), ${s.workers} delivery workers, failed attempts retried on the schedule of 3.2 without jitter (the check runs on the student's 3.2 answer). Latency is from the event's creation to the merchant's 2xx. The check requires healthy merchants' p99 ≤ ${HEALTHY_P99_BOUND_SECONDS} s, every slow merchant's event delivered, at most ${MAX_QUEUED_IN_MEMORY} events of one endpoint in the dispatcher's memory, and the merchant that stays slow alerted.`,
     '',
     markdownTable(
-      ['policy', 'healthy p50', 'healthy p99', 'healthy max', 'slow merchants: delivered', 'slow p99', 'down: dead-lettered', 'attempts', 'check'],
+      ['policy', 'healthy p50', 'healthy p99', 'healthy max', 'slow merchants: delivered', 'slow p99', 'down: dead-lettered', 'attempts', 'most events of one endpoint in memory', 'check'],
       fleet.map((f) => [
         f.name,
         seconds(f.figures.healthy.p50),
@@ -340,9 +348,10 @@ export async function buildKey(): Promise<ChapterKey> {
         seconds(f.figures.slow.p99),
         `${f.figures.down.deadLettered} / ${f.figures.down.events}`,
         f.figures.attempts,
+        f.policy.queueing === 'per_endpoint' ? f.run.largestQueue.events : '—',
         f.problems.length === 0 ? 'pass' : 'fail',
       ]),
-      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
     ),
     '',
     `From the naive policy to the reference one, healthy merchants' p99 falls from ${seconds(naiveFleet.figures.healthy.p99)} to ${seconds(referenceFleet.figures.healthy.p99)} — their own response time. The price is paid by the slow merchants alone: their p99 rises from ${seconds(naiveFleet.figures.slow.p99)} to ${seconds(referenceFleet.figures.slow.p99)}, as the large slow merchant's backlog drains at the pace its own server allows; every one of their events is still delivered.`,

@@ -59,7 +59,10 @@ export interface RetrySchedule {
  * `per_endpoint`: each endpoint has its own queue; free workers serve the endpoints with ready
  * work in turn (round-robin), never more than `maxInFlightPerEndpoint` requests to one endpoint
  * at once; with a `slowLane`, endpoints found slow are served only by a reserved share of the
- * workers.
+ * workers; with a `retryLane`, retries wait in queues of their own, served by a share of the
+ * workers, apart from first attempts; with a `backlog`, an endpoint's queue holds at most so
+ * many events in the dispatcher (the rest wait in durable storage, in order) and the merchant is
+ * alerted when it is reached.
  */
 export type DispatchPolicy =
   | { queueing: 'shared_fifo'; timeoutSeconds: number }
@@ -72,6 +75,18 @@ export type DispatchPolicy =
         slowAfterSeconds: number;
         /** At most this share of the workers (0–1) serves slow endpoints at once. */
         workerShare: number;
+      };
+      /** Optional (absent means none). */
+      retryLane?: null | {
+        /** At most this share of the workers (0–1) sends retries at once. */
+        workerShare: number;
+      };
+      /** Optional (absent means none). */
+      backlog?: null | {
+        /** Events of one endpoint held in the dispatcher's queue at most. */
+        maxQueuedPerEndpoint: number;
+        /** Tell the merchant when its backlog reaches the bound. */
+        alertMerchant: boolean;
       };
     };
 

@@ -135,6 +135,34 @@ describe('chapter 3’s checks', () => {
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/workerShare is 25; expected a fraction of the workers .*not a percentage/) });
   });
 
+  const perEndpoint = { queueing: 'per_endpoint' as const, timeoutSeconds: 30, maxInFlightPerEndpoint: 10 };
+  const bounded = { maxQueuedPerEndpoint: 500, alertMerchant: true };
+
+  it('3.3: right but different: a retry lane instead of a slow lane, with a bounded backlog, passes', async () => {
+    const policy = { ...perEndpoint, slowLane: null, retryLane: { workerShare: 0.3 }, backlog: bounded };
+    const report = await check('3.3', withAnswer({ dispatchPolicy: () => policy }));
+    expect(report.status, report.message).toBe('pass');
+  });
+
+  it('3.3: a merchant that stays slow, with no bound on its backlog, fails: its queue grows in memory', async () => {
+    const policy = { ...perEndpoint, slowLane: { slowAfterSeconds: 5, workerShare: 0.25 } };
+    const report = await check('3.3', withAnswer({ dispatchPolicy: () => policy }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/one merchant that stays slow has \d+ events waiting in the dispatcher’s memory at once .*more than the 1000 it may hold/) });
+  });
+
+  it('3.3: a bounded backlog that alerts nobody fails, and so does a bound too large to protect memory', async () => {
+    const silent = { ...perEndpoint, slowLane: { slowAfterSeconds: 5, workerShare: 0.25 }, backlog: { maxQueuedPerEndpoint: 500, alertMerchant: false } };
+    expect((await check('3.3', withAnswer({ dispatchPolicy: () => silent }))).message).toMatch(/the merchant that stays slow is never told/);
+    const huge = { ...perEndpoint, slowLane: { slowAfterSeconds: 5, workerShare: 0.25 }, backlog: { maxQueuedPerEndpoint: 100_000, alertMerchant: true } };
+    expect((await check('3.3', withAnswer({ dispatchPolicy: () => huge }))).message).toMatch(/more than the 1000 it may hold/);
+  });
+
+  it('3.3: the simulation runs on the 3.2 answer’s schedule', async () => {
+    const standard = { ...reference.retrySchedule(), baseDelaysSeconds: [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400], promiseHours: 84 };
+    const report = await check('3.3', withAnswer({ retrySchedule: () => standard }));
+    expect(report).toMatchObject({ status: 'pass', figures: expect.objectContaining({ schedule: '3.2' }) });
+  });
+
   it('3.3: the simulation is deterministic under its seed', () => {
     const policy = reference.dispatchPolicy();
     const small = { ...fleetScenario, merchants: 1000, trafficSeconds: 120 };
