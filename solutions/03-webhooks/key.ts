@@ -145,11 +145,19 @@ export async function buildKey(): Promise<ChapterKey> {
 
   const explorations = configs.map(([name, config]) => ({ name, ...exploreConfig(config) }));
   const naive = exploreConfig(scenarioConfig);
-  const dedup = exploreConfig(dedupConfig);
+  // The chapter's lifecycle runs on the reference answers: the 3.2 schedule and promise, the 3.4 policy.
+  const referenceSchedule = reference.retrySchedule();
+  const onReference: WebhookDeliveryConfig = {
+    ...dedupConfig,
+    retryDelaysSeconds: referenceSchedule.baseDelaysSeconds,
+    deadlineSeconds: referenceSchedule.promiseHours * 3600,
+    terminalPolicy: reference.terminalPolicy(),
+  };
+  const dedup = exploreConfig(onReference);
   const doubleCredit = naive.violations.find((v) => v.id === 'WEBHOOK-4')!;
   const doubleCreditTrace = naive.exploration.violations.find((v) => v.property.id === 'WEBHOOK-4')!.trace;
-  const lostAck = lostAckRun(dedupConfig)!;
-  const replayed = replayRun(dedupConfig)!;
+  const lostAck = lostAckRun(onReference)!;
+  const replayed = replayRun(onReference)!;
   const dedupEndings = endings(dedup.exploration);
 
   // 3.2: the reference schedule, nominal and at both jitter extremes.
@@ -364,7 +372,7 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## 3.4 — After the retries: the event, and the endpoint`,
     '',
-    `**Answer.** The event and its endpoint are judged apart. When an event's last retry fails, the event is dead-lettered (kept, not deleted), the merchant is notified, and a replay is allowed; the merchant's handler, idempotent by 3.1, makes a replay of something already processed harmless. In the model's ${dedup.exploration.figures.states} states (on the reference schedule), every finished run ends delivered (${dedupEndings.delivered ?? 0} runs) or dead-lettered with the merchant notified (${dedupEndings.dead_lettered ?? 0} runs), and from every dead-lettered state a replay can still deliver (${replayPossible.id}). Discarding the event or not notifying violates WEBHOOK-1; refusing replays violates ${replayPossible.id}.`,
+    `**Answer.** The event and its endpoint are judged apart. When an event's last retry fails, the event is dead-lettered (kept, not deleted), the merchant is notified, and a replay is allowed; the merchant's handler, idempotent by 3.1, makes a replay of something already processed harmless. In the model's ${dedup.exploration.figures.states} states (on the reference schedule and policy), every finished run ends delivered (${dedupEndings.delivered ?? 0} runs) or dead-lettered with the merchant notified (${dedupEndings.dead_lettered ?? 0} runs), and from every dead-lettered state a replay can still deliver (${replayPossible.id}). Discarding the event or not notifying violates WEBHOOK-1; refusing replays violates ${replayPossible.id}.`,
     '',
     `**The endpoint is another question.** One event running out of retries says little about the endpoint: a payload that crashes the merchant's handler fails on every attempt while the endpoint answers 2xx to everything else. The reference disables an endpoint only after it has failed across events with no 2xx for ${clock(DISABLE_AFTER_SECONDS)}, warns after ${clock(WARN_AFTER_SECONDS)}, and — since events created while an endpoint is disabled are never sent (Stripe does the same: https://stripe.com/docs/workbench/webhooks) — gives the merchant a list of undelivered events to recover from, as Stripe's Events API does with \`delivery_success=false\` over the last 30 days (https://docs.stripe.com/api/events/list); the merchant replays them oldest first, by \`created\`. Keeping the endpoint enabled is a defensible alternative: nothing is cut off and dead letters plus replays recover the rest, at the cost of attempts sent to a server that is gone. The simulation below runs each policy over days of events (one an hour) on the reference schedule; the merchant acts ${clock(MERCHANT_REACTS_AFTER_SECONDS)} after it is told.`,
     '',

@@ -67,6 +67,19 @@ describe('chapter 3’s checks', () => {
     expect(created.some((a) => created.some((b) => a !== b && a.split(':')[0] === b.split(':')[0]))).toBe(true);
   });
 
+  it('3.1: deduplicating by a hash of the payload instead of the event id drops a second, identical refund', async () => {
+    const byPayload = (state: MerchantState, event: WebhookEvent) => {
+      const { id: _ignored, ...payload } = event;
+      const key = `payload:${JSON.stringify(payload)}`;
+      return state.processedEventIds.includes(key) ? state : { ...reference.handleWebhook(state, event), processedEventIds: [...reference.handleWebhook(state, event).processedEventIds, key] };
+    };
+    const report = await check('3.1', withAnswer({ handleWebhook: byPayload }));
+    expect(report.status).toBe('fail');
+    // The message names the wrong fields of the state, never their right values.
+    expect(report.message).toMatch(/in which .* (is|are) not what processing each event once/);
+    expect(report.message).not.toMatch(/exactly-once processing with \{/);
+  });
+
   it('3.1: deduplicating by order and type instead of event id loses a second partial refund', async () => {
     const byOrderAndType = (state: MerchantState, event: WebhookEvent) => {
       const key = `${event.orderId}:${event.type}`;
