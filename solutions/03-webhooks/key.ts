@@ -45,7 +45,7 @@ import { TOLERANCE_SECONDS, verificationCases } from '../../specs/03-webhooks/ve
 import { creditedAtMostOnce, exploreHandlerSteps, finishedRunsComplete, receiptAtMostOnce } from '../../specs/03-webhooks/handler-atomicity.ts';
 import { handlerStepsBounds, type HandlerStep } from '../../models/webhook-delivery/handler-steps.ts';
 import type { DispatchPolicy, TerminalPolicy } from '../../specs/03-webhooks/answer-types.ts';
-import { DISABLE_AFTER_SECONDS, endpointHealthProblem, healthScenarios, MERCHANT_REACTS_AFTER_SECONDS, simulateEndpointHealth, WARN_AFTER_SECONDS } from '../../specs/03-webhooks/endpoint-health.ts';
+import { DISABLE_AFTER_SECONDS, endpointHealthProblem, healthScenarios, MERCHANT_REACTS_AFTER_SECONDS, OUTAGE_SECONDS, simulateEndpointHealth, WARN_AFTER_SECONDS } from '../../specs/03-webhooks/endpoint-health.ts';
 import * as reference from './answers.ts';
 
 /** A trace of the model as a sequence diagram. */
@@ -389,7 +389,25 @@ export async function buildKey(): Promise<ChapterKey> {
     `![The event's lifecycle](delivery-lifecycle.svg)`,
     '',
   );
+  // The figures the chapter's text quotes, from the constants the checks use.
+  const textValues: Record<string, string> = {
+    toleranceSeconds: `${TOLERANCE_SECONDS} s`,
+    firstRetryWithin: clock(FIRST_RETRY_WITHIN_SECONDS),
+    minOverallGrowth: `×${MIN_OVERALL_GROWTH}`,
+    minRetries: String(MIN_RETRIES),
+    maxAttempts: String(MAX_ATTEMPTS),
+    minPromise: `${MIN_PROMISE_HOURS} h`,
+    minCoverage: `${MIN_COVERAGE * 100} %`,
+    responseTimeout: `${RESPONSE_TIMEOUT_SECONDS} s`,
+    workers: String(fleetScenario.workers),
+    merchants: String(fleetScenario.merchants),
+    healthyP99Bound: `${HEALTHY_P99_BOUND_SECONDS} s`,
+    maxQueuedInMemory: String(MAX_QUEUED_IN_MEMORY),
+    outageDays: String(OUTAGE_SECONDS / 86_400),
+    merchantReacts: clock(MERCHANT_REACTS_AFTER_SECONDS),
+  };
   return {
+    textValues,
     markdown: md.join('\n'),
     files: { 'slow-merchants.svg': plot, 'delivery-lifecycle.svg': lifecycle },
     modelFigures: { 'webhook-delivery': `${invariantFigures}\n\nThe handler's steps (\`handler-steps.ts\`, ${handlerStepsBounds.maxCrashes} crashes and ${handlerStepsBounds.maxLostAcks} lost 2xx at most):\n\n${handlerTable}` },

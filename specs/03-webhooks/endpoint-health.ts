@@ -38,11 +38,14 @@ export const MERCHANT_REACTS_AFTER_SECONDS = 1 * DAY;
 /** How far back a list of undelivered events reaches (Stripe's Events API: 30 days). */
 export const BACKSTOP_REACH_SECONDS = 30 * DAY;
 
+/** How long the merchant's server is down in the outage scenario. */
+export const OUTAGE_SECONDS = 5 * DAY;
+
 export const healthScenarios: HealthScenario[] = [
   // Event 0's payload crashes the merchant's handler every time; every other event is fine.
   { name: 'poison event', everySeconds: HOUR, days: 6, succeeds: (event) => event !== 0, fixedAt: 0 },
-  // The merchant's server is down for five days.
-  { name: 'long outage', everySeconds: HOUR, days: 8, succeeds: (_, at) => at >= 5 * DAY, fixedAt: 5 * DAY },
+  // The merchant's server is down for days.
+  { name: 'long outage', everySeconds: HOUR, days: 8, succeeds: (_, at) => at >= OUTAGE_SECONDS, fixedAt: OUTAGE_SECONDS },
 ];
 
 export interface HealthRun {
