@@ -39,7 +39,7 @@ export function dispatchPolicy(): DispatchPolicy {
   throw new Error('TODO: not answered yet');
 }
 
-/** 3.4 — What happens to an event whose retries have all failed, 72 hours on. */
+/** 3.4 — What happens to an event whose retries have all failed, and to an endpoint that keeps failing. */
 export function terminalPolicy(): TerminalPolicy {
   throw new Error('TODO: not answered yet');
 }

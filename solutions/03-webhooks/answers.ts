@@ -113,7 +113,7 @@ export function dispatchPolicy(): DispatchPolicy {
   // END SOLUTION
 }
 
-/** 3.4 — What happens to an event whose retries have all failed, 72 hours on. */
+/** 3.4 — What happens to an event whose retries have all failed, and to an endpoint that keeps failing. */
 export function terminalPolicy(): TerminalPolicy {
   // BEGIN SOLUTION
   // The event and the endpoint are judged apart. The event is kept, the merchant told, and a
