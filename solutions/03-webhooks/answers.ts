@@ -41,9 +41,13 @@ export function handleWebhook(state: MerchantState, event: WebhookEvent): Mercha
   if (state.processedEventIds.includes(event.id)) return state;
   const order = state.orders[event.orderId];
   const paid = event.type === 'payment_intent.succeeded';
-  // Amounts add up whatever the order of arrival. The status is not taken from whichever event
-  // arrived last, nor from `created` (whole seconds: a refund in the second of its payment
-  // ties with it), but from what has happened: once any refund is applied, the order is refunded.
+  // Money moves by the payment and by each Refund (`refund.created`, its own amount). The
+  // Charge in `charge.refunded` carries a running total of the same refunds: subtracting it too
+  // would count every earlier refund again, so it only marks the order refunded.
+  const moved = paid ? event.amountMinor : event.type === 'refund.created' ? -event.amountMinor : 0;
+  // The status is not taken from whichever event arrived last, nor from `created` (whole
+  // seconds: a refund in the second of its payment ties with it), but from what has happened:
+  // once any refund is applied, the order is refunded.
   const refunded = !paid || order?.status === 'refunded';
   return {
     processedEventIds: [...state.processedEventIds, event.id],
@@ -52,7 +56,7 @@ export function handleWebhook(state: MerchantState, event: WebhookEvent): Mercha
       [event.orderId]: {
         status: refunded ? 'refunded' : 'paid',
         statusSetAt: Math.max(order?.statusSetAt ?? event.created, event.created),
-        netMinor: (order?.netMinor ?? 0) + (paid ? event.amountMinor : -event.amountMinor),
+        netMinor: (order?.netMinor ?? 0) + moved,
       },
     },
     receiptsSent: state.receiptsSent + (paid ? 1 : 0),

@@ -28,7 +28,7 @@ export const PROPERTY_RUNS = 300;
 // ---------------------------------------------------------------------------------------------
 // 3.1 — an idempotent handler
 
-/** A merchant's events: per order one payment, then up to two partial refunds (`refund.created`), all distinct ids. */
+/** A merchant's events: per order one payment, then up to two partial refunds (`refund.created` and `charge.refunded` each), all distinct ids. */
 export const eventsArbitrary: fc.Arbitrary<WebhookEvent[]> = fc
   .array(
     fc.record({
@@ -42,16 +42,24 @@ export const eventsArbitrary: fc.Arbitrary<WebhookEvent[]> = fc
   )
   .map((orders) => {
     let n = 0;
-    return orders.flatMap((order, o) => [
-      { id: `evt_${++n}`, type: 'payment_intent.succeeded' as const, created: order.paidAt, orderId: `order_${o + 1}`, amountMinor: order.amountMinor },
-      ...order.refunds.map((r) => ({
-        id: `evt_${++n}`,
-        type: 'refund.created' as const,
-        created: order.paidAt + r.after,
-        orderId: `order_${o + 1}`,
-        amountMinor: Math.floor((order.amountMinor * r.share) / 100),
-      })),
-    ]);
+    return orders.flatMap((order, o) => {
+      const orderId = `order_${o + 1}`;
+      let refunded = 0;
+      return [
+        { id: `evt_${++n}`, type: 'payment_intent.succeeded' as const, created: order.paidAt, orderId, amountMinor: order.amountMinor },
+        // Each refund makes two events in the same second, as Stripe sends them: the Refund, and
+        // the Charge with its running total.
+        ...order.refunds.flatMap((r) => {
+          const amount = Math.floor((order.amountMinor * r.share) / 100);
+          refunded += amount;
+          const created = order.paidAt + r.after;
+          return [
+            { id: `evt_${++n}`, type: 'refund.created' as const, created, orderId, amountMinor: amount },
+            { id: `evt_${++n}`, type: 'charge.refunded' as const, created, orderId, amountMinor: order.amountMinor, amountRefundedMinor: refunded },
+          ];
+        }),
+      ];
+    });
   });
 
 /** Each event delivered 1–3 times, in creation order. */
@@ -180,7 +188,9 @@ function checkHandlerSteps(answers: ChapterThreeAnswers, figures: Record<string,
 }
 
 const deliveryList = (deliveries: readonly WebhookEvent[]) =>
-  deliveries.map((e, i) => `${String(i + 1).padStart(2)}. ${e.id} ${e.type} ${e.orderId} ${e.amountMinor} created ${e.created}`).join('\n');
+  deliveries
+    .map((e, i) => `${String(i + 1).padStart(2)}. ${e.id} ${e.type} ${e.orderId} ${e.amountMinor}${e.amountRefundedMinor === undefined ? '' : ` (amount_refunded ${e.amountRefundedMinor})`} created ${e.created}`)
+    .join('\n');
 
 /**
  * A handler that throws on some stream fails with the stream up to the delivery that throws,

@@ -53,7 +53,7 @@ describe('chapter 3’s checks', () => {
           [event.orderId]: {
             status: isLatest ? (paid ? 'paid' : 'refunded') : order.status,
             statusSetAt: isLatest ? event.created : order.statusSetAt,
-            netMinor: (order?.netMinor ?? 0) + (paid ? event.amountMinor : -event.amountMinor),
+            netMinor: (order?.netMinor ?? 0) + (paid ? event.amountMinor : event.type === 'refund.created' ? -event.amountMinor : 0),
           },
         },
         receiptsSent: state.receiptsSent + (paid ? 1 : 0),
@@ -63,8 +63,38 @@ describe('chapter 3’s checks', () => {
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/out of order/) });
     // The stream that breaks it has a refund created in the same second as its payment.
     const lines = report.trace!.split('\n').filter((l) => /^\s*\d+\. evt_/.test(l));
-    const created = lines.map((l) => / (\S+) (order_\d+) \d+ created (\d+)$/.exec(l)!).map(([, type, order, at]) => `${order}@${at}:${type}`);
+    const created = lines.map((l) => / (\S+) (order_\d+) \d+(?: \(amount_refunded \d+\))? created (\d+)$/.exec(l)!).map(([, type, order, at]) => `${order}@${at}:${type}`);
     expect(created.some((a) => created.some((b) => a !== b && a.split(':')[0] === b.split(':')[0]))).toBe(true);
+  });
+
+  it('3.1: subtracting charge.refunded’s cumulative amount_refunded on every delivery counts earlier refunds again', async () => {
+    const cumulativeTwice = (state: MerchantState, event: WebhookEvent): MerchantState => {
+      const next = reference.handleWebhook(state, event);
+      if (event.type !== 'charge.refunded' || next === state) return next;
+      const order = next.orders[event.orderId]!;
+      return { ...next, orders: { ...next.orders, [event.orderId]: { ...order, netMinor: order.netMinor - event.amountRefundedMinor! } } };
+    };
+    const report = await check('3.1', withAnswer({ handleWebhook: cumulativeTwice }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/netMinor/) });
+  });
+
+  it('3.1: right but different: net amounts from the Charge’s running total (largest amount_refunded seen), refund.created ignored, passes', async () => {
+    type Kept = MerchantState['orders'][string] & { paidMinor?: number; refundedMinor?: number };
+    const fromCharge = (state: MerchantState, event: WebhookEvent): MerchantState => {
+      if (state.processedEventIds.includes(event.id)) return state;
+      const order = state.orders[event.orderId] as Kept | undefined;
+      const paidMinor = event.type === 'payment_intent.succeeded' ? event.amountMinor : (order?.paidMinor ?? 0);
+      const refundedMinor = Math.max(order?.refundedMinor ?? 0, event.type === 'charge.refunded' ? event.amountRefundedMinor! : 0);
+      const refunded = event.type !== 'payment_intent.succeeded' || order?.status === 'refunded';
+      const kept: Kept = { status: refunded ? 'refunded' : 'paid', statusSetAt: event.created, netMinor: paidMinor - refundedMinor, paidMinor, refundedMinor };
+      return {
+        processedEventIds: [...state.processedEventIds, event.id],
+        orders: { ...state.orders, [event.orderId]: kept },
+        receiptsSent: state.receiptsSent + (event.type === 'payment_intent.succeeded' ? 1 : 0),
+      };
+    };
+    const report = await check('3.1', withAnswer({ handleWebhook: fromCharge }));
+    expect(report.status, report.message).toBe('pass');
   });
 
   it('3.1: deduplicating by a hash of the payload instead of the event id drops a second, identical refund', async () => {
