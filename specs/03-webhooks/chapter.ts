@@ -17,7 +17,7 @@ import { fleetFigures, fleetScenario, simulateFleet, type FleetScenario } from '
 import { HANDLER_STEPS } from '../../models/webhook-delivery/handler-steps.ts';
 import { exploreHandlerSteps } from './handler-atomicity.ts';
 import { drawsArbitrary, expectRetrySchedule, MAX_ATTEMPTS, jittered, latestRetryTimes, retryTimes, scheduleProblem, statusHandlingProblem } from './retry-schedule.ts';
-import { endpointHealthProblem, healthScenarios, simulateEndpointHealth } from './endpoint-health.ts';
+import { endpointHealthProblem, healthScenarios, OUTAGE_SECONDS, simulateEndpointHealth } from './endpoint-health.ts';
 import { describeCase, firstWrongVerdict, showsConstantTimeComparison, verificationCases } from './verification.ts';
 import type { ChapterThreeAnswers, DispatchPolicy, RetrySchedule, TerminalPolicy } from './answer-types.ts';
 
@@ -499,7 +499,7 @@ const terminalPolicy: Task<ChapterThreeAnswers> = {
     const ends = Object.entries(endings(exploration)).map(([status, n]) => `${n} ${status.replace('_', '-')}`).join(', ');
     const onSchedule = schedule.source === '3.2' ? 'on the 3.2 schedule' : 'on the scenario’s schedule (3.2 has no usable answer yet)';
     return pass(
-      `${onSchedule}: in ${exploration.figures.states} states every run ends delivered or dead-lettered and notified (${ends}), and a replay can deliver from every dead-lettered state; over days of many events, a poison event and a five-day outage lose no event (${runs.map((r) => `${r.recovered} recovered after the ${r.scenario}`).join(', ')})`,
+      `${onSchedule}: in ${exploration.figures.states} states every run ends delivered or dead-lettered and notified (${ends}), and a replay can deliver from every dead-lettered state; over days of many events, a poison event and a ${OUTAGE_SECONDS / 86_400}-day outage lose no event (${runs.map((r) => `${r.recovered} recovered after the ${r.scenario}`).join(', ')})`,
       { figures },
     );
   },
