@@ -8,11 +8,11 @@
  * retry); a timed event that is due must fire before time moves on.
  *
  * The event's life: pending → attempting → delivered, or → scheduled_retry → attempting → …
- * until the retry schedule runs out; then the terminal policy applies (dead-letter, disable the
- * endpoint, notify the merchant). A dead-lettered event may be replayed once the merchant has
- * fixed its server. The dispatcher follows the schedule it is given as it is: whether that
- * schedule respects the 72-hour window is for the invariants to check, not for the model to
- * assume.
+ * until the retry schedule runs out; then the terminal policy applies (dead-letter or discard,
+ * notify the merchant, and disable the endpoint if the policy does so for one exhausted event).
+ * A dead-lettered event may be replayed once the merchant has fixed its server. The dispatcher
+ * follows the schedule it is given as it is: whether that schedule respects the promised window
+ * (`deadlineSeconds`) is for the invariants to check, not for the model to assume.
  *
  * Stripe's documented behaviour is the reference (https://docs.stripe.com/webhooks): a 2xx
  * response acknowledges an event; anything else, or no answer in time, is a failed attempt; in
@@ -69,7 +69,7 @@ export interface WebhookDeliveryConfig {
   event: WebhookEvent;
   /** Delay before retry n (1-based) after attempt n failed, in seconds; its length bounds the attempts. */
   retryDelaysSeconds: readonly number[];
-  /** No automatic attempt may start later than this after the event was created (72 h). */
+  /** No automatic attempt may start later than this after the event was created (the promised window: 72 h in the scenario). */
   deadlineSeconds: number;
   /** An attempt with no response after this long has failed, in seconds. */
   responseTimeoutSeconds: number;
