@@ -512,7 +512,8 @@ const terminalPolicy: Task<ChapterThreeAnswers> = {
  */
 export async function loadWithSource(chapterDir: string): Promise<ChapterThreeAnswers> {
   const module = await importAnswersModule<ChapterThreeAnswers>(chapterDir);
-  const files = readdirSync(chapterDir).filter((name) => name.endsWith('.ts')).sort();
+  // key.ts sits beside the reference answers and quotes them in prose: it is not an answer.
+  const files = readdirSync(chapterDir).filter((name) => name.endsWith('.ts') && name !== 'key.ts').sort();
   const answerSource = files.map((name) => readFileSync(join(chapterDir, name), 'utf8')).join('\n');
   return { ...module, answerSource };
 }

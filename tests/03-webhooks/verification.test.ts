@@ -165,3 +165,10 @@ describe('3.1, the source text read for a constant-time comparison', () => {
     expect(showsConstantTimeComparison('return crypto.timingSafeEqual(x, y); // done')).toBe(true);
   });
 });
+
+describe('3.1, what the loader reads', () => {
+  it('the answers’ source is the answers’ own files, not the key beside the reference', () => {
+    expect(reference.answerSource).toMatch(/export function verifyDelivery/);
+    expect(reference.answerSource).not.toMatch(/buildKey/);
+  });
+});
