@@ -14,6 +14,7 @@ import {
   verifyStripeSignature,
 } from '../../tools/webhook/signing.ts';
 import { runWebhookCommand } from '../../tools/webhook/cli.ts';
+import { spawnSync } from 'node:child_process';
 
 const stripe = new Stripe('sk_test_unused');
 const payload = JSON.stringify({ id: 'evt_1', object: 'event', type: 'charge.refunded', created: 1_700_000_000, data: { object: { id: 'ch_1', amount: 10_000, amount_refunded: 2_500 } } });
@@ -183,5 +184,13 @@ describe('npm run webhook', () => {
     expect(runWebhookCommand(['sign', '--secret', secret, '--timestamp', 'yesterday', file])).toMatchObject({ status: 2, err: [expect.stringMatching(/whole seconds/)] });
     expect(runWebhookCommand(['verify', '--secret', secret, join(dir, 'missing.json')])).toMatchObject({ status: 2 });
     expect(runWebhookCommand(['frobnicate'])).toMatchObject({ status: 2 });
+  });
+
+  it('runs as a command: a refusal exits 1 with the reason on stdout', () => {
+    const t = now();
+    const header = stripeSignatureHeader(payload, [secret], t - 3600);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'tools/webhook/cli.ts', 'verify', '--secret', secret, '--stripe-signature', header, file], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^refused \(Stripe-Signature\): timestamp too old/);
   });
 });
