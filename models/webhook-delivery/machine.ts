@@ -8,11 +8,11 @@
  * retry); a timed event that is due must fire before time moves on.
  *
  * The event's life: pending → attempting → delivered, or → scheduled_retry → attempting → …
- * until the retry schedule runs out; then the terminal policy applies (dead-letter, disable the
- * endpoint, notify the merchant). A dead-lettered event may be replayed once the merchant has
- * fixed its server. The dispatcher follows the schedule it is given as it is: whether that
- * schedule respects the 72-hour window is for the invariants to check, not for the model to
- * assume.
+ * until the retry schedule runs out; then the terminal policy applies (dead-letter or discard,
+ * notify the merchant, and disable the endpoint if the policy does so for one exhausted event).
+ * A dead-lettered event may be replayed once the merchant has fixed its server. The dispatcher
+ * follows the schedule it is given as it is: whether that schedule respects the promised window
+ * (`deadlineSeconds`) is for the invariants to check, not for the model to assume.
  *
  * Stripe's documented behaviour is the reference (https://docs.stripe.com/webhooks): a 2xx
  * response acknowledges an event; anything else, or no answer in time, is a failed attempt; in
@@ -27,16 +27,32 @@ export type { MerchantState, WebhookEvent };
 /** A handler on the merchant's server: the state after it has processed one delivery. */
 export type WebhookHandler = (state: MerchantState, event: WebhookEvent) => MerchantState;
 
-/** What happens to an event whose last scheduled attempt has failed. */
+/**
+ * What happens to an event whose last scheduled attempt has failed, and to an endpoint that keeps
+ * failing. The event's fate and the endpoint's health are separate questions: one event may fail
+ * everywhere (a payload that crashes the merchant's handler) while the endpoint answers 2xx to
+ * every other event.
+ */
 export interface TerminalPolicy {
   /** Keep the event in a dead-letter store, or throw it away. */
   event: 'dead_letter' | 'discard';
-  /** Stop sending to the endpoint until the merchant re-enables it. */
-  disableEndpoint: boolean;
-  /** Tell the merchant (email, dashboard) that the endpoint failed and events await replay. */
+  /** Tell the merchant (email, dashboard) that events failed and await replay. */
   notifyMerchant: boolean;
   /** Let the merchant replay dead-lettered events once its server is fixed. */
   allowReplay: boolean;
+  /**
+   * When the endpoint is disabled (no more events sent to it until the merchant re-enables it):
+   * as soon as one event runs out of retries, after failing across events for days with no 2xx,
+   * or never.
+   */
+  endpoint: 'disable_when_an_event_runs_out' | 'disable_after_sustained_failure' | 'keep_enabled';
+  /** E-mail the merchant while its endpoint is failing, before it is disabled. */
+  warnBeforeDisabling: boolean;
+  /**
+   * How a merchant finds what it missed besides the dead letters: a list of undelivered events
+   * (as Stripe's Events API with delivery_success=false, the last 30 days), or nothing.
+   */
+  backstop: 'list_undelivered_events' | 'none';
 }
 
 export interface FailureModes {
@@ -53,7 +69,7 @@ export interface WebhookDeliveryConfig {
   event: WebhookEvent;
   /** Delay before retry n (1-based) after attempt n failed, in seconds; its length bounds the attempts. */
   retryDelaysSeconds: readonly number[];
-  /** No automatic attempt may start later than this after the event was created (72 h). */
+  /** No automatic attempt may start later than this after the event was created (the promised window: 72 h in the scenario). */
   deadlineSeconds: number;
   /** An attempt with no response after this long has failed, in seconds. */
   responseTimeoutSeconds: number;
@@ -77,11 +93,18 @@ export const scenarioEvent: WebhookEvent = {
   amountMinor: 10_000,
 };
 
-export const referenceTerminalPolicy: TerminalPolicy = {
+/**
+ * The scenario's policy for its one event: kept, the merchant told, replay allowed. The endpoint
+ * fields matter to one event only when the endpoint is disabled as soon as an event runs out;
+ * the chapter's design for them is the 3.4 answer.
+ */
+export const scenarioTerminalPolicy: TerminalPolicy = {
   event: 'dead_letter',
-  disableEndpoint: true,
   notifyMerchant: true,
   allowReplay: true,
+  endpoint: 'keep_enabled',
+  warnBeforeDisabling: false,
+  backstop: 'none',
 };
 
 /** The scenario: every failure mode on, a naive handler, and the reference terminal policy. */
@@ -92,7 +115,7 @@ export const scenarioConfig: WebhookDeliveryConfig = {
   responseTimeoutSeconds: 30,
   failureModes: { merchantErrors: true, merchantSlow: true, acksMayBeLost: true },
   handler: naiveHandler,
-  terminalPolicy: referenceTerminalPolicy,
+  terminalPolicy: scenarioTerminalPolicy,
   maxReplays: 1,
 };
 
@@ -164,7 +187,9 @@ function afterFailure(context: WebhookContext, config: WebhookDeliveryConfig): P
   return {
     wire: 'idle',
     status: policy.event === 'dead_letter' ? 'dead_lettered' : 'discarded',
-    endpoint: policy.disableEndpoint ? 'disabled' : context.endpoint,
+    // One event, one endpoint: only a policy that disables the endpoint when an event runs out
+    // does so here; sustained failure across events is the endpoint-health simulation's.
+    endpoint: policy.endpoint === 'disable_when_an_event_runs_out' ? 'disabled' : context.endpoint,
     merchantNotified: context.merchantNotified || policy.notifyMerchant,
   };
 }

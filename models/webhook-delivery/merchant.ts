@@ -8,17 +8,29 @@
  * in the order they were created.
  */
 
-export type WebhookEventType = 'payment_intent.succeeded' | 'charge.refunded';
+export type WebhookEventType = 'payment_intent.succeeded' | 'refund.created' | 'charge.refunded';
 
 export interface WebhookEvent {
   /** Unique per event; a redelivery of the same event carries the same id. */
   id: string;
   type: WebhookEventType;
-  /** When the event was created, in seconds; later events describe later facts. */
+  /**
+   * When the event was created, in whole seconds (Stripe's resolution): two events of one
+   * second tie, so `created` orders events only when they are a second or more apart.
+   */
   created: number;
   orderId: string;
-  /** The payment's amount, or the refund's (partial refunds are separate events), in minor units. */
+  /**
+   * In minor units: for `payment_intent.succeeded` the payment's amount; for `refund.created`
+   * (one per refund) that refund's amount; for `charge.refunded` (also one per refund) the
+   * Charge's amount — the Charge it carries says how much has been refunded in all.
+   */
   amountMinor: number;
+  /**
+   * `charge.refunded` only: the Charge's `amount_refunded`, cumulative — every refund so far,
+   * this one included (https://docs.stripe.com/api/charges/object#charge_object-amount_refunded).
+   */
+  amountRefundedMinor?: number;
 }
 
 export type OrderStatus = 'paid' | 'refunded';
@@ -43,28 +55,43 @@ export interface MerchantState {
 export const emptyMerchantState = (): MerchantState => ({ processedEventIds: [], orders: {}, receiptsSent: 0 });
 
 /**
- * A handler as first written: it applies every delivery it receives, and lets the last one
- * delivered set the order's status. Correct only if every event arrives once and in order.
+ * One event's facts applied to the state: a payment adds its amount and sends a receipt; a
+ * refund (`refund.created`) subtracts its own amount; both refund events mark the order refunded
+ * (`charge.refunded` repeats, as a running total, what the `refund.created` events already say,
+ * so it moves no money here). The status is the last applied event's.
  */
-export function naiveHandler(state: MerchantState, event: WebhookEvent): MerchantState {
+function applyFacts(state: MerchantState, event: WebhookEvent): MerchantState {
   const order = state.orders[event.orderId];
-  const netMinor = (order?.netMinor ?? 0) + (event.type === 'payment_intent.succeeded' ? event.amountMinor : -event.amountMinor);
-  const status: OrderStatus = event.type === 'payment_intent.succeeded' ? 'paid' : 'refunded';
+  const paid = event.type === 'payment_intent.succeeded';
+  const moved = paid ? event.amountMinor : event.type === 'refund.created' ? -event.amountMinor : 0;
+  const status: OrderStatus = paid ? 'paid' : 'refunded';
   return {
     processedEventIds: [...state.processedEventIds, event.id],
-    orders: { ...state.orders, [event.orderId]: { status, statusSetAt: event.created, netMinor } },
-    receiptsSent: state.receiptsSent + (event.type === 'payment_intent.succeeded' ? 1 : 0),
+    orders: { ...state.orders, [event.orderId]: { status, statusSetAt: event.created, netMinor: (order?.netMinor ?? 0) + moved } },
+    receiptsSent: state.receiptsSent + (paid ? 1 : 0),
   };
 }
 
 /**
+ * A handler as first written: it applies every delivery it receives, and lets the last one
+ * delivered set the order's status. Correct only if every event arrives once and in order.
+ */
+export function naiveHandler(state: MerchantState, event: WebhookEvent): MerchantState {
+  return applyFacts(state, event);
+}
+
+/** In one second, a payment happened before any refund of it. */
+const happenedFirst: Record<WebhookEventType, number> = { 'payment_intent.succeeded': 0, 'refund.created': 1, 'charge.refunded': 1 };
+
+/**
  * The state exactly-once, in-order processing leaves: each distinct event applied once, in the
- * order the events were created (ties broken by id, so that the result is a function of the set).
+ * order the facts happened: by `created`, and within one second a payment before its refunds
+ * (then by id, so that the result is a function of the set).
  */
 export function exactlyOnce(events: readonly WebhookEvent[]): MerchantState {
   const distinct = [...new Map(events.map((e) => [e.id, e])).values()];
-  distinct.sort((a, b) => a.created - b.created || a.id.localeCompare(b.id));
-  return distinct.reduce(naiveHandler, emptyMerchantState());
+  distinct.sort((a, b) => a.created - b.created || happenedFirst[a.type] - happenedFirst[b.type] || a.id.localeCompare(b.id));
+  return distinct.reduce(applyFacts, emptyMerchantState());
 }
 
 /** What the business sees of a merchant's state: orders and receipts, not the handler's bookkeeping. */
@@ -89,5 +116,5 @@ export const sameBusinessState = (a: MerchantState, b: MerchantState) =>
  * one event are then harmless; events that arrive out of order are another matter.
  */
 export function dedupingHandler(state: MerchantState, event: WebhookEvent): MerchantState {
-  return state.processedEventIds.includes(event.id) ? state : naiveHandler(state, event);
+  return state.processedEventIds.includes(event.id) ? state : applyFacts(state, event);
 }

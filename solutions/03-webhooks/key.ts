@@ -28,27 +28,24 @@ import {
   shrinkingConfig,
   type Snapshot,
 } from '../../specs/03-webhooks/analysis.ts';
+import { chapter, checkDispatchPolicy, HEALTHY_P99_BOUND_SECONDS, MAX_QUEUED_IN_MEMORY, PROPERTY_RUNS, PROPERTY_SEED, RESPONSE_TIMEOUT_SECONDS } from '../../specs/03-webhooks/chapter.ts';
 import {
-  chapter,
-  checkDispatchPolicy,
-  COVERAGE_SECONDS,
   FIRST_RETRY_WITHIN_SECONDS,
-  HEALTHY_P99_BOUND_SECONDS,
   jittered,
-  largestJitterFor,
   latestRetryTimes,
   MAX_ATTEMPTS,
-  MAX_GROWTH,
-  MIN_GROWTH,
+  MIN_COVERAGE,
+  MIN_OVERALL_GROWTH,
+  MIN_PROMISE_HOURS,
   MIN_RETRIES,
-  PROPERTY_RUNS,
-  PROPERTY_SEED,
-  RESPONSE_TIMEOUT_SECONDS,
   retryTimes,
-} from '../../specs/03-webhooks/chapter.ts';
-import { DEADLINE_SECONDS } from '../../specs/03-webhooks/invariants.ts';
-import { fleetScenario, healthyP99ByWindow, simulateFleet } from '../../specs/03-webhooks/simulation.ts';
-import type { DispatchPolicy } from '../../specs/03-webhooks/answer-types.ts';
+} from '../../specs/03-webhooks/retry-schedule.ts';
+import { fleetScenario, healthyP99ByWindow } from '../../specs/03-webhooks/simulation.ts';
+import { TOLERANCE_SECONDS, verificationCases } from '../../specs/03-webhooks/verification.ts';
+import { creditedAtMostOnce, exploreHandlerSteps, finishedRunsComplete, receiptAtMostOnce } from '../../specs/03-webhooks/handler-atomicity.ts';
+import { handlerStepsBounds, type HandlerStep } from '../../models/webhook-delivery/handler-steps.ts';
+import type { DispatchPolicy, TerminalPolicy } from '../../specs/03-webhooks/answer-types.ts';
+import { DISABLE_AFTER_SECONDS, endpointHealthProblem, healthScenarios, MERCHANT_REACTS_AFTER_SECONDS, OUTAGE_SECONDS, simulateEndpointHealth, WARN_AFTER_SECONDS } from '../../specs/03-webhooks/endpoint-health.ts';
 import * as reference from './answers.ts';
 
 /** A trace of the model as a sequence diagram. */
@@ -59,7 +56,40 @@ const configs: [string, WebhookDeliveryConfig][] = [
   ['deduplicating handler', dedupConfig],
   ['a ninth retry at 164 h', pastDeadlineConfig],
   ['a shrinking schedule (1 h, then 1 min)', shrinkingConfig],
-  ['event discarded, endpoint left on, no notice', discardConfig],
+  ['event discarded, no notice, no replay', discardConfig],
+];
+
+/** The handler designs the key compares: the reference, one right alternative, and the wrong ones of 3.1's last part. */
+export const comparedHandlerSteps: [string, readonly HandlerStep[]][] = [
+  ['the reference: event id, credit and outbox row in one transaction, 2xx after COMMIT', reference.handlerSteps()],
+  ['the same, crediting before recording the event id', ['verify_signature', 'begin', 'apply_effect', 'enqueue_receipt', 'record_event_id', 'commit', 'respond_2xx']],
+  ['the event id recorded before the transaction', ['verify_signature', 'record_event_id', 'begin', 'apply_effect', 'enqueue_receipt', 'commit', 'respond_2xx']],
+  ['no transaction, the receipt emailed inline', ['verify_signature', 'apply_effect', 'record_event_id', 'send_receipt', 'respond_2xx']],
+  ['one transaction, the receipt emailed inside it', ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'send_receipt', 'commit', 'respond_2xx']],
+  ['one transaction, the receipt emailed after COMMIT', ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'commit', 'send_receipt', 'respond_2xx']],
+  ['2xx first, the work after it', ['verify_signature', 'respond_2xx', 'begin', 'record_event_id', 'apply_effect', 'enqueue_receipt', 'commit']],
+];
+
+/** Schedules run through the 3.2 check by the key: published designs and wrong ones (the rest of the answer as the reference's). */
+const standardWebhooksDelays = [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400];
+export const comparedSchedules: [string, { baseDelaysSeconds: number[]; jitter?: number | 'full'; promiseHours?: number }][] = [
+  ['the reference', { baseDelaysSeconds: reference.retrySchedule().baseDelaysSeconds }],
+  ['Standard Webhooks example, ±10 %, 84 h promised', { baseDelaysSeconds: standardWebhooksDelays, jitter: 0.1, promiseHours: 84 }],
+  ['Standard Webhooks example, ±50 %, 114 h promised', { baseDelaysSeconds: standardWebhooksDelays, jitter: 0.5, promiseHours: 114 }],
+  ['Standard Webhooks example, full jitter, 76 h promised', { baseDelaysSeconds: standardWebhooksDelays, jitter: 'full', promiseHours: 76 }],
+  ['Standard Webhooks example, ±10 %, 72 h promised', { baseDelaysSeconds: standardWebhooksDelays, jitter: 0.1, promiseHours: 72 }],
+  ['doubling from 1 min, 12 retries', { baseDelaysSeconds: Array.from({ length: 12 }, (_, k) => 60 * 2 ** k) }],
+  ['a shrinking schedule', { baseDelaysSeconds: [60, 600, 3600, 21_600, 43_200, 3600, 86_400, 86_400] }],
+  ['every 3 h', { baseDelaysSeconds: Array(20).fill(10_800) }],
+];
+
+/** Terminal policies the key runs through the endpoint-health simulation (changes to the reference's). */
+export const comparedTerminalPolicies: [string, Partial<TerminalPolicy>][] = [
+  ['the reference: disable after sustained failure, warn first, list undelivered events', {}],
+  ['keep the endpoint enabled', { endpoint: 'keep_enabled', warnBeforeDisabling: false, backstop: 'none' }],
+  ['disable when one event runs out of retries', { endpoint: 'disable_when_an_event_runs_out' }],
+  ['disable after sustained failure, no warning', { warnBeforeDisabling: false }],
+  ['disable after sustained failure, no list of undelivered events', { backstop: 'none' }],
 ];
 
 /** The policies of the 3.3 comparison, from the naive one to the reference answer. */
@@ -68,7 +98,9 @@ export const comparedPolicies: [string, DispatchPolicy][] = [
   ['one shared FIFO queue, 5 s timeout', { queueing: 'shared_fifo', timeoutSeconds: 5 }],
   ['per-endpoint queues, round-robin, no cap', { queueing: 'per_endpoint', timeoutSeconds: 30, maxInFlightPerEndpoint: fleetScenario.workers, slowLane: null }],
   ['per-endpoint queues, at most 10 in flight per endpoint', { queueing: 'per_endpoint', timeoutSeconds: 30, maxInFlightPerEndpoint: 10, slowLane: null }],
-  ['the reference answer: per-endpoint, cap 10, slow endpoints on a quarter of the workers', reference.dispatchPolicy()],
+  ['the same, with retries on a lane of their own (a quarter of the workers)', { queueing: 'per_endpoint', timeoutSeconds: 30, maxInFlightPerEndpoint: 10, slowLane: null, retryLane: { workerShare: 0.25 } }],
+  ['cap 10, slow endpoints on a quarter of the workers, no bound on one endpoint’s backlog', { queueing: 'per_endpoint', timeoutSeconds: 30, maxInFlightPerEndpoint: 10, slowLane: { slowAfterSeconds: 5, workerShare: 0.25 } }],
+  ['the reference answer: cap 10, slow lane, retry lane, backlog of 500 with an alert', reference.dispatchPolicy()],
 ];
 
 /**
@@ -113,42 +145,55 @@ export async function buildKey(): Promise<ChapterKey> {
 
   const explorations = configs.map(([name, config]) => ({ name, ...exploreConfig(config) }));
   const naive = exploreConfig(scenarioConfig);
-  const dedup = exploreConfig(dedupConfig);
+  // The chapter's lifecycle runs on the reference answers: the 3.2 schedule and promise, the 3.4 policy.
+  const referenceSchedule = reference.retrySchedule();
+  const onReference: WebhookDeliveryConfig = {
+    ...dedupConfig,
+    retryDelaysSeconds: referenceSchedule.baseDelaysSeconds,
+    deadlineSeconds: referenceSchedule.promiseHours * 3600,
+    terminalPolicy: reference.terminalPolicy(),
+  };
+  const dedup = exploreConfig(onReference);
   const doubleCredit = naive.violations.find((v) => v.id === 'WEBHOOK-4')!;
   const doubleCreditTrace = naive.exploration.violations.find((v) => v.property.id === 'WEBHOOK-4')!.trace;
-  const lostAck = lostAckRun(dedupConfig)!;
-  const replayed = replayRun(dedupConfig)!;
+  const lostAck = lostAckRun(onReference)!;
+  const replayed = replayRun(onReference)!;
   const dedupEndings = endings(dedup.exploration);
 
   // 3.2: the reference schedule, nominal and at both jitter extremes.
   const schedule = reference.retrySchedule();
   const nominal = retryTimes(schedule.baseDelaysSeconds);
-  const low = jittered(schedule, schedule.baseDelaysSeconds.map(() => -1));
+  const low = jittered(schedule, schedule.baseDelaysSeconds.map(() => 0));
   const high = jittered(schedule, schedule.baseDelaysSeconds.map(() => 1));
   const earliest = retryTimes(low);
   // The latest a retry can be: the largest jitter, and every failed attempt waiting out its timeout.
-  const latest = latestRetryTimes(high);
+  const latest = latestRetryTimes(high, RESPONSE_TIMEOUT_SECONDS);
   const backoff = backoffInWords(schedule.baseDelaysSeconds);
   const [firstLanding, lastLanding] = [dayOf(earliest.at(-1)!), dayOf(latest.at(-1)!)];
   const landing = firstLanding === lastLanding ? `on ${firstLanding}` : `between ${firstLanding} and ${lastLanding}`;
-  const deadline = latest.at(-1)! <= DEADLINE_SECONDS ? 'never past 72 h' : '**past 72 h, which the check refuses**';
-  const jitterSpread = (1 + schedule.jitterFraction) / (1 - schedule.jitterFraction);
-  const bothReadings =
-    backoff.cap !== undefined
-      ? `This reference caps at ${clock(backoff.cap)}: at the cap its jittered delays may shrink a little, which the base-delay rule allows and the jittered-delay rule would not.`
-      : backoff.smallestFactor >= jitterSpread
-        ? `This reference grows by ${backoff.growth} to the end, at least (1 + jitter)/(1 − jitter) = ${jitterSpread.toFixed(2)}, so even its jittered delays never shrink: it satisfies both readings.`
-        : `This reference grows by as little as ×${+backoff.smallestFactor.toFixed(2)}, less than (1 + jitter)/(1 − jitter) = ${jitterSpread.toFixed(2)}: its jittered delays may shrink, which the base-delay rule allows.`;
+  const jitterWords = (j: number | 'full') => (j === 'full' ? 'full jitter' : `±${+(j * 100).toFixed(2)} %`);
   const scheduleRows = [
     [1, '—', '—', '0 s', '0 s', '0 s'],
     ...schedule.baseDelaysSeconds.map((d, i) => [i + 2, clock(d), `${clock(low[i]!)} – ${clock(high[i]!)}`, clock(nominal[i]!), clock(earliest[i]!), clock(latest[i]!)]),
   ];
+  // Other designs through the same check: the published ones pass, wrong ones fail.
+  const retryTask = chapter.tasks.find((t) => t.id === '3.2')!;
+  const scheduleRuns = [];
+  for (const [name, design] of comparedSchedules) {
+    const answer = { ...schedule, ...design };
+    const report = await runTask(chapter, retryTask, { ...answers, retrySchedule: () => answer });
+    scheduleRuns.push([name, design.baseDelaysSeconds.map(clock).join(', '), jitterWords(answer.jitter), `${answer.promiseHours} h`, clock(retryTimes(answer.baseDelaysSeconds).at(-1)!), report.status.toUpperCase(), report.status === 'pass' ? '' : report.message]);
+  }
 
   // 3.3: every compared policy on the full fleet.
-  const fleet = comparedPolicies.map(([name, policy]) => ({ name, policy, ...checkDispatchPolicy(policy), run: simulateFleet(fleetScenario, policy) }));
+  // On the reference 3.2 schedule, as the check runs on the student's.
+  const keyFleet = { ...fleetScenario, retryDelaysSeconds: schedule.baseDelaysSeconds };
+  const fleet = comparedPolicies.map(([name, policy]) => ({ name, policy, ...checkDispatchPolicy(policy, keyFleet) }));
   const naiveFleet = fleet[0]!;
   const referenceFleet = fleet[fleet.length - 1]!;
   const windowSeconds = 30;
+  const [noRetryLane, withRetryLane] = [fleet[3]!, fleet[4]!];
+  const unbounded = fleet[5]!;
   const series = [naiveFleet, fleet[2]!, fleet[3]!, referenceFleet].flatMap((f, i) =>
     healthyP99ByWindow(f.run, windowSeconds).map(({ window, p99 }) => ({ policy: `${i + 1}. ${f.name.split(':')[0]}`, minute: window / 60, p99 })),
   );
@@ -168,13 +213,36 @@ export async function buildKey(): Promise<ChapterKey> {
 
   // 3.4: the event's lifecycle, projected from the deduplicating config's exploration.
   const projected = projectExploration(dedup.exploration.snapshots, dedup.exploration.edges, (s) =>
-    s.context.status === 'dead_lettered' ? 'dead_lettered\n(endpoint disabled,\nmerchant notified)' : s.context.status,
+    s.context.status === 'dead_lettered' ? 'dead_lettered\n(merchant notified)' : s.context.status,
   );
   const lifecycle = await renderSvg({
     nodes: projected.nodes.map((node) => ({ ...node, initial: node.id === 'pending', final: node.id === 'delivered' })),
     edges: projected.edges,
     title: `One event's delivery: every arrow is a transition the explorer took (${dedup.exploration.figures.states} states)`,
   });
+
+  const handlerRuns = comparedHandlerSteps.map(([name, steps]) => ({ name, steps, ...exploreHandlerSteps(steps) }));
+  const handlerTable = markdownTable(
+    ['handler design', 'steps', 'distinct states', 'finished runs', 'violated'],
+    handlerRuns.map((r) => [r.name, r.steps.join(' → '), r.exploration.figures.states, r.exploration.figures.terminal, r.violation?.id ?? 'none']),
+    ['left', 'left', 'right', 'right', 'left'],
+  );
+  const receiptAfterCommit = handlerRuns.find((r) => r.name === 'one transaction, the receipt emailed after COMMIT')!;
+
+  // 3.4: endpoint health over days, for the reference policy and the alternatives.
+  const healthRuns = comparedTerminalPolicies.map(([name, patch]) => {
+    const policy = { ...reference.terminalPolicy(), ...patch };
+    const runs = healthScenarios.map((scenario) => simulateEndpointHealth(scenario, policy, schedule.baseDelaysSeconds));
+    return { name, runs, problem: endpointHealthProblem(runs) };
+  });
+  const hours = (s: number | null) => (s === null ? '—' : clock(s));
+  const healthTable = markdownTable(
+    ['policy', 'scenario', 'events', 'attempts', 'delivered by retries', 'recovered by the merchant', 'lost', 'warned at', 'disabled at', 'verdict'],
+    healthRuns.flatMap(({ name, runs, problem }) =>
+      runs.map((r, i) => [i === 0 ? name : '', r.scenario, r.events, r.attempts, r.deliveredAutomatically, r.recovered, r.lost, hours(r.warnedAt), hours(r.disabledAt), i === 0 ? (problem ? 'fail' : 'pass') : '']),
+    ),
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+  );
 
   const invariantFigures = markdownTable(
     ['config', 'distinct states', 'transitions', 'depth', 'finished runs', 'violated'],
@@ -213,6 +281,12 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## 3.1 — Why at-least-once delivery needs idempotent handlers`,
     '',
+    `**First, verify.** A webhook endpoint is a public URL: anyone who finds it can POST a \`payment_intent.succeeded\` to it. So the handler's first act, before it parses the body, reads a record or changes anything, is to check the \`Stripe-Signature\` header: HMAC-SHA256, keyed by the endpoint's signing secret, over \`<t>.<raw body>\`, one \`v1\` signature per secret in use (https://docs.stripe.com/webhooks/signature). Each part of the check closes one attack, and the check tries each (${verificationCases().length} signed deliveries, made by the project's signer, which stripe-node's \`constructEvent\` accepts and refuses alike): *the raw body* — a body parsed and re-serialised no longer matches, and a body changed after signing must not; *the timestamp inside the signed text, and a tolerance* — without it, a captured genuine request can be sent again next week; Stripe's libraries refuse a timestamp older than ${TOLERANCE_SECONDS} s by default, and since \`t\` is signed, it cannot be moved forward; *every \`v1\` against every secret held* — while a secret is rolled, Stripe signs with the old and the new one, and a receiver holding either must accept; *a constant-time comparison* (Node's \`crypto.timingSafeEqual\`) — a comparison that stops at the first differing character answers sooner the more of a guessed signature is right, and lets a forger find a valid signature one character at a time. The same scheme, with the event id also signed, is the Standard Webhooks spec's (\`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature: v1,<base64>\`, https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md); \`npm run webhook -- sign\` prints both for a payload file, \`npm run webhook -- verify\` says why it refuses one.`,
+    '',
+    '```ts',
+    regions[0]!,
+    '```',
+    '',
     `**Answer.** The dispatcher knows an event arrived only when it receives the merchant's 2xx. When the merchant has processed the event but the 200 is lost — or arrives after the timeout — the dispatcher cannot tell that case from a request that never arrived, and the only safe thing it can do is send the event again. Delivery is therefore at least once, never exactly once, and it is the handler that must make the second delivery harmless. The model shows it: with a handler that applies every delivery, ${doubleCredit.id} (“${doubleCredit.statement}”) is violated after ${doubleCreditTrace.steps.length} steps — the order is credited twice and the customer gets two receipts. With a handler that skips event ids it has applied, ${dedup.exploration.figures.states} states hold every invariant.`,
     '',
     sequence(doubleCreditTrace),
@@ -225,36 +299,54 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     sequence(dedup.exploration.pathTo(lostAck)),
     '',
-    `Deduplicating is half of the answer. Events also arrive out of order, so the reference handler lets the latest event by \`created\` decide an order's status, while amounts simply add up. Checked by 3 properties over ${PROPERTY_RUNS} random delivery streams each (seed ${PROPERTY_SEED}) — duplicates, reorders, and both — against exactly-once, in-order processing, and by the model with the handler plugged in.`,
+    `Deduplicating is half of the answer. Stripe's payloads are the other half. Each refund comes twice: as a \`refund.created\` with its own amount, and as a \`charge.refunded\` whose Charge carries \`amount_refunded\`, the running total (https://docs.stripe.com/api/charges/object#charge_object-amount_refunded): a handler that subtracts the total on every \`charge.refunded\` counts each earlier refund again. The reference moves money by \`refund.created\` only; taking the largest \`amount_refunded\` seen per Charge is as right (the tests keep both), and so is fetching the Charge from the API when an event arrives, as Stripe suggests for events that may come out of order (https://docs.stripe.com/webhooks) — at the cost of an API call per event. Events also arrive out of order, and \`created\` has one-second resolution, so a refund issued in the second of its payment ties with it: the reference takes the status from what has happened (any refund makes the order refunded), not from the last arrival or the largest \`created\`, while amounts simply add up. Checked by 3 properties over ${PROPERTY_RUNS} random delivery streams each (seed ${PROPERTY_SEED}) — duplicates, reorders, and both — against exactly-once, in-order processing, and by the model with the handler plugged in.`,
     '',
     '```ts',
-    regions[0]!,
+    regions[1]!,
     '```',
     '',
-    `## 3.2 — The retry schedule`,
+    `**Last, atomically.** A pure function hides where production handlers go wrong: between their steps. The handler's work touches two systems — the database (the credit, the record of handled event ids, an outbox of receipts) and the email provider — and its process can die between any two steps. The model in \`handler-steps.ts\` runs a design's steps with the process dying between any two of them (up to ${handlerStepsBounds.maxCrashes} times) and a 2xx lost (up to ${handlerStepsBounds.maxLostAcks}), checking ${creditedAtMostOnce.id} (${creditedAtMostOnce.statement}), ${receiptAtMostOnce.id} (${receiptAtMostOnce.statement}) and ${finishedRunsComplete.id} (${finishedRunsComplete.statement}). Among the designs the model's steps can express, only one that records the event id *in the same transaction* as the credit — a unique constraint, so that a redelivery finds it — and lets the receipt leave through an outbox row committed with them keeps all three: an email sent before COMMIT cannot be rolled back, and one sent after COMMIT is lost if the process dies in between, since the redelivery then stops at the recorded event id. Stripe asks handlers to guard against duplicates by logging the event ids they have processed (https://docs.stripe.com/webhooks#handle-duplicate-events); where that log is written is what the model decides. The pattern is brandur.org's: atomic phases, with the foreign call (here the email) outside the transaction (“Implementing Stripe-like Idempotency Keys in Postgres”, https://brandur.org/idempotency-keys), and a row staged in the same transaction and drained after commit (“Transactionally Staged Job Drains in Postgres”, https://brandur.org/job-drain). An email provider that takes an idempotency key would be another way to send the receipt at most once; this model does not include one.`,
     '',
-    `**Answer.** Exponential backoff, ${backoff.words}, ${schedule.baseDelaysSeconds.length} retries (${schedule.baseDelaysSeconds.length + 1} attempts in all), with ±${schedule.jitterFraction * 100} % jitter: ${schedule.jitterDescription}. The last retry is sent ${clock(nominal.at(-1)!)} after the event (${clock(earliest.at(-1)!)} – ${clock(latest.at(-1)!)} with jitter and timeouts): ${landing}, ${deadline}. Stripe documents exponential backoff for up to three days in live mode but not its individual intervals (https://docs.stripe.com/webhooks), so these times are this design's, not Stripe's. Checked: the first retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}; each base delay ×${MIN_GROWTH} to ×${MAX_GROWTH} the one before, then optionally a cap repeated; ${MIN_RETRIES} to ${MAX_ATTEMPTS - 1} retries; jitter above 0 and below ±${Math.floor(largestJitterFor(schedule.baseDelaysSeconds.length) * 1000) / 10} % (for ${schedule.baseDelaysSeconds.length} retries); over ${PROPERTY_RUNS} jitter draws (seed ${PROPERTY_SEED}), no retry after 72 h with every attempt's ${RESPONSE_TIMEOUT_SECONDS} s timeout added, the last retry no earlier than ${clock(COVERAGE_SECONDS)}; and the model at both jitter extremes keeps WEBHOOK-2 and WEBHOOK-3.`,
+    handlerTable,
     '',
-    `**Why these thresholds.** They are what "exponential backoff for up to three days" means once written down, not Stripe's figures (it publishes none). *First retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}*: most failures are brief — a deploy, a restart, a blip — and a merchant down for a minute should not wait hours for a payment it could have had minutes later; a schedule of fixed 3 h intervals, or one retry after 60 h, fails here. *×${MIN_GROWTH} to ×${MAX_GROWTH} a step*: below ×${MIN_GROWTH} the delays are nearly fixed and a day-long outage costs a retry every few minutes for hours — the load backoff exists to shed; above ×${MAX_GROWTH} one step is a jump that leaves the endpoint unvisited for a long stretch right after the quick early retries. *At least ${MIN_RETRIES} retries*: covering two days with fewer leaves gaps close to a day between the late retries, so a merchant that recovers just after one waits that long. *At most ${MAX_ATTEMPTS} attempts*: a bound on the work one failing event causes. *Jitter below about ±20 %* is arithmetic, not taste: from the smallest draw to the largest, jitter stretches the last retry's time by (1 + j)/(1 − j), and the third day (48–72 h) allows 72/48 = 1.5, so j < (72 − 48)/(72 + 48) = 0.2 — a little less, since each failed attempt may wait its ${RESPONSE_TIMEOUT_SECONDS} s timeout before its delay starts and those waits count toward the 72 h. A design that wants wider jitter must narrow what it promises instead (the last retry somewhere in the last day, say), which this exercise does not.`,
+    `The receipt emailed after COMMIT, with the process dying in between:`,
     '',
-    `**Capped schedules are accepted.** The check asks that the *base* delays never shrink, not the jittered ones. Truncated (capped) exponential backoff — grow to a largest delay, then repeat it — is a common, sound design, and since Stripe does not publish its intervals there is no documented schedule to hold a design to. At the cap, equal base delays jitter both ways around the same value: one retry may follow the one before a little sooner, but never sooner than (1 − jitter) × the cap, so the endpoint is not hurried. Demanding that jittered delays never shrink would instead force a ratio above (1 + jitter) / (1 − jitter) at every step and forbid a cap. A schedule that truly hurries back (a base delay shorter than the one before) fails. ${bothReadings}`,
+    '```text',
+    receiptAfterCommit.violation!.trace,
+    '```',
+    '',
+    '```ts',
+    regions[2]!,
+    '```',
+    '',
+    `## 3.2 — The retry schedule, and what each status means`,
+    '',
+    `**Answer.** Exponential backoff, ${backoff.words}, ${schedule.baseDelaysSeconds.length} retries (${schedule.baseDelaysSeconds.length + 1} attempts in all), with ${jitterWords(schedule.jitter)} jitter: ${schedule.jitterDescription}. The promise: no automatic retry later than ${schedule.promiseHours} h after the event. The last retry is sent ${clock(nominal.at(-1)!)} after the event (${clock(earliest.at(-1)!)} – ${clock(latest.at(-1)!)} with jitter and timeouts): ${landing}. A 3xx is a failure, a 410 Gone disables the endpoint, and a 429 (or 503) with \`Retry-After\` is retried no sooner than it asks — the handling the Standard Webhooks spec suggests (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md).`,
+    '',
+    `**What is Stripe's and what is this design's.** Stripe documents that in live mode it retries with exponential backoff for up to three days, and does not publish the intervals (https://docs.stripe.com/webhooks). The 72 h is the promise this reference makes, in Stripe's image; the delays, the jitter and where the last retry lands are this design's choices. A student's promise is their own, and the check holds the schedule to it.`,
+    '',
+    `**What the check asks, and why.** *The first retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}*, at the largest jitter: most failures are brief (a deploy, a restart), and a merchant down for a minute should get its event minutes later. *Delays that never shrink, and grow*: the largest base delay at least ×${MIN_OVERALL_GROWTH} the first, so that a long outage is not retried at the pace of a short one; a cap (the largest delay repeated) is fine. *${MIN_RETRIES} to ${MAX_ATTEMPTS - 1} retries*: with fewer the late gaps are long; more is too much work for one failing event. *Jitter*: some, so that events that failed together are not all retried at once — a fraction of the delay either way, or AWS's "full jitter", a draw from 0 to the delay (AWS Architecture Blog, "Exponential Backoff and Jitter", https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/). *A promise of at least ${MIN_PROMISE_HOURS} h*: the Standard Webhooks spec recommends a schedule spanning multiple days; shorter leaves a merchant down overnight with its events given up. *No retry after the promise*, at the largest jitter and with every failed attempt waiting out its ${RESPONSE_TIMEOUT_SECONDS} s timeout (over ${PROPERTY_RUNS} jitter draws, seed ${PROPERTY_SEED}, and the model at the largest jitter). *The schedule covers its promise*: before jitter, the last retry comes after at least ${MIN_COVERAGE * 100} % of the window, or the promise announces retries that never happen. Wide jitter is allowed when the promise leaves room for it: with ±50 %, the last retry may come 1.5 times later than its base time, and the promise must cover that.`,
+    '',
+    markdownTable(['design', 'base delays', 'jitter', 'promise', 'last retry before jitter', '3.2', 'why not'], scheduleRuns, ['left', 'left', 'left', 'right', 'right', 'left', 'left']),
     '',
     markdownTable(['attempt', 'delay before it', 'delay with jitter', 'sent at', 'earliest', 'latest'], scheduleRows, ['right', 'right', 'right', 'right', 'right', 'right']),
     '',
     `(Times from the event's creation. Earliest: the smallest jitter, every failure an immediate error. Latest: the largest jitter, every failed attempt waiting out its ${RESPONSE_TIMEOUT_SECONDS} s timeout before its delay starts.)`,
     '',
     '```ts',
-    regions[1]!,
+    regions[3]!,
     '```',
     '',
     `## 3.3 — Slow merchants`,
     '',
-    `**Answer.** In one shared queue, every request to a slow endpoint holds a worker for seconds and everyone else waits behind it: head-of-line blocking. The fix is isolation: a queue per endpoint, served in turn, so that one endpoint's backlog is only its own; a cap on the requests in flight to one endpoint, so that a large slow merchant cannot take every worker; and slow endpoints (a response slower than 5 s, or a timeout) kept to a quarter of the workers until they answer fast again. The timeout stays at 30 s: cutting it frees workers sooner but fails merchants that are slow yet working, and their events end dead-lettered.`,
+    `**Answer.** In one shared queue, every request to a slow endpoint holds a worker for seconds and everyone else waits behind it: head-of-line blocking. The fix is isolation: a queue per endpoint, served in turn, so that one endpoint's backlog is only its own; a cap on the requests in flight to one endpoint, so that a large slow merchant cannot take every worker; slow endpoints (a response slower than 5 s, or a timeout) kept to a quarter of the workers until they answer fast again; and retries kept apart from first attempts, on a quarter of the workers, so that a wave of retries to endpoints that are down cannot hold up fresh events. A merchant that stays slow grows a backlog that only its own server can drain: the reference keeps at most 500 of its events in the dispatcher's memory (the rest wait in durable storage, in order) and alerts the merchant when it gets there. The timeout stays at 30 s: cutting it frees workers sooner but fails merchants that are slow yet working, and their events end dead-lettered.`,
     '',
-    `The fleet, simulated (deterministic, seed ${s.seed}): ${s.merchants} merchants — ${referenceFleet.figures.merchants.healthy} healthy (answer in ${s.healthyLatencySeconds[0]}–${s.healthyLatencySeconds[1]} s), ${referenceFleet.figures.merchants.slow} slow (${s.slowLatencySeconds[0]}–${s.slowLatencySeconds[1]} s; one of them a large merchant receiving ${s.largeSlowMerchantShare * 100} % of all events), ${referenceFleet.figures.merchants.down} down (never answer) — ${s.eventsPerSecond} events a second for ${s.trafficSeconds / 60} minutes (${referenceFleet.figures.events} events), ${s.workers} delivery workers, failed attempts retried on the schedule of 3.2 without jitter. Latency is from the event's creation to the merchant's 2xx. The check requires healthy merchants' p99 ≤ ${HEALTHY_P99_BOUND_SECONDS} s and every slow merchant's event delivered.`,
+    `**Where the lanes and the bound change the numbers.** Without a slow lane, retries to the endpoints that are down (each holding a worker for the whole ${noRetryLane.policy.timeoutSeconds} s timeout) take workers from everyone: healthy merchants' p99 is ${seconds(noRetryLane.figures.healthy.p99)}; with retries on a lane of their own it is ${seconds(withRetryLane.figures.healthy.p99)}. The large slow merchant's backlog, unbounded, reaches ${unbounded.run.largestQueue.events} events in the dispatcher's memory, its events waiting up to ${seconds(unbounded.figures.slow.max)}, and nobody is told; bounded, the dispatcher holds ${referenceFleet.run.largestQueue.events} and the merchant is alerted ${seconds(referenceFleet.run.backlogAlerts.get(referenceFleet.run.largestQueue.endpoint) ?? NaN)} into the run. The bound does not make the merchant faster — only its own server can — but it keeps the dispatcher's memory flat and tells the one party who can act.`,
+    '',
+    `The fleet, simulated (deterministic, seed ${s.seed}): ${s.merchants} merchants — ${referenceFleet.figures.merchants.healthy} healthy (answer in ${s.healthyLatencySeconds[0]}–${s.healthyLatencySeconds[1]} s), ${referenceFleet.figures.merchants.slow} slow (${s.slowLatencySeconds[0]}–${s.slowLatencySeconds[1]} s; one of them a large merchant receiving ${s.largeSlowMerchantShare * 100} % of all events), ${referenceFleet.figures.merchants.down} down (never answer) — ${s.eventsPerSecond} events a second for ${s.trafficSeconds / 60} minutes (${referenceFleet.figures.events} events), ${s.workers} delivery workers, failed attempts retried on the schedule of 3.2 without jitter (the check runs on the student's 3.2 answer). Latency is from the event's creation to the merchant's 2xx. The check requires healthy merchants' p99 ≤ ${HEALTHY_P99_BOUND_SECONDS} s, every slow merchant's event delivered, at most ${MAX_QUEUED_IN_MEMORY} events of one endpoint in the dispatcher's memory, and the merchant that stays slow alerted.`,
     '',
     markdownTable(
-      ['policy', 'healthy p50', 'healthy p99', 'healthy max', 'slow merchants: delivered', 'slow p99', 'down: dead-lettered', 'attempts', 'check'],
+      ['policy', 'healthy p50', 'healthy p99', 'healthy max', 'slow merchants: delivered', 'slow p99', 'down: dead-lettered', 'attempts', 'most events of one endpoint in memory', 'check'],
       fleet.map((f) => [
         f.name,
         seconds(f.figures.healthy.p50),
@@ -264,9 +356,10 @@ export async function buildKey(): Promise<ChapterKey> {
         seconds(f.figures.slow.p99),
         `${f.figures.down.deadLettered} / ${f.figures.down.events}`,
         f.figures.attempts,
+        f.policy.queueing === 'per_endpoint' ? f.run.largestQueue.events : '—',
         f.problems.length === 0 ? 'pass' : 'fail',
       ]),
-      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
     ),
     '',
     `From the naive policy to the reference one, healthy merchants' p99 falls from ${seconds(naiveFleet.figures.healthy.p99)} to ${seconds(referenceFleet.figures.healthy.p99)} — their own response time. The price is paid by the slow merchants alone: their p99 rises from ${seconds(naiveFleet.figures.slow.p99)} to ${seconds(referenceFleet.figures.slow.p99)}, as the large slow merchant's backlog drains at the pace its own server allows; every one of their events is still delivered.`,
@@ -274,15 +367,19 @@ export async function buildKey(): Promise<ChapterKey> {
     `![Healthy merchants' p99 latency over time, per policy](slow-merchants.svg)`,
     '',
     '```ts',
-    regions[2]!,
+    regions[4]!,
     '```',
     '',
-    `## 3.4 — After 72 hours`,
+    `## 3.4 — After the retries: the event, and the endpoint`,
     '',
-    `**Answer.** When the last retry of the three-day window fails, the event is dead-lettered (kept, not deleted), the endpoint is disabled so that new events stop feeding a server that has failed for days, and the merchant is notified. Once the server is fixed, the merchant re-enables the endpoint and replays the dead-lettered events; their handler, idempotent by 3.1, makes a replay of something already processed harmless. In the model's ${dedup.exploration.figures.states} states, every finished run ends delivered (${dedupEndings.delivered ?? 0} runs) or dead-lettered with the merchant notified (${dedupEndings.dead_lettered ?? 0} runs), and from every dead-lettered state a replay can still deliver (${replayPossible.id}). Discarding the event instead, or not notifying, or not disabling the endpoint, violates WEBHOOK-1; refusing replays violates ${replayPossible.id}.`,
+    `**Answer.** The event and its endpoint are judged apart. When an event's last retry fails, the event is dead-lettered (kept, not deleted), the merchant is notified, and a replay is allowed; the merchant's handler, idempotent by 3.1, makes a replay of something already processed harmless. In the model's ${dedup.exploration.figures.states} states (on the reference schedule and policy), every finished run ends delivered (${dedupEndings.delivered ?? 0} runs) or dead-lettered with the merchant notified (${dedupEndings.dead_lettered ?? 0} runs), and from every dead-lettered state a replay can still deliver (${replayPossible.id}). Discarding the event or not notifying violates WEBHOOK-1; refusing replays violates ${replayPossible.id}.`,
+    '',
+    `**The endpoint is another question.** One event running out of retries says little about the endpoint: a payload that crashes the merchant's handler fails on every attempt while the endpoint answers 2xx to everything else. The reference disables an endpoint only after it has failed across events with no 2xx for ${clock(DISABLE_AFTER_SECONDS)}, warns after ${clock(WARN_AFTER_SECONDS)}, and — since events created while an endpoint is disabled are never sent (Stripe does the same: https://stripe.com/docs/workbench/webhooks) — gives the merchant a list of undelivered events to recover from, as Stripe's Events API does with \`delivery_success=false\` over the last 30 days (https://docs.stripe.com/api/events/list); the merchant replays them oldest first, by \`created\`. Keeping the endpoint enabled is a defensible alternative: nothing is cut off and dead letters plus replays recover the rest, at the cost of attempts sent to a server that is gone. The simulation below runs each policy over days of events (one an hour) on the reference schedule; the merchant acts ${clock(MERCHANT_REACTS_AFTER_SECONDS)} after it is told.`,
+    '',
+    healthTable,
     '',
     '```ts',
-    regions[3]!,
+    regions[5]!,
     '```',
     '',
     `The shortest run that dead-letters the event and then delivers it by a replay:`,
@@ -292,10 +389,28 @@ export async function buildKey(): Promise<ChapterKey> {
     `![The event's lifecycle](delivery-lifecycle.svg)`,
     '',
   );
+  // The figures the chapter's text quotes, from the constants the checks use.
+  const textValues: Record<string, string> = {
+    toleranceSeconds: `${TOLERANCE_SECONDS} s`,
+    firstRetryWithin: clock(FIRST_RETRY_WITHIN_SECONDS),
+    minOverallGrowth: `×${MIN_OVERALL_GROWTH}`,
+    minRetries: String(MIN_RETRIES),
+    maxAttempts: String(MAX_ATTEMPTS),
+    minPromise: `${MIN_PROMISE_HOURS} h`,
+    minCoverage: `${MIN_COVERAGE * 100} %`,
+    responseTimeout: `${RESPONSE_TIMEOUT_SECONDS} s`,
+    workers: String(fleetScenario.workers),
+    merchants: String(fleetScenario.merchants),
+    healthyP99Bound: `${HEALTHY_P99_BOUND_SECONDS} s`,
+    maxQueuedInMemory: String(MAX_QUEUED_IN_MEMORY),
+    outageDays: String(OUTAGE_SECONDS / 86_400),
+    merchantReacts: clock(MERCHANT_REACTS_AFTER_SECONDS),
+  };
   return {
+    textValues,
     markdown: md.join('\n'),
     files: { 'slow-merchants.svg': plot, 'delivery-lifecycle.svg': lifecycle },
-    modelFigures: { 'webhook-delivery': invariantFigures },
+    modelFigures: { 'webhook-delivery': `${invariantFigures}\n\nThe handler's steps (\`handler-steps.ts\`, ${handlerStepsBounds.maxCrashes} crashes and ${handlerStepsBounds.maxLostAcks} lost 2xx at most):\n\n${handlerTable}` },
     summary: `4 tasks; ${webhookInvariants.length + 1} invariants over ${explorations.reduce((n, e) => n + e.exploration.figures.states, 0)} states in ${explorations.length} configs; a ${s.merchants}-merchant simulation (seed ${s.seed}); reference answers ${reports.filter((r) => r.status === 'pass').length}/${reports.length} pass`,
   };
 }

@@ -15,7 +15,7 @@ import {
 } from '../../models/webhook-delivery/machine.ts';
 import { dedupingHandler } from '../../models/webhook-delivery/merchant.ts';
 import { describeState, describeStep } from '../../models/webhook-delivery/describe.ts';
-import { replayPossible, webhookInvariants } from './invariants.ts';
+import { replayPossible, webhookInvariantsFor } from './invariants.ts';
 
 export type Snapshot = { context: WebhookContext };
 export type WebhookExploration = Exploration<Snapshot, WebhookDeliveryEvent>;
@@ -29,10 +29,10 @@ export const pastDeadlineConfig: WebhookDeliveryConfig = {
 };
 /** A schedule that backs off, then hurries: 1 h, then 1 min. */
 export const shrinkingConfig: WebhookDeliveryConfig = { ...dedupConfig, retryDelaysSeconds: [3600, 60] };
-/** After the last retry the event is thrown away, the endpoint left on, the merchant not told. */
+/** After the last retry the event is thrown away and the merchant not told. */
 export const discardConfig: WebhookDeliveryConfig = {
   ...dedupConfig,
-  terminalPolicy: { event: 'discard', disableEndpoint: false, notifyMerchant: false, allowReplay: false },
+  terminalPolicy: { event: 'discard', notifyMerchant: false, allowReplay: false, endpoint: 'keep_enabled', warnBeforeDisabling: false, backstop: 'none' },
 };
 
 export interface CheckedExploration {
@@ -52,7 +52,7 @@ export function exploreConfig(config: WebhookDeliveryConfig): CheckedExploration
   if (!result) {
     const exploration = explore(createWebhookDeliveryModel(config), {
       events: candidateEvents,
-      invariants: webhookInvariants,
+      invariants: webhookInvariantsFor(config.deadlineSeconds),
       stopAtFirstViolation: false,
       keepEdges: true,
     }) as WebhookExploration;

@@ -143,10 +143,14 @@ export interface FleetRun {
   kinds: MerchantKind[];
   /** Attempts sent, in total. */
   attempts: number;
+  /** The most events one endpoint had waiting in the dispatcher's memory at once, and which endpoint. */
+  largestQueue: { endpoint: number; events: number };
+  /** When each endpoint's merchant was alerted that its backlog reached the bound (endpoint → seconds). */
+  backlogAlerts: Map<number, number>;
 }
 
 type SimEvent = { kind: 'ready'; event: number } | { kind: 'done'; event: number; lane: Lane; ok: boolean; latency: number };
-type Lane = 'normal' | 'slow';
+type Lane = 'normal' | 'slow' | 'retry';
 
 /** Run the fleet under a dispatch policy until every event is delivered or dead-lettered. */
 export function simulateFleet(scenario: FleetScenario, policy: DispatchPolicy): FleetRun {
@@ -174,34 +178,76 @@ export function simulateFleet(scenario: FleetScenario, policy: DispatchPolicy): 
   const slowLane = perEndpoint?.slowLane ?? null;
   const slowWorkers = slowLane ? Math.max(1, Math.floor(slowLane.workerShare * scenario.workers)) : 0;
   let slowBusy = 0;
+  const retryLane = perEndpoint?.retryLane ?? null;
+  const retryWorkers = retryLane ? Math.max(1, Math.floor(retryLane.workerShare * scenario.workers)) : 0;
+  let retryBusy = 0;
+  const backlog = perEndpoint?.backlog ?? null;
+  const largestQueue = { endpoint: 0, events: 0 };
+  const backlogAlerts = new Map<number, number>();
 
   // shared_fifo: one queue of events. per_endpoint: a queue per endpoint, and a ring per lane
   // of the endpoints that have ready work and room under the cap.
   const shared = new Fifo();
   const queues = perEndpoint ? Array.from({ length: scenario.merchants }, () => new Fifo()) : [];
+  // With a retry lane, each endpoint's retries wait in a queue of their own, on a ring of their own.
+  const retryQueues = retryLane ? Array.from({ length: scenario.merchants }, () => new Fifo()) : [];
+  // With a bounded backlog, what does not fit waits in durable storage, in order.
+  const overflow = backlog ? Array.from({ length: scenario.merchants }, () => new Fifo()) : [];
   const inFlight = new Int32Array(scenario.merchants);
-  const lane: Lane[] = new Array<Lane>(scenario.merchants).fill('normal');
+  const lane: ('normal' | 'slow')[] = new Array<'normal' | 'slow'>(scenario.merchants).fill('normal');
   const inRing = new Uint8Array(scenario.merchants);
-  const rings: Record<Lane, Fifo> = { normal: new Fifo(), slow: new Fifo() };
+  const inRetryRing = new Uint8Array(scenario.merchants);
+  const rings: Record<Lane, Fifo> = { normal: new Fifo(), slow: new Fifo(), retry: new Fifo() };
 
   const offer = (endpoint: number) => {
     if (inRing[endpoint] || queues[endpoint]!.length === 0 || inFlight[endpoint]! >= cap) return;
     inRing[endpoint] = 1;
     rings[lane[endpoint]!].push(endpoint);
   };
+  const offerRetry = (endpoint: number) => {
+    if (!retryLane || inRetryRing[endpoint] || retryQueues[endpoint]!.length === 0 || inFlight[endpoint]! >= cap) return;
+    inRetryRing[endpoint] = 1;
+    rings.retry.push(endpoint);
+  };
+  const offerBoth = (endpoint: number) => {
+    offer(endpoint);
+    offerRetry(endpoint);
+  };
+
+  /** An event joins its endpoint's queue, or waits in durable storage when the queue is full. */
+  const enqueue = (now: number, endpoint: number, event: number) => {
+    const queue = queues[endpoint]!;
+    if (backlog && (queue.length >= backlog.maxQueuedPerEndpoint || overflow[endpoint]!.length > 0)) {
+      overflow[endpoint]!.push(event);
+      if (backlog.alertMerchant && !backlogAlerts.has(endpoint)) backlogAlerts.set(endpoint, now);
+    } else {
+      queue.push(event);
+    }
+    if (queue.length > largestQueue.events) [largestQueue.endpoint, largestQueue.events] = [endpoint, queue.length];
+  };
+  /** Room freed in an endpoint's queue: the oldest stored events move in. */
+  const refill = (endpoint: number) => {
+    if (!backlog) return;
+    const queue = queues[endpoint]!;
+    while (queue.length < backlog.maxQueuedPerEndpoint && overflow[endpoint]!.length > 0) queue.push(overflow[endpoint]!.shift()!);
+  };
 
   const nextFrom = (ringLane: Lane): number | undefined => {
     const ring = rings[ringLane];
+    const retrying = ringLane === 'retry';
+    const marks = retrying ? inRetryRing : inRing;
+    const source = retrying ? retryQueues : queues;
     for (let endpoint = ring.shift(); endpoint !== undefined; endpoint = ring.shift()) {
-      inRing[endpoint] = 0;
-      if (lane[endpoint] !== ringLane) {
+      marks[endpoint] = 0;
+      if (!retrying && lane[endpoint] !== ringLane) {
         offer(endpoint); // its lane changed while it waited: move it to the other ring
         continue;
       }
-      if (queues[endpoint]!.length === 0 || inFlight[endpoint]! >= cap) continue;
-      const event = queues[endpoint]!.shift()!;
+      if (source[endpoint]!.length === 0 || inFlight[endpoint]! >= cap) continue;
+      const event = source[endpoint]!.shift()!;
+      if (!retrying) refill(endpoint);
       inFlight[endpoint]!++;
-      offer(endpoint);
+      offerBoth(endpoint);
       return event;
     }
     return undefined;
@@ -229,13 +275,21 @@ export function simulateFleet(scenario: FleetScenario, policy: DispatchPolicy): 
       }
       let event: number | undefined;
       let chosen: Lane = 'normal';
-      if (slowLane && slowBusy < slowWorkers) {
+      if (retryLane && retryBusy < retryWorkers) {
+        event = nextFrom('retry');
+        if (event !== undefined) chosen = 'retry';
+      }
+      if (event === undefined && slowLane && slowBusy < slowWorkers) {
         event = nextFrom('slow');
         if (event !== undefined) chosen = 'slow';
       }
-      event ??= nextFrom('normal');
+      if (event === undefined) {
+        event = nextFrom('normal');
+        chosen = 'normal';
+      }
       if (event === undefined) return;
       if (chosen === 'slow') slowBusy++;
+      if (chosen === 'retry') retryBusy++;
       start(now, event, chosen);
     }
   };
@@ -246,8 +300,9 @@ export function simulateFleet(scenario: FleetScenario, policy: DispatchPolicy): 
     const endpoint = outcome.merchant;
     if (value.kind === 'ready') {
       if (perEndpoint) {
-        queues[endpoint]!.push(value.event);
-        offer(endpoint);
+        if (retryLane && outcome.attempts > 0) retryQueues[endpoint]!.push(value.event);
+        else enqueue(now, endpoint, value.event);
+        offerBoth(endpoint);
       } else {
         shared.push(value.event);
       }
@@ -255,6 +310,7 @@ export function simulateFleet(scenario: FleetScenario, policy: DispatchPolicy): 
       freeWorkers++;
       inFlight[endpoint]!--;
       if (value.lane === 'slow') slowBusy--;
+      if (value.lane === 'retry') retryBusy--;
       if (slowLane) lane[endpoint] = value.ok && value.latency <= slowLane.slowAfterSeconds ? 'normal' : 'slow';
       if (value.ok) {
         outcome.deliveredAt = now;
@@ -262,11 +318,11 @@ export function simulateFleet(scenario: FleetScenario, policy: DispatchPolicy): 
         const delay = scenario.retryDelaysSeconds[outcome.attempts - 1];
         if (delay !== undefined) agenda.push(now + delay, { kind: 'ready', event: value.event });
       }
-      if (perEndpoint) offer(endpoint);
+      if (perEndpoint) offerBoth(endpoint);
     }
     dispatch(now);
   }
-  return { events, kinds, attempts };
+  return { events, kinds, attempts, largestQueue, backlogAlerts };
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -281,7 +337,7 @@ export interface FleetFigures {
   merchants: Record<MerchantKind, number>;
   /** Delivery latency (created → acknowledged) of healthy merchants' events, in seconds. */
   healthy: { events: number; p50: number; p99: number; max: number };
-  slow: { events: number; delivered: number; p99: number };
+  slow: { events: number; delivered: number; p99: number; max: number };
   down: { events: number; deadLettered: number };
 }
 
@@ -301,7 +357,7 @@ export function fleetFigures(run: FleetRun): FleetFigures {
     attempts: run.attempts,
     merchants,
     healthy: { events: count('healthy'), p50: percentile(healthy, 50), p99: percentile(healthy, 99), max: healthy[healthy.length - 1] ?? NaN },
-    slow: { events: count('slow'), delivered: slow.length, p99: percentile(slow, 99) },
+    slow: { events: count('slow'), delivered: slow.length, p99: percentile(slow, 99), max: slow[slow.length - 1] ?? NaN },
     down: { events: count('down'), deadLettered: run.events.filter((e) => e.kind === 'down' && e.deliveredAt === null).length },
   };
 }

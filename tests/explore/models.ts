@@ -23,6 +23,7 @@ import {
   scenarioConfig as webhookDeliveryScenario,
 } from '../../models/webhook-delivery/machine.ts';
 import { dedupingHandler } from '../../models/webhook-delivery/merchant.ts';
+import { atomicSteps, createHandlerStepsModel, handlerStepEvents, handlerStepsBounds } from '../../models/webhook-delivery/handler-steps.ts';
 import {
   candidateEvents as twoPhaseEvents,
   createTwoPhaseCommitModel,
@@ -106,6 +107,18 @@ export const modelsUnderTest: ModelUnderTest[] = [
     label: 'every failure mode, a deduplicating handler, a replay',
     machine: createWebhookDeliveryModel({ ...webhookDeliveryScenario, handler: dedupingHandler }),
     events: webhookDeliveryEvents,
+  },
+  {
+    folder: 'webhook-delivery',
+    label: 'the handler’s steps, one transaction and an outbox, with crashes and a lost 2xx',
+    machine: createHandlerStepsModel({ steps: atomicSteps, ...handlerStepsBounds }),
+    events: handlerStepEvents,
+  },
+  {
+    folder: 'webhook-delivery',
+    label: 'the handler’s steps, no transaction, the receipt emailed inline',
+    machine: createHandlerStepsModel({ steps: ['verify_signature', 'apply_effect', 'record_event_id', 'send_receipt', 'respond_2xx'], ...handlerStepsBounds }),
+    events: handlerStepEvents,
   },
   {
     folder: 'circuit-breaker',
