@@ -10,8 +10,7 @@ import type { ChapterKey } from '../../tools/build/chapter-key.ts';
 import { explore } from '../../tools/explore/explore.ts';
 import { markdownTable, type Cell } from '../../tools/render/table.ts';
 import { projectExploration, renderSvg } from '../../tools/render/state-diagram.ts';
-import { closeSharedDatabase, sharedDatabase, type Database } from '../../tools/sql/database.ts';
-import { withScratchSchema } from '../../tools/sql/scratch.ts';
+import { closeSqlServer, sqlServer, withScratchDatabase, type Database } from '../../tools/sql/database.ts';
 import { databaseError } from '../../tools/sql/script.ts';
 import {
   candidateEvents,
@@ -131,7 +130,7 @@ export async function buildKey(): Promise<ChapterKey> {
   const [querySql] = solutionRegions(queryFile!);
   const [enforcementSql] = solutionRegions(enforcementFile!);
   const refundSql = solutionRegions(refundsFile!);
-  const db = await sharedDatabase();
+  const server = await sqlServer();
 
   // The tasks' own checks on these answers: the key passes what it teaches.
   const answers = await chapter.loadAnswers(here);
@@ -143,7 +142,7 @@ export async function buildKey(): Promise<ChapterKey> {
     if (task.id === '2.2') ledgerRuns = result.figures?.ledgers;
   }
 
-  const section21 = await withScratchSchema(db, 'key_2_1', async () =>
+  const section21 = await withScratchDatabase('key_2_1', async ({ db }) =>
     [
       '## 2.1 The schema and the rows of the payment',
       '',
@@ -157,7 +156,7 @@ export async function buildKey(): Promise<ChapterKey> {
     ].join('\n'),
   );
 
-  const section22 = await withScratchSchema(db, 'key_2_2', async () => {
+  const section22 = await withScratchDatabase('key_2_2', async ({ db }) => {
     await db.exec(schemaSql!);
     const corrupt = `BEGIN;
 INSERT INTO transactions (reference) VALUES ('example_missing_leg');
@@ -207,7 +206,7 @@ SELECT reference FROM transactions ORDER BY id;`,
     return parts.join('\n');
   });
 
-  const section23 = await withScratchSchema(db, 'key_2_3', async () => {
+  const section23 = await withScratchDatabase('key_2_3', async ({ db }) => {
     await db.exec(schemaSql!);
     const parts = [
       '## 2.3 Refunds as reversal entries',
@@ -255,7 +254,7 @@ ORDER BY e.id;`,
   const autocommitTrace = crashThePayment('autocommit', 'after the first INSERT').trace;
   const realCrash = await crashARealPostgres({ name: '2.1-schema-and-payment.sql', text: schemaFile! });
   const [transactionSvg, autocommitSvg] = await Promise.all([writeDiagram('transaction'), writeDiagram('autocommit')]);
-  await closeSharedDatabase();
+  await closeSqlServer();
 
   const section24 = [
     '## 2.4 A crash between the two INSERTs',

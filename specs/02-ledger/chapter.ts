@@ -1,13 +1,13 @@
 /**
  * Chapter 2: the double-entry ledger. Alice pays Bob $100.00.
  *
- * Every answer is SQL that really runs, on one Postgres shared by the chapter's checks
- * (embedded PGlite, or the server in DATABASE_URL). Each check works in a fresh schema of
+ * Every answer is SQL that really runs, on a real PostgreSQL server (the embedded 15.18 from
+ * npm, or the server in DATABASE_URL). Each check works in a fresh database owned by a role of
  * its own, so a broken answer to one task never spoils the next; the student's 2.1 schema is
  * the ground every later task runs on.
  */
 import type { Chapter, Task } from '../../tools/grading/task.ts';
-import { closeSharedDatabase } from '../../tools/sql/database.ts';
+import { closeSqlServer, sqlServer } from '../../tools/sql/database.ts';
 import { answerFiles, chapterSlug, readSql, loadPrediction } from './answer-files.ts';
 import type { LedgerAnswers } from './answer-files.ts';
 import { checkSchemaAndPayment } from './check-schema.ts';
@@ -62,7 +62,12 @@ export const chapter: Chapter<LedgerAnswers> = {
       whatSurvivesACrash: await loadPrediction(chapterDir),
     };
   },
-  close: closeSharedDatabase,
+  // The server starts (or DATABASE_URL is reached) before any task's clock: its start-up is
+  // never an answer's time, and a server that cannot start is an EnvironmentError.
+  async prepare() {
+    await sqlServer();
+  },
+  close: closeSqlServer,
 };
 
 // What the tests and the answer key use, from one place.

@@ -1,13 +1,12 @@
 /**
- * Task 2.4 on a real Postgres: the payment's first INSERT is written, once in autocommit and
- * once inside BEGIN, and the process is killed with SIGKILL before the second INSERT.
- * Reopening the data directory shows what survived.
+ * Task 2.4 on a real PostgreSQL server: the 2.1 file runs, then the payment's first INSERT is
+ * written once in autocommit and once inside BEGIN, and the postmaster is killed with SIGKILL
+ * before the second INSERT, as a power cut or the OOM killer would stop it. Restarted on the
+ * same data directory, PostgreSQL replays its write-ahead log up to the last commit and the
+ * uncommitted transaction is gone (PostgreSQL manual §30.3, "Write-Ahead Logging").
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { killAfterStatements } from '../../tools/sql/crash.ts';
-import { openDataDirectory } from '../../tools/sql/database.ts';
+import { connect } from '../../tools/sql/database.ts';
+import { startEmbeddedServer } from '../../tools/sql/embedded-server.ts';
 import type { SqlSource } from '../../tools/sql/script.ts';
 
 const header = (reference: string) => `INSERT INTO transactions (reference) VALUES ('${reference}')`;
@@ -33,10 +32,17 @@ export interface RealCrashResult {
 }
 
 export async function crashARealPostgres(schemaAndPayment: SqlSource): Promise<RealCrashResult> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ledger-crash-'));
+  // Default durability settings (fsync on): what a production server keeps.
+  const server = await startEmbeddedServer({ durable: true });
   try {
-    await killAfterStatements(dataDir, [schemaAndPayment.text, ...statementsBeforeTheKill]);
-    const db = await openDataDirectory(dataDir);
+    const payer = await connect(server.adminUrl);
+    await payer.exec(schemaAndPayment.text);
+    // One call each, as an application sends them: outside BEGIN, each INSERT commits itself.
+    for (const statement of statementsBeforeTheKill) await payer.exec(statement);
+    await server.kill();
+    await payer.close();
+    await server.restart();
+    const db = await connect(server.adminUrl);
     try {
       const rows = await db.query<RealCrashResult['rows'][number]>(
         `SELECT t.reference, a.name AS account, e.amount_minor
@@ -52,6 +58,6 @@ export async function crashARealPostgres(schemaAndPayment: SqlSource): Promise<R
       await db.close();
     }
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    await server.stop();
   }
 }
