@@ -54,6 +54,9 @@ export const chapter: Chapter<LedgerAnswers> = {
   title: 'The double-entry ledger',
   tasks,
   async loadAnswers(chapterDir) {
+    // Where the grader does not call prepare(), the server still starts outside a task's
+    // clock: here, while the answers load. A failure is reported by the first task that needs it.
+    await sqlServer().catch(() => undefined);
     return {
       schemaAndPayment: await readSql(chapterDir, answerFiles.schemaAndPayment),
       unbalancedQuery: await readSql(chapterDir, answerFiles.unbalancedQuery),

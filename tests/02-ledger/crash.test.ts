@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test } from 'vitest';
 import { crashARealPostgres } from '../../specs/02-ledger/real-crash.ts';
 
-test('after SIGKILL mid-payment, autocommit leaves half a payment and a transaction leaves nothing', { timeout: 60_000 }, async () => {
+test('after SIGKILL of the postmaster mid-payment, autocommit leaves half a payment and a transaction leaves nothing', { timeout: 60_000 }, async () => {
   const schema = await readFile('solutions/02-ledger/2.1-schema-and-payment.sql', 'utf8');
   const result = await crashARealPostgres({ name: '2.1-schema-and-payment.sql', text: schema });
   expect(result.rows.map((r) => `${r.reference} ${r.account} ${r.amount_minor}`)).toEqual([
