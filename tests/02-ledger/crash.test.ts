@@ -1,7 +1,7 @@
 /**
- * Task 2.4 on a real Postgres: a child process writes the payment's first INSERT, in
- * autocommit and inside BEGIN, and is killed with SIGKILL; reopening its data directory shows
- * the autocommit half-payment and nothing of the transaction.
+ * Task 2.4 on a real PostgreSQL server: the payment's first INSERT is written in autocommit
+ * and inside BEGIN, the postmaster is killed with SIGKILL, and after a restart (crash recovery)
+ * the autocommit half-payment is there and nothing of the open transaction.
  */
 import { readFile } from 'node:fs/promises';
 import { expect, test } from 'vitest';
