@@ -25,8 +25,6 @@ export const racePayment = 10_000;
 /** Retries of a serialization failure before the checker gives up. */
 const retries = 2;
 
-const dollars = (minor: number | bigint) => `$${(Number(minor) / 100).toFixed(2)}`;
-
 /** The refund's statements without BEGIN and COMMIT: the header and its two legs. */
 function refundWrite(reference: string, original: string, amount: number, usd: string): string {
   const legs: Leg[] = [['bob', -amount, usd], ['alice', amount, usd]];
@@ -71,32 +69,52 @@ async function race(sessions: Map<string, Database>, observer: Database, level: 
 const describeOutcome = (o: SessionOutcome | undefined) =>
   !o ? 'did not finish' : o.kind === 'committed' ? 'committed' : o.kind === 'deadlocked' ? 'deadlocked' : `failed: ${o.error.databaseMessage}`;
 
+export type RaceScenario = (typeof raceScenarios)[number];
+
+export interface RaceRun {
+  trace: string[];
+  outcomes: Map<string, SessionOutcome>;
+  deadlock: boolean;
+  /** Minor units the refunds of the payment reverse, after both sessions ended. */
+  refunded: bigint;
+}
+
+/** Two sessions on `scratch`, opened once and reused by every race. */
+export async function raceSessions(scratch: ScratchDatabase): Promise<Map<string, Database>> {
+  return new Map([['A', await scratch.session()], ['B', await scratch.session()]]);
+}
+
+/** One race: a fresh payment of `original`, then its two refunds interleaved. */
+export async function runRace(scratch: ScratchDatabase, sessions: Map<string, Database>, level: string, scenario: RaceScenario, original: string, usd: string): Promise<RaceRun> {
+  const paymentLegs: Leg[] = [['alice', -racePayment, usd], ['bob', racePayment, usd]];
+  await checkerWrites(scratch.db, `a ${dollars(racePayment)} payment to refund concurrently`, ledgerTransaction(original, paymentLegs));
+  const { trace, outcomes, deadlock } = await race(sessions, scratch.db, level, original, scenario.refunds, usd);
+  const [refunded] = await checkerReads<{ total: bigint }>(
+    scratch.db,
+    'the total refunded of the payment (refund_of = its id)',
+    `SELECT COALESCE(SUM(e.amount_minor), 0)::bigint AS total FROM entries e JOIN transactions t ON t.id = e.transaction_id
+     WHERE t.refund_of = (SELECT id FROM transactions WHERE reference = ${literal(original)}) AND e.amount_minor > 0`,
+  );
+  const total = refunded!.total;
+  trace.push(`after both: ${names(outcomes)}; the refunds of ${original} total ${dollars(total)} of ${dollars(racePayment)}`);
+  return { trace, outcomes, deadlock, refunded: total };
+}
+
 /**
  * Every scenario at every level, on the student's schema with its refund guard installed in
  * `scratch`. Null when every race ends right, else the first wrong one with its interleaving.
  */
 export async function checkConcurrentRefunds(scratch: ScratchDatabase, usd: string): Promise<CheckResult | null> {
-  const sessions = new Map([['A', await scratch.session()], ['B', await scratch.session()]]);
+  const sessions = await raceSessions(scratch);
   let n = 0;
   for (const level of isolationLevels) {
     for (const scenario of raceScenarios) {
-      const original = `check_race_${++n}`;
-      const paymentLegs: Leg[] = [['alice', -racePayment, usd], ['bob', racePayment, usd]];
-      await checkerWrites(scratch.db, `a ${dollars(racePayment)} payment to refund concurrently`, ledgerTransaction(original, paymentLegs));
-      const { trace, outcomes, deadlock } = await race(sessions, scratch.db, level, original, scenario.refunds, usd);
-      const [refunded] = await checkerReads<{ total: bigint }>(
-        scratch.db,
-        'the total refunded of the payment (refund_of = its id)',
-        `SELECT COALESCE(SUM(e.amount_minor), 0)::bigint AS total FROM entries e JOIN transactions t ON t.id = e.transaction_id
-         WHERE t.refund_of = (SELECT id FROM transactions WHERE reference = ${literal(original)}) AND e.amount_minor > 0`,
-      );
-      const total = refunded!.total;
-      trace.push(`after both: ${names(outcomes)}; the refunds of ${original} total ${dollars(total)} of ${dollars(racePayment)}`);
+      const { trace, outcomes, deadlock, refunded } = await runRace(scratch, sessions, level, scenario, `check_race_${++n}`, usd);
       const committed = [...outcomes.values()].filter((o) => o.kind === 'committed').length;
       const context = `${scenario.what}, written concurrently at ${level}`;
       const extra = { traceTitle: 'the interleaving (two sessions, A and B)', trace: trace.join('\n') };
       if (deadlock) return fail(`2.3: ${context}: the two sessions deadlocked`, extra);
-      if (total > BigInt(racePayment)) return fail(`2.3: ${context}: both committed, refunding more than the payment`, extra);
+      if (refunded > BigInt(racePayment)) return fail(`2.3: ${context}: both committed, refunding more than the payment`, extra);
       if (committed < scenario.legitimate) {
         const refused = [...outcomes.values()].find((o) => o.kind === 'failed');
         const why = refused?.kind === 'failed' && refused.error.code === '40001' ? ` (still a serialization failure after ${retries} retries)` : '';
@@ -109,3 +127,5 @@ export async function checkConcurrentRefunds(scratch: ScratchDatabase, usd: stri
 }
 
 const names = (outcomes: Map<string, SessionOutcome>) => [...outcomes].map(([name, o]) => `${name} ${describeOutcome(o)}`).join(', ');
+
+export const dollars = (minor: number | bigint) => `$${(Number(minor) / 100).toFixed(2)}`;

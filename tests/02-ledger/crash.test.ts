@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { expect, test } from 'vitest';
-import { crashARealPostgres } from '../../specs/02-ledger/real-crash.ts';
+import { crashARealPostgres, crashTheApplication } from '../../specs/02-ledger/real-crash.ts';
 
 test('after SIGKILL of the postmaster mid-payment, autocommit leaves half a payment and a transaction leaves nothing', { timeout: 60_000 }, async () => {
   const schema = await readFile('solutions/02-ledger/2.1-schema-and-payment.sql', 'utf8');
@@ -16,4 +16,12 @@ test('after SIGKILL of the postmaster mid-payment, autocommit leaves half a paym
     'crash_autocommit alice -10000',
   ]);
   expect(result.unbalanced).toEqual(['crash_autocommit']);
+});
+
+test('when the application dies mid-transaction, the server rolls it back as the socket closes', { timeout: 60_000 }, async () => {
+  const schema = await readFile('solutions/02-ledger/2.1-schema-and-payment.sql', 'utf8');
+  const result = await crashTheApplication({ name: '2.1-schema-and-payment.sql', text: schema });
+  expect(result.stateBefore).toBe('idle in transaction');
+  expect(result.sessionLeft).toBe(false);
+  expect(result.references).toEqual(['pay_alice_bob_0001']);
 });

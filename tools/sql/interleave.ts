@@ -65,7 +65,6 @@ export async function interleave(sessions: ReadonlyMap<string, Database>, admin:
       },
     );
     pending.set(step.session, entry);
-    trace.push(`${step.session}: ${step.label}`);
   };
 
   /** Who each busy session waits for, among our sessions (empty: running, not waiting). */
@@ -85,7 +84,7 @@ export async function interleave(sessions: ReadonlyMap<string, Database>, admin:
       const waited = waitingNoted.delete(name);
       const error = entry.result?.error;
       if (error) {
-        trace.push(`${name}: ${entry.step.label} → ${error.code === '57014' && deadlock ? 'cancelled' : `refused: ${error.databaseMessage}${error.code ? ` (SQLSTATE ${error.code})` : ''}`}`);
+        trace.push(`${name}: ${entry.step.label} → ${error.code === '57014' && deadlock ? 'cancelled' : `error: ${error.databaseMessage}${error.code ? ` (SQLSTATE ${error.code})` : ''}`}`);
         if (!outcomes.has(name)) outcomes.set(name, error.code === '40P01' ? { kind: 'deadlocked' } : { kind: 'failed', error, at: entry.step.label });
         if (error.code === '40P01') deadlock = true;
         await sessions.get(name)!.exec('ROLLBACK').catch(() => undefined);
@@ -95,7 +94,7 @@ export async function interleave(sessions: ReadonlyMap<string, Database>, admin:
         if (last) {
           trace.push(`${name}: ${entry.step.label} → ${/^COMMIT/i.test(entry.step.sql.trim()) ? 'committed' : 'done'}`);
           if (!outcomes.has(name)) outcomes.set(name, { kind: 'committed' });
-        } else if (waited) trace.push(`${name}: ${entry.step.label} → done, after the wait`);
+        } else trace.push(`${name}: ${entry.step.label}${waited ? ' → done, after the wait' : ''}`);
       }
     }
   };
@@ -111,7 +110,7 @@ export async function interleave(sessions: ReadonlyMap<string, Database>, admin:
         await tick();
         const waits = (await blockers()).get(step!.session);
         if (waits && waits.length > 0) {
-          trace.push(`${step!.session}: … waits for a lock held by ${waits.join(', ')}`);
+          trace.push(`${step!.session}: ${step!.label}`, `${step!.session}: … waits for a lock held by ${waits.join(', ')}`);
           waitingNoted.add(step!.session);
           break;
         }
