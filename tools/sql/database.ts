@@ -5,9 +5,11 @@
  *   once per process by `sqlServer()` and stopped by `closeSqlServer()` or at exit.
  * - When `DATABASE_URL` is set, that server; its role needs CREATEDB and CREATEROLE.
  *
- * Each check gets a scratch database of its own, owned by a login role of its own (random
- * names the answer cannot predict, no superuser, no file or program access), dropped
- * afterwards. Several sessions can connect to it, so races are real.
+ * Each check gets a scratch schema of its own, owned by a login role of its own (random names
+ * the answer cannot predict, no superuser, no file or program access), dropped afterwards.
+ * Several sessions can connect as that role, so races are real. (A database per check would
+ * isolate as well, but CREATE DATABASE copies a template: tens of milliseconds on an idle
+ * machine, over a second on a loaded one, against a few for a role and a schema.)
  *
  * int8 (bigint) columns come back as JavaScript `bigint`, never as a rounded `number` or a
  * string: money is integer minor units. A `SUM(bigint)` is numeric in Postgres: cast it back.
@@ -89,24 +91,29 @@ export interface SqlServer {
   readonly kind: 'embedded' | 'external';
   /** `server_version` as the server reports it, e.g. `15.18`. */
   readonly version: string;
-  /** A fresh database owned by a fresh role; drop it when done. */
+  /** A fresh schema owned by a fresh role, alone in it; drop it when done. */
   scratch(label: string): Promise<ScratchDatabase>;
-  /** Cancel every statement running in a scratch database (from outside, on a deadline). */
-  cancelAll(database: string): Promise<void>;
+  /** Cancel every statement a scratch role is running (from outside, on a deadline). */
+  cancelAll(scratchName: string): Promise<void>;
   close(): Promise<void>;
   /** The embedded server itself (crash experiments), when it is the one in use. */
   readonly embedded?: EmbeddedServer;
 }
 
+/**
+ * Where one check runs: a schema of its own in the server's checks database, owned by a login
+ * role of its own (no superuser, no CREATEDB or CREATEROLE, no file or program access) whose
+ * search_path is that schema. The role owns nothing else: not the database, not `public`
+ * (where PostgreSQL 15 lets nobody but the owner create), not the other checks' schemas.
+ */
 export interface ScratchDatabase {
+  /** The role's and the schema's name (random: an answer cannot predict it). */
   readonly name: string;
   /** The first session, as the scratch role. */
   readonly db: Database;
-  /** Another session on the same database, as the same role (for races). */
+  /** Another session as the same role (for races). */
   session(): Promise<Database>;
-  /** A superuser (or DATABASE_URL role) session on the scratch database, for the checker's own probes. */
-  admin(): Promise<Database>;
-  /** Close every session and drop the database and its role. */
+  /** Close every session, cancel what still runs, drop the schema and the role. */
   drop(): Promise<void>;
 }
 
@@ -128,39 +135,61 @@ function withDatabase(url: string, database: string, user?: string, password?: s
   return parsed.toString();
 }
 
-async function openServer(adminUrl: string, kind: SqlServer['kind'], embedded?: EmbeddedServer): Promise<SqlServer> {
-  const admin = await connect(adminUrl);
-  const [{ server_version: version }] = await admin.query<{ server_version: string }>('SHOW server_version');
+/** Names of scratch roles and schemas: `check_<label>_<12 hex digits>`. */
+const scratchPattern = '^check_[a-z0-9_]+_[0-9a-f]{12}$';
+
+async function openServer(serverUrl: string, kind: SqlServer['kind'], embedded?: EmbeddedServer): Promise<SqlServer> {
+  const server = await connect(serverUrl);
+  const [{ server_version: version }] = await server.query<{ server_version: string }>('SHOW server_version');
   if (Number.parseInt(version, 10) < 15) {
-    await admin.close();
-    throw new EnvironmentError(`the checks need PostgreSQL 15 or later; the server at ${redact(adminUrl)} runs ${version}`);
+    await server.close();
+    throw new EnvironmentError(`the checks need PostgreSQL 15 or later; the server at ${redact(serverUrl)} runs ${version}`);
   }
+  // The embedded server is this process's alone: its own database serves. On a shared server,
+  // a database of this process's own, created before any check's clock starts.
+  let checksDatabase = new URL(serverUrl).pathname.slice(1) || 'postgres';
+  if (kind === 'external') {
+    await sweepScratches(server);
+    checksDatabase = unpredictableName('checks');
+    try {
+      await server.query(`CREATE DATABASE ${quoteIdent(checksDatabase)}`);
+    } catch (error) {
+      await server.close();
+      throw new EnvironmentError(`could not create a database for the checks on ${redact(serverUrl)} (its role needs CREATEDB and CREATEROLE): ${(error as Error).message}`);
+    }
+  }
+  const adminUrl = withDatabase(serverUrl, checksDatabase);
+  const admin = kind === 'external' ? await connect(adminUrl) : server;
   const scratches = new Set<ScratchDatabase>();
-  const server: SqlServer = {
+  const dropScratch = async (name: string) => {
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [name]).catch(() => undefined);
+    await admin.exec(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE; DROP OWNED BY ${quoteIdent(name)};`).catch(() => undefined);
+    await admin.query(`DROP ROLE IF EXISTS ${quoteIdent(name)}`).catch(() => undefined);
+  };
+  return {
     kind,
     version,
     embedded,
     async scratch(label) {
-      const base = `check_${label.replace(/\W+/g, '_').toLowerCase()}`;
-      const name = unpredictableName(base);
+      const name = unpredictableName(`check_${label.replace(/\W+/g, '_').toLowerCase()}`);
       const password = randomBytes(12).toString('hex');
       try {
         await admin.exec(
           `CREATE ROLE ${quoteIdent(name)} LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;
+           CREATE SCHEMA ${quoteIdent(name)} AUTHORIZATION ${quoteIdent(name)};
+           ALTER ROLE ${quoteIdent(name)} SET search_path = ${quoteIdent(name)};
            ALTER ROLE ${quoteIdent(name)} SET statement_timeout = '${scratchStatementTimeout}';
-           ALTER ROLE ${quoteIdent(name)} SET idle_in_transaction_session_timeout = '30s';`,
+           ALTER ROLE ${quoteIdent(name)} SET idle_in_transaction_session_timeout = '30s';
+           ALTER ROLE ${quoteIdent(name)} SET client_connection_check_interval = '1s';`,
         );
-        await admin.query(`CREATE DATABASE ${quoteIdent(name)} OWNER ${quoteIdent(name)} TEMPLATE template0 STRATEGY FILE_COPY`);
-        await admin.query(`REVOKE ALL ON DATABASE ${quoteIdent(name)} FROM PUBLIC`);
-        await admin.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(name)} TO ${quoteIdent(name)}`);
       } catch (error) {
-        await dropScratch(admin, name);
-        throw new EnvironmentError(`could not create a scratch database and role on ${redact(adminUrl)} (its role needs CREATEDB and CREATEROLE): ${(error as Error).message}`);
+        await dropScratch(name);
+        throw new EnvironmentError(`could not create a scratch role and schema on ${redact(serverUrl)} (its role needs CREATEROLE): ${(error as Error).message}`);
       }
-      const url = withDatabase(adminUrl, name, name, password);
+      const url = withDatabase(adminUrl, checksDatabase, name, password);
       const sessions: Database[] = [];
-      const open = async (asAdmin = false) => {
-        const session = await connect(asAdmin ? withDatabase(adminUrl, name) : url);
+      const open = async () => {
+        const session = await connect(url);
         sessions.push(session);
         return session;
       };
@@ -168,49 +197,53 @@ async function openServer(adminUrl: string, kind: SqlServer['kind'], embedded?: 
       const scratch: ScratchDatabase = {
         name,
         db,
-        session: () => open(),
-        admin: () => open(true),
+        session: open,
         async drop() {
           scratches.delete(scratch);
-          await Promise.all(sessions.map((s) => s.close()));
-          await dropScratch(admin, name);
+          await Promise.all(sessions.map((session) => session.close()));
+          await dropScratch(name);
         },
       };
       scratches.add(scratch);
       return scratch;
     },
-    async cancelAll(database) {
-      await admin.query(`SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]);
+    async cancelAll(scratchName) {
+      await admin.query(`SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [scratchName]);
     },
     async close() {
       for (const scratch of [...scratches]) await scratch.drop().catch(() => undefined);
-      await admin.close();
+      if (kind === 'external') {
+        await admin.close();
+        await server.query(`DROP DATABASE IF EXISTS ${quoteIdent(checksDatabase)} WITH (FORCE)`).catch(() => undefined);
+      }
+      await server.close();
       await embedded?.stop();
     },
   };
-  if (kind === 'external') await sweepScratches(admin);
-  return server;
-}
-
-async function dropScratch(admin: Database, name: string): Promise<void> {
-  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
-  await admin.query(`DROP ROLE IF EXISTS ${quoteIdent(name)}`).catch(() => undefined);
 }
 
 /**
- * A check killed on an external server leaves its database and role: drop those older than
- * an hour (a younger one may belong to a grader running right now).
+ * A process killed while checking on an external server leaves its checks database and roles:
+ * drop those no session has used for an hour (a younger one may be a grader running now).
  */
-async function sweepScratches(admin: Database): Promise<void> {
-  const stale = await admin
+async function sweepScratches(server: Database): Promise<void> {
+  const idle = `NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.backend_start > now() - interval '1 hour' AND (a.datname = d.datname OR a.usename = d.datname))`;
+  const databases = await server
     .query<{ datname: string }>(
-      `SELECT d.datname FROM pg_database d
-       WHERE d.datname ~ '^check_[a-z0-9_]+_[0-9a-f]{12}$'
-         AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname AND a.backend_start > now() - interval '1 hour')
+      `SELECT d.datname FROM pg_database d WHERE d.datname ~ '^checks_[0-9a-f]{12}$' AND ${idle}
          AND (pg_stat_file('base/' || d.oid || '/PG_VERSION', true)).modification < now() - interval '1 hour'`,
     )
     .catch(() => [] as { datname: string }[]);
-  for (const { datname } of stale) await dropScratch(admin, datname);
+  for (const { datname } of databases) await server.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`).catch(() => undefined);
+  // Roles own nothing outside a checks database; once it is gone, an orphan role is dropped.
+  const roles = await server
+    .query<{ rolname: string }>(
+      `SELECT rolname FROM pg_roles r WHERE rolname ~ '${scratchPattern}'
+         AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.usename = r.rolname)
+         AND NOT EXISTS (SELECT 1 FROM pg_shdepend s WHERE s.refobjid = r.oid AND s.deptype = 'o')`,
+    )
+    .catch(() => [] as { rolname: string }[]);
+  for (const { rolname } of roles) await server.query(`DROP ROLE IF EXISTS ${quoteIdent(rolname)}`).catch(() => undefined);
 }
 
 let shared: Promise<SqlServer> | undefined;
@@ -257,13 +290,21 @@ export async function closeSqlServer(): Promise<void> {
   if (open) await (await open.catch(() => undefined))?.close();
 }
 
-/** Run `work` in a scratch database of its own, dropped afterwards whatever happens. */
-export async function withScratchDatabase<T>(label: string, work: (scratch: ScratchDatabase) => Promise<T>): Promise<T> {
+/**
+ * Past this, every statement of a scratch role is cancelled from outside (an answer can
+ * `SET statement_timeout = 0`, it cannot stop the superuser's `pg_cancel_backend`).
+ */
+export const scratchDeadlineMs = 9_000;
+
+/** Run `work` in a scratch schema and role of its own, dropped afterwards whatever happens. */
+export async function withScratchDatabase<T>(label: string, work: (scratch: ScratchDatabase) => Promise<T>, deadlineMs = scratchDeadlineMs): Promise<T> {
   const server = await sqlServer();
   const scratch = await server.scratch(label);
+  const deadline = setTimeout(() => void server.cancelAll(scratch.name).catch(() => undefined), deadlineMs);
   try {
     return await work(scratch);
   } finally {
+    clearTimeout(deadline);
     await scratch.drop();
   }
 }
