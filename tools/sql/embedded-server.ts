@@ -151,6 +151,8 @@ for i in 1 2 3 4 5 6 7 8 9 10; do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
 [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
 rm -rf "${runDir}"`;
   const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  // No `sh` (Windows): no watchdog; the exit hook and the sweep at the next start remain.
+  child.on('error', () => undefined);
   child.unref();
   return () => {
     try {
