@@ -29,8 +29,11 @@ const superuser = 'postgres';
 const superuserPassword = 'workbook-local-only';
 
 const isRoot = userInfo().uid === 0;
-/** One cache per OS user, so that a root run and a user run never fight over ownership. */
-const cacheRoot = join(tmpdir(), `payment-workbook-postgres-${userInfo().uid}`);
+/**
+ * One cache per OS user, so that a root run and a user run never fight over ownership.
+ * `WORKBOOK_POSTGRES_CACHE` moves it (the benchmark's first run starts from an empty one).
+ */
+const cacheRoot = process.env.WORKBOOK_POSTGRES_CACHE || join(tmpdir(), `payment-workbook-postgres-${userInfo().uid}`);
 const clusterDir = join(cacheRoot, `cluster-${embeddedPostgresVersion}`);
 const runPrefix = 'run-';
 
