@@ -137,9 +137,16 @@ export async function checkQueryOnRandomLedgers(db: Database, schema: SqlSource,
     if (mismatch) {
       const { ledger, expected, returned, repeated } = mismatch;
       const sameTransactions = returned.length === expected.length && returned.every((reference, i) => reference === expected[i]);
+      const missed = expected.filter((reference) => !returned.includes(reference));
+      const extra = returned.filter((reference) => !expected.includes(reference));
       const wrong = sameTransactions
         ? `your query returned ${repeated.join(', ')} more than once: the unbalanced transactions are asked for one row each`
-        : `your query returned [${returned.join(', ')}] where the unbalanced transactions are [${expected.join(', ')}]`;
+        : `your query returned [${returned.join(', ')}]: ${[
+            missed.length > 0 ? `it misses ${missed.length} unbalanced transaction${missed.length === 1 ? '' : 's'}` : '',
+            extra.length > 0 ? `${extra.join(', ')} ${extra.length === 1 ? 'is' : 'are'} not unbalanced` : '',
+          ]
+            .filter(Boolean)
+            .join(', and ')}`;
       return fail(`2.2: ${wrong}`, {
         traceTitle: 'a ledger where your query is wrong',
         trace: `besides the 2.1 payment (seed ${ledgerPropertySeed}):\n${describeLedger(ledger)}`,
