@@ -109,6 +109,9 @@ export async function failOnSqlError(task: string, check: () => Promise<CheckRes
     return await check();
   } catch (error) {
     if (error instanceof CheckerStatementFailed) return error.report(task);
+    if (error instanceof SqlScriptError && error.code === '57014') {
+      return fail(`${task}: a statement ran too long and was cancelled (${error.message}): does something wait forever, or loop?`);
+    }
     if (error instanceof SqlScriptError) return fail(`${task}: Postgres refused ${error.message}`);
     throw error;
   }

@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { withScratchDatabase } from '../../tools/sql/database.ts';
+import { SqlScriptError } from '../../tools/sql/script.ts';
+import { failOnSqlError } from '../../specs/02-ledger/sql-checks.ts';
 import { chapter, type LedgerAnswers } from '../../specs/02-ledger/chapter.ts';
 
 let reference: LedgerAnswers;
@@ -58,4 +60,12 @@ test('a check’s role cannot change the server’s configuration', async () => 
     db.exec(`ALTER SYSTEM SET default_transaction_read_only = on`).then(() => 'changed', (error: { code?: string }) => error.code),
   );
   expect(code).toBe('42501'); // insufficient_privilege
+});
+
+test('a statement cancelled at the deadline fails its task as too long, not as a refusal', async () => {
+  const cancelled = new SqlScriptError('2.1-schema-and-payment.sql', 'canceling statement due to user request', '57014', 3);
+  const result = await failOnSqlError('2.1', () => Promise.reject(cancelled));
+  expect(result.status).toBe('fail');
+  expect(result.message).toMatch(/^2\.1: a statement ran too long and was cancelled/);
+  expect(result.message).not.toMatch(/refused/);
 });
