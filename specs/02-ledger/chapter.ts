@@ -2,7 +2,7 @@
  * Chapter 2: the double-entry ledger. Alice pays Bob $100.00.
  *
  * Every answer is SQL that really runs, on a real PostgreSQL server (the embedded 15.18 from
- * npm, or the server in DATABASE_URL). Each check works in a fresh database owned by a role of
+ * npm, or the server in DATABASE_URL). Each check works in an empty schema owned by a role of
  * its own, so a broken answer to one task never spoils the next; the student's 2.1 schema is
  * the ground every later task runs on.
  */
