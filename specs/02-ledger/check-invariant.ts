@@ -15,7 +15,7 @@ export const ledgerPropertyRuns = 500;
  * Of those, how many also run one ledger at a time (a query that depends on the whole table,
  * a LIMIT say, shows there); all of them run together as one ledger, in one round trip.
  */
-export const ledgerPropertyRunsAlone = 25;
+export const ledgerPropertyRunsAlone = 10;
 
 /**
  * Write a random ledger in an open transaction, by reference and account name (ids are the
