@@ -55,3 +55,8 @@ test('a right guard unlike the key’s (a CHECKed remaining amount per leg, clai
   const result = await refundTask.check(withRefundSchema(await fixture('guard-remaining-per-leg.sql')));
   expect(result.status, `${result.message}\n${result.trace ?? ''}`).toBe('pass');
 });
+
+test('another right guard (a refunded total on the payment’s row, updated as each leg is written) passes, races included', { timeout: 30_000 }, async () => {
+  const result = await refundTask.check(withRefundSchema(await fixture('guard-counter-on-payment.sql')));
+  expect(result.status, `${result.message}\n${result.trace ?? ''}`).toBe('pass');
+});
