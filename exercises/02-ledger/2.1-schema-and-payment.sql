@@ -11,6 +11,7 @@
 -- DEFAULT now()); a column holding another row's id has that id's type (declare it
 -- REFERENCES). Currencies are ISO codes: the checker also writes USD, EUR and JPY, in the
 -- case of your accounts ('USD' or 'usd'), and checks here that all three are accepted.
+-- An entry's currency is its account's: the database must refuse an entry in another one.
 -- No float column anywhere (rates as numeric). Name the accounts 'alice' and 'bob'.
 
 -- TODO: not answered yet

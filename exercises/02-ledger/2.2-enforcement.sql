@@ -3,8 +3,9 @@
 -- Make Postgres refuse to COMMIT a transaction whose entries do not sum to zero (per
 -- currency). The checker runs your 2.1 file, then this one, then tries: a balanced payment
 -- written one INSERT at a time (must commit), an unbalanced one (COMMIT must fail), one
--- whose USD and EUR legs sum to zero as numbers (must fail), and a lone extra entry added to
--- a committed payment (must fail). A refusal is a constraint violation or RAISE EXCEPTION;
+-- whose USD and EUR legs sum to zero as numbers (must fail), a lone extra entry added to
+-- a committed payment (must fail), and an UPDATE and a DELETE of a committed payment's
+-- entries that keep it balanced (must fail: posted entries are immutable). A refusal is a constraint violation or RAISE EXCEPTION;
 -- any other error (a typo in your trigger) fails the task with Postgres's message.
 -- Why not a CHECK constraint? See the chapter's hints.
 

@@ -5,10 +5,15 @@
 -- The checker runs your 2.1 file, then each step below in order, checking after each:
 --   refund-schema     add transactions.refund_of (the id of the refunded transaction: the
 --                     type of transactions.id, and REFERENCES it), and make the database
---                     refuse refunds that total more than the original
+--                     refuse a refund that is not a reversal of the original's own legs
+--                     (same accounts, opposite direction), refunds that together reverse
+--                     more than the original, and a refund of a refund — also when two
+--                     refunds of one payment are written at the same time
 --   partial-refund    Bob refunds $30.00 of the payment: Alice -70.00, Bob +70.00
 --   refund-the-rest   Bob refunds the remaining $70.00: both balances back to 0
--- Then it tries a refund of one more cent itself (direct INSERTs): the database must refuse it.
+-- Then it tries wrong refunds itself (direct INSERTs): the database must refuse them. And it
+-- writes two refunds of one payment on two sessions at once, at READ COMMITTED and at
+-- REPEATABLE READ; a serialization failure (SQLSTATE 40001) is retried, as an application must.
 
 -- step: refund-schema
 -- TODO: not answered yet

@@ -11,14 +11,19 @@
 -- DEFAULT now()); a column holding another row's id has that id's type (declare it
 -- REFERENCES). Currencies are ISO codes: the checker also writes USD, EUR and JPY, in the
 -- case of your accounts ('USD' or 'usd'), and checks here that all three are accepted.
+-- An entry's currency is its account's: the database must refuse an entry in another one.
 -- No float column anywhere (rates as numeric). Name the accounts 'alice' and 'bob'.
 
 -- BEGIN SOLUTION
+-- An account holds one currency (ISO 4217 code). Alice's and Bob's accounts are what the
+-- platform owes them: money entering one is a positive entry.
 CREATE TABLE accounts (
   id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   name       text NOT NULL UNIQUE,
   currency   char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
-  created_at timestamptz NOT NULL DEFAULT now()
+  created_at timestamptz NOT NULL DEFAULT now(),
+  -- The target of entries' (account_id, currency) foreign key below.
+  UNIQUE (id, currency)
 );
 
 -- One row per business event (a payment, a refund); its entries hang off it.
@@ -34,11 +39,14 @@ CREATE TABLE transactions (
 CREATE TABLE entries (
   id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   transaction_id bigint NOT NULL REFERENCES transactions (id),
-  account_id     bigint NOT NULL REFERENCES accounts (id),
-  -- Integer cents, never float: 0.1 + 0.2 <> 0.3 in binary floating point.
+  account_id     bigint NOT NULL,
+  -- Integer minor units of the entry's currency (cents for USD, yen for JPY), never float:
+  -- 0.1 + 0.2 <> 0.3 in binary floating point.
   amount_minor   bigint NOT NULL CHECK (amount_minor <> 0),
   currency       char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
-  created_at     timestamptz NOT NULL DEFAULT now()
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  -- An entry is in its account's currency: a balance never adds dollars to euros.
+  FOREIGN KEY (account_id, currency) REFERENCES accounts (id, currency)
 );
 CREATE INDEX entries_by_transaction ON entries (transaction_id);
 CREATE INDEX entries_by_account ON entries (account_id);

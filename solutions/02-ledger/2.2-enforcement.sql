@@ -3,8 +3,9 @@
 -- Make Postgres refuse to COMMIT a transaction whose entries do not sum to zero (per
 -- currency). The checker runs your 2.1 file, then this one, then tries: a balanced payment
 -- written one INSERT at a time (must commit), an unbalanced one (COMMIT must fail), one
--- whose USD and EUR legs sum to zero as numbers (must fail), and a lone extra entry added to
--- a committed payment (must fail). A refusal is a constraint violation or RAISE EXCEPTION;
+-- whose USD and EUR legs sum to zero as numbers (must fail), a lone extra entry added to
+-- a committed payment (must fail), and an UPDATE and a DELETE of a committed payment's
+-- entries that keep it balanced (must fail: posted entries are immutable). A refusal is a constraint violation or RAISE EXCEPTION;
 -- any other error (a typo in your trigger) fails the task with Postgres's message.
 -- Why not a CHECK constraint? See the chapter's hints.
 
@@ -34,4 +35,19 @@ CREATE CONSTRAINT TRIGGER entries_must_balance
 AFTER INSERT ON entries
 DEFERRABLE INITIALLY DEFERRED
 FOR EACH ROW EXECUTE FUNCTION refuse_unbalanced_transaction();
+
+-- Posted entries are immutable: a correction is a new entry, never an edit. An UPDATE that
+-- doubles both legs, or a DELETE of both, leaves the transaction balanced: the check above
+-- cannot see it, so UPDATE and DELETE are refused outright.
+CREATE FUNCTION refuse_changing_posted_entries() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'entries are append-only: % refused, post a reversal instead', TG_OP
+    USING ERRCODE = 'integrity_constraint_violation';
+END
+$$;
+
+CREATE TRIGGER entries_are_append_only
+BEFORE UPDATE OR DELETE ON entries
+FOR EACH ROW EXECUTE FUNCTION refuse_changing_posted_entries();
 -- END SOLUTION

@@ -10,8 +10,7 @@ import type { ChapterKey } from '../../tools/build/chapter-key.ts';
 import { explore } from '../../tools/explore/explore.ts';
 import { markdownTable, type Cell } from '../../tools/render/table.ts';
 import { projectExploration, renderSvg } from '../../tools/render/state-diagram.ts';
-import { closeSharedDatabase, sharedDatabase, type Database } from '../../tools/sql/database.ts';
-import { withScratchSchema } from '../../tools/sql/scratch.ts';
+import { closeSqlServer, sqlServer, withScratchDatabase, type Database } from '../../tools/sql/database.ts';
 import { databaseError } from '../../tools/sql/script.ts';
 import {
   candidateEvents,
@@ -26,7 +25,9 @@ import { chapter, ledgerPropertySeed, refundSteps } from '../../specs/02-ledger/
 import { exploreConfigs, type ConfigRun } from '../../specs/02-ledger/check-crash.ts';
 import { crashPoints, crashThePayment, formatWriteTrace, writeModes } from '../../specs/02-ledger/crash-points.ts';
 import { ledgerInvariants, ledgerStepProperties, sqlInvariants } from '../../specs/02-ledger/invariants.ts';
-import { crashARealPostgres, statementsBeforeTheKill } from '../../specs/02-ledger/real-crash.ts';
+import { crashARealPostgres, crashTheApplication, statementsBeforeTheKill } from '../../specs/02-ledger/real-crash.ts';
+import { dollars, raceScenarios, raceSessions, racePayment, runRace } from '../../specs/02-ledger/check-concurrent-refunds.ts';
+import { ledgerPropertyRuns, ledgerPropertyRunsAlone } from '../../specs/02-ledger/check-invariant.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -131,7 +132,7 @@ export async function buildKey(): Promise<ChapterKey> {
   const [querySql] = solutionRegions(queryFile!);
   const [enforcementSql] = solutionRegions(enforcementFile!);
   const refundSql = solutionRegions(refundsFile!);
-  const db = await sharedDatabase();
+  const server = await sqlServer();
 
   // The tasks' own checks on these answers: the key passes what it teaches.
   const answers = await chapter.loadAnswers(here);
@@ -143,21 +144,30 @@ export async function buildKey(): Promise<ChapterKey> {
     if (task.id === '2.2') ledgerRuns = result.figures?.ledgers;
   }
 
-  const section21 = await withScratchSchema(db, 'key_2_1', async () =>
+  const section21 = await withScratchDatabase('key_2_1', async ({ db }) =>
     [
       '## 2.1 The schema and the rows of the payment',
       '',
-      'Three tables: an account per party, a transaction per business event (with the client\'s idempotency key as a unique `reference`), and entries, one per leg, with a signed `amount_minor` in integer cents. Money is never a float: `0.1 + 0.2` is not `0.3` in binary floating point, and a bigint of cents is exact up to ±92 quadrillion dollars.',
+      'Three tables: an account per party, a transaction per business event (with the client\'s idempotency key as a unique `reference`), and entries, one per leg, with a signed `amount_minor` in integer minor units of the entry\'s currency. Money is never a float: `0.1 + 0.2` is not `0.3` in binary floating point. `numeric` would be exact (PostgreSQL manual §8.1.2), but `numeric(12,2)` fixes two decimals where ISO 4217 gives JPY none and KWD three; a bigint of minor units fits every currency and is exact up to 9,223,372,036,854,775,807 of them. The composite foreign key `(account_id, currency) REFERENCES accounts (id, currency)` makes Postgres refuse an entry in another currency than its account\'s.',
       '',
       await executed(db, schemaSql!, 'Executed'),
       '',
       'Balances are derived from the entries, never stored apart:',
       '',
       await executed(db, balanceQuery),
+      '',
+      'An entry of EUR on Alice\'s USD account is refused by the foreign key:',
+      '',
+      await executed(
+        db,
+        `INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
+SELECT t.id, a.id, -100, 'EUR' FROM transactions t, accounts a
+WHERE t.reference = 'pay_alice_bob_0001' AND a.name = 'alice';`,
+      ),
     ].join('\n'),
   );
 
-  const section22 = await withScratchSchema(db, 'key_2_2', async () => {
+  const section22 = await withScratchDatabase('key_2_2', async ({ db }) => {
     await db.exec(schemaSql!);
     const corrupt = `BEGIN;
 INSERT INTO transactions (reference) VALUES ('example_missing_leg');
@@ -173,7 +183,7 @@ WHERE t.reference = 'example_missing_leg' AND a.name = 'alice';`;
       '',
       await executed(db, `${corrupt}\n\n${querySql}`),
       '',
-      `Checked by fast-check on ${String(ledgerRuns)} random ledgers (seed ${ledgerPropertySeed}): balanced transactions of two to four legs in USD, EUR and JPY, some corrupted by a bad amount, a missing leg, a wrong sign or a leg in another currency. It returns exactly the corrupted ones.`,
+      `Checked on ${String(ledgerRuns)} random ledgers from fast-check (seed ${ledgerPropertySeed}): balanced transactions of two to four legs in USD, EUR and JPY, some corrupted by a bad amount, a missing leg, a wrong sign or a leg in another currency. All of them are written together and the query must return exactly the corrupted ones; then ${ledgerPropertyRunsAlone} of them are checked one at a time, and a failure is shrunk to the smallest ledger where the query is wrong.`,
     ];
     await db.exec('ROLLBACK');
     parts.push(
@@ -203,16 +213,24 @@ SELECT reference FROM transactions ORDER BY id;`,
       'An unbalanced one is refused at COMMIT, and nothing of it remains:',
       '',
       await executed(db, `${corrupt}\nCOMMIT;`),
+      '',
+      'Posted entries are immutable. An UPDATE that doubles both legs keeps the payment balanced, so the deferred check cannot see it; the append-only trigger refuses it (a DELETE likewise):',
+      '',
+      await executed(db, `UPDATE entries SET amount_minor = amount_minor * 2\nWHERE transaction_id = (SELECT id FROM transactions WHERE reference = 'balanced_example');`),
     );
     return parts.join('\n');
   });
 
-  const section23 = await withScratchSchema(db, 'key_2_3', async () => {
+  const section23 = await withScratchDatabase('key_2_3', async ({ db }) => {
+    // The ledger as it stands after 2.2: balanced at COMMIT, entries append-only.
     await db.exec(schemaSql!);
+    await db.exec(enforcementSql!);
     const parts = [
       '## 2.3 Refunds as reversal entries',
       '',
-      'A refund is a new transaction, linked to the payment by `refund_of`, whose entries have the opposite signs. The payment\'s rows stay as they were: the ledger is an append-only history, and the refund has its own time and reference. A deferred trigger sums the refunds of a payment and refuses any COMMIT that would take them past the original amount (it locks the original row, so that two refunds committing at once cannot both slip under the limit).',
+      'A refund is a new transaction, linked to the payment by `refund_of`, whose entries reverse the payment\'s own legs: same accounts, same currency, opposite signs. The payment\'s rows stay as they were: the ledger is an append-only history, and the refund has its own time and reference. A deferred trigger refuses at COMMIT a leg that reverses no leg of the original, refunds that together reverse more than the original moved on an account, and a refund of a refund.',
+      '',
+      'Concurrent refunds meet on one row per refunded payment (`refund_claims`), which every refund updates before its check. At READ COMMITTED the second refund waits for the first to commit, then its check (each statement of a PL/pgSQL function takes a fresh snapshot at that level) sees the first refund. At REPEATABLE READ its UPDATE of a row that a concurrent transaction changed and committed fails with a serialization failure, SQLSTATE 40001 (PostgreSQL manual §13.2.2); the application retries the whole refund, which then sees the first. Locking the payment\'s own row with `SELECT … FOR UPDATE` instead deadlocks: each refund\'s foreign key on `refund_of` holds FOR KEY SHARE on that row, and FOR UPDATE conflicts with FOR KEY SHARE while FOR NO KEY UPDATE does not (PostgreSQL manual §13.3.2, table "Conflicting Row-Level Locks"). FOR NO KEY UPDATE avoids the deadlock, but at REPEATABLE READ a lock alone does not refresh the snapshot the check reads: two $60.00 refunds of $100.00 then both commit.',
     ];
     const captions = ['The schema for refunds', 'Bob refunds $30.00 (partial)', 'Bob refunds the remaining $70.00 (full)'];
     for (const [i, step] of refundSteps.entries()) {
@@ -251,11 +269,34 @@ ORDER BY e.id;`,
     return parts.join('\n');
   });
 
+  const raceSection = await withScratchDatabase('key_2_3_race', async (scratch) => {
+    await scratch.db.exec(schemaSql!);
+    await scratch.db.exec(refundSql[0]!);
+    const sessions = await raceSessions(scratch);
+    const over = raceScenarios.find((r) => r.legitimate === 1)!;
+    const parts = [
+      '### Two refunds at once',
+      '',
+      `Two sessions, A and B, each refund ${dollars(over.refunds[0])} of one ${dollars(racePayment)} payment; both write before either is checked, and the driver runs each step and asks the server (\`pg_blocking_pids\`) whether the session waits for a lock. What the check of 2.3 saw with the guard above:`,
+    ];
+    for (const level of ['READ COMMITTED', 'REPEATABLE READ']) {
+      const run = await runRace(scratch, sessions, level, over, `race_${level === 'READ COMMITTED' ? 'rc' : 'rr'}`, 'USD');
+      parts.push('', `At ${level}:`, '', '```text\n' + run.trace.join('\n') + '\n```');
+    }
+    return parts.join('\n');
+  });
+
   const runs = exploreConfigs();
   const autocommitTrace = crashThePayment('autocommit', 'after the first INSERT').trace;
   const realCrash = await crashARealPostgres({ name: '2.1-schema-and-payment.sql', text: schemaFile! });
+  const applicationCrash = await crashTheApplication({ name: '2.1-schema-and-payment.sql', text: schemaFile! });
+  const oneLegAlone = await withScratchDatabase('key_2_4', async ({ db }) => {
+    await db.exec(schemaSql!);
+    await db.exec(enforcementSql!);
+    return executed(db, `${statementsBeforeTheKill[0]};\n${statementsBeforeTheKill[1]};`);
+  });
   const [transactionSvg, autocommitSvg] = await Promise.all([writeDiagram('transaction'), writeDiagram('autocommit')]);
-  await closeSharedDatabase();
+  await closeSqlServer();
 
   const section24 = [
     '## 2.4 A crash between the two INSERTs',
@@ -272,15 +313,33 @@ ORDER BY e.id;`,
     '',
     '### A real crash',
     '',
-    'A child process opened a file-backed Postgres (PGlite) on a fresh data directory, ran the 2.1 file, then these statements, one call each, and was killed with SIGKILL:',
+    'A PostgreSQL server (the embedded one, with its default durability settings) ran the 2.1 file, then these statements, one call each; then its postmaster was killed with SIGKILL, as a power cut or the kernel\'s OOM killer would stop it:',
     '',
     sqlBlock(statementsBeforeTheKill.map((s) => `${s};`).join('\n')),
     '',
-    'Reopening the directory (Postgres recovers) shows:',
+    'Restarted on the same data directory, PostgreSQL replays its write-ahead log up to the last commit (PostgreSQL manual §30.3, "Write-Ahead Logging (WAL)"); the ledger then holds:',
     '',
     markdownTable(['reference', 'account', 'amount_minor'], realCrash.rows.map((r) => [r.reference, show(r.account), show(r.amount_minor)])),
     '',
     `Unbalanced after recovery: ${realCrash.unbalanced.map((r) => `\`${r}\``).join(', ') || 'none'} — the autocommit payment's half; the one inside BEGIN left no trace.`,
+    '',
+    '### With 2.2\'s enforcement, autocommit cannot even start the half-payment',
+    '',
+    'Outside BEGIN every statement is a transaction of its own, committed as it ends (PostgreSQL manual, `BEGIN`: "By default (without BEGIN), PostgreSQL executes transactions in autocommit mode"). With the deferred balance trigger of 2.2 installed, Alice\'s leg written alone reaches its implicit COMMIT unbalanced, and is refused there, before any crash:',
+    '',
+    oneLegAlone,
+    '',
+    'The database itself now forbids the autocommit design: the crash that would have destroyed $100.00 finds nothing to keep.',
+    '',
+    '### The application dies, not the server',
+    '',
+    `A process opened BEGIN, wrote the payment\'s header and Alice\'s leg, and was killed with SIGKILL. Before the kill the server listed its session as \`${applicationCrash.stateBefore}\`; the kernel then closed its socket, the backend read end-of-file and rolled the transaction back: the session ${applicationCrash.sessionLeft ? 'was still listed' : 'was gone'}, and the ledger holds ${applicationCrash.references.map((r) => `\`${r}\``).join(', ')} only.`,
+    '',
+    'When the connection does not close but hangs half-open (a network partition, a frozen process), the server cannot tell: the session stays "idle in transaction", holding its row locks (a refund of the same payment waits behind it), until TCP keepalives give up or `idle_in_transaction_session_timeout` ends it (PostgreSQL manual §20.11, "Client Connection Defaults"; the checks here set it for every session). Set it in production, and keep transactions short.',
+    '',
+    '### The ambiguous commit',
+    '',
+    'The client sends COMMIT and the connection breaks before the reply arrives. The payment may have committed or not, and the client cannot know from the error alone. Two ways out: retry with the same idempotency key, so that the unique `reference` refuses a second posting if the first committed (chapter 1); or record the transaction id (`pg_current_xact_id()`) before COMMIT and ask `pg_xact_status()` afterwards (PostgreSQL manual §9.26, "Transaction ID and Snapshot Information Functions"). Never retry a payment without a key: the ambiguity becomes a double charge.',
     '',
     '### The write, as the model explores it',
     '',
@@ -292,7 +351,7 @@ ORDER BY e.id;`,
   const markdown = [
     '# Chapter 2 answer key: the double-entry ledger',
     '',
-    'Generated by `npm run build` from `solutions/02-ledger/` and `models/ledger-write/`: every SQL block was executed on Postgres (PGlite) while this page was built, and its rows or error are printed below it. Do not edit by hand.',
+    `Generated by \`npm run build\` from \`solutions/02-ledger/\` and \`models/ledger-write/\`: every SQL block was executed on PostgreSQL ${server.version} (${server.kind === 'embedded' ? 'the embedded server from npm' : 'the server in DATABASE_URL'}) while this page was built, and its rows or error are printed below it. Do not edit by hand.`,
     '',
     '## The checks on these answers',
     '',
@@ -312,6 +371,8 @@ ORDER BY e.id;`,
     '',
     section23,
     '',
+    raceSection,
+    '',
     section24,
   ].join('\n');
 
@@ -321,6 +382,13 @@ ORDER BY e.id;`,
     markdown,
     files: { 'ledger-write-transaction.svg': transactionSvg, 'ledger-write-autocommit.svg': autocommitSvg },
     modelFigures: { 'ledger-write': figuresTable(runs) },
-    summary: `${total} states and ${points} crash points of the ledger write; ${String(ledgerRuns)} random ledgers on Postgres; a real SIGKILL mid-payment`,
+    summary: `${total} states and ${points} crash points of the ledger write; ${String(ledgerRuns)} random ledgers and concurrent refunds on PostgreSQL; a real SIGKILL mid-payment`,
+    textValues: {
+      postgresVersion: server.version,
+      ledgerRuns: String(ledgerPropertyRuns),
+      racePayment: dollars(racePayment),
+      raceLegitimateRefund: dollars(raceScenarios.find((r) => r.legitimate === 2)!.refunds[0]),
+      raceOverRefund: dollars(raceScenarios.find((r) => r.legitimate === 1)!.refunds[0]),
+    },
   };
 }

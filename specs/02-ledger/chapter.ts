@@ -1,13 +1,13 @@
 /**
  * Chapter 2: the double-entry ledger. Alice pays Bob $100.00.
  *
- * Every answer is SQL that really runs, on one Postgres shared by the chapter's checks
- * (embedded PGlite, or the server in DATABASE_URL). Each check works in a fresh schema of
+ * Every answer is SQL that really runs, on a real PostgreSQL server (the embedded 15.18 from
+ * npm, or the server in DATABASE_URL). Each check works in an empty schema owned by a role of
  * its own, so a broken answer to one task never spoils the next; the student's 2.1 schema is
  * the ground every later task runs on.
  */
 import type { Chapter, Task } from '../../tools/grading/task.ts';
-import { closeSharedDatabase } from '../../tools/sql/database.ts';
+import { closeSqlServer, sqlServer } from '../../tools/sql/database.ts';
 import { answerFiles, chapterSlug, readSql, loadPrediction } from './answer-files.ts';
 import type { LedgerAnswers } from './answer-files.ts';
 import { checkSchemaAndPayment } from './check-schema.ts';
@@ -20,14 +20,14 @@ const tasks: readonly Task<LedgerAnswers>[] = [
     id: '2.1',
     answer: answerFiles.schemaAndPayment,
     title: 'The schema and the rows of the payment',
-    hint: 'Three tables (accounts, transactions, entries); amount_minor bigint, signed; write both entries inside BEGIN … COMMIT.',
+    hint: 'Which column type holds a whole number of minor units exactly, for yen (no minor digits) as for dinars (three)? And how could the database itself stop an entry from being in another currency than its account?',
     check: checkSchemaAndPayment,
   },
   {
     id: '2.2',
     answer: `${answerFiles.unbalancedQuery}, ${answerFiles.enforcement}`,
     title: 'The invariant: a query, and its enforcement at COMMIT',
-    hint: 'Group entries by transaction and currency; refuse with a CONSTRAINT TRIGGER … DEFERRABLE INITIALLY DEFERRED.',
+    hint: 'When has the last leg of a transaction arrived, and what in Postgres can wait until then? Once a payment is posted, what should happen to a statement that edits or deletes its entries?',
     dependsOn: ['2.1'],
     check: checkInvariantAndEnforcement,
   },
@@ -35,7 +35,7 @@ const tasks: readonly Task<LedgerAnswers>[] = [
     id: '2.3',
     answer: answerFiles.refunds,
     title: 'Refunds as reversal entries',
-    hint: 'A refund is a new transaction with refund_of = the payment and entries of opposite sign; a deferred trigger sums the refunds.',
+    hint: 'What makes a refund a reversal of this payment rather than any balanced transfer? When two refunds of one payment are checked at the same moment, what does each see of the other, and what must both of them touch?',
     dependsOn: ['2.1'],
     check: checkRefunds,
   },
@@ -43,7 +43,7 @@ const tasks: readonly Task<LedgerAnswers>[] = [
     id: '2.4',
     answer: `${answerFiles.prediction}: whatSurvivesACrash()`,
     title: 'A crash between the two INSERTs',
-    hint: 'In autocommit each INSERT is committed on its own; crash recovery rolls back every transaction that had not committed.',
+    hint: 'When is an INSERT written outside BEGIN committed? What does Postgres do, on restart, with a transaction that never committed?',
     check: checkCrashPrediction,
   },
 ];
@@ -54,6 +54,9 @@ export const chapter: Chapter<LedgerAnswers> = {
   title: 'The double-entry ledger',
   tasks,
   async loadAnswers(chapterDir) {
+    // Where the grader does not call prepare(), the server still starts outside a task's
+    // clock: here, while the answers load. A failure is reported by the first task that needs it.
+    await sqlServer().catch(() => undefined);
     return {
       schemaAndPayment: await readSql(chapterDir, answerFiles.schemaAndPayment),
       unbalancedQuery: await readSql(chapterDir, answerFiles.unbalancedQuery),
@@ -62,7 +65,12 @@ export const chapter: Chapter<LedgerAnswers> = {
       whatSurvivesACrash: await loadPrediction(chapterDir),
     };
   },
-  close: closeSharedDatabase,
+  // The server starts (or DATABASE_URL is reached) before any task's clock: its start-up is
+  // never an answer's time, and a server that cannot start is an EnvironmentError.
+  async prepare() {
+    await sqlServer();
+  },
+  close: closeSqlServer,
 };
 
 // What the tests and the answer key use, from one place.

@@ -14,8 +14,12 @@ export async function checkCrashPrediction(answers: LedgerAnswers): Promise<Chec
       const predicted = survivorsShape(`whatSurvivesACrash('${mode}', '${point}')`, answers.whatSurvivesACrash(mode, point));
       const model = crashThePayment(mode, point);
       if (predicted !== model.survivors) {
-        return fail(`2.4: ${mode}, crash ${point}: you predict "${String(predicted)}", the model leaves "${model.survivors}"`, {
-          trace: formatWriteTrace(model.trace),
+        // The trace stops before the crash: what recovery keeps is the prediction asked for.
+        const beforeTheCrash = { ...model.trace, steps: model.trace.steps.slice(0, -1) };
+        return fail(`2.4: ${mode}, crash ${point}: your prediction is not what the ledger holds after recovery`, {
+          traceTitle: 'the write up to the crash',
+          trace: `${formatWriteTrace(beforeTheCrash)}\nthen the process crashes: what does recovery keep, and why?`,
+          reveal: formatWriteTrace(model.trace),
           figures,
         });
       }

@@ -1,8 +1,7 @@
 /** Task 2.2: the invariant, as a query on random ledgers and as an enforcement at COMMIT. */
 import fc from 'fast-check';
 import { fail, pass, type CheckResult } from '../../tools/grading/task.ts';
-import { sharedDatabase, type Database } from '../../tools/sql/database.ts';
-import { withScratchSchema } from '../../tools/sql/scratch.ts';
+import { unpredictableName, withScratchDatabase, type Database } from '../../tools/sql/database.ts';
 import { isAnswered, runScript, SqlScriptError, type SqlSource } from '../../tools/sql/script.ts';
 import { currencies, describeLedger, fuzzAccounts, randomLedger, type Currency, type RandomTransaction } from './random-ledgers.ts';
 import { answerFiles, notAnswered, type LedgerAnswers } from './answer-files.ts';
@@ -12,6 +11,11 @@ import type { Leg } from './sql-checks.ts';
 /** Fixed, so that a failure is reproducible and the key's figures do not change between builds. */
 export const ledgerPropertySeed = 20_26;
 export const ledgerPropertyRuns = 500;
+/**
+ * Of those, how many also run one ledger at a time (a query that depends on the whole table,
+ * a LIMIT say, shows there); all of them run together as one ledger, in one round trip.
+ */
+export const ledgerPropertyRunsAlone = 10;
 
 /**
  * Write a random ledger in an open transaction, by reference and account name (ids are the
@@ -56,42 +60,68 @@ export interface QueryMismatch {
   repeated: string[];
 }
 
-/** LEDGER-9: the student's query returns exactly the corrupted transactions of random ledgers. */
+/**
+ * LEDGER-9: the student's query returns exactly the corrupted transactions of random ledgers.
+ * All `runs` ledgers are written together (transactions are independent, so a right query is
+ * right on their union) and checked in one round trip; then `alone` of them one at a time.
+ * When the union goes wrong, fast-check replays the ledgers one at a time and shrinks the
+ * failing one, so that the trace is the smallest ledger where the query is wrong.
+ */
 export async function checkUnbalancedQuery(
   db: Database,
   query: SqlSource,
   runs = ledgerPropertyRuns,
   spell: (code: Currency) => string = (code) => code,
+  alone = ledgerPropertyRunsAlone,
 ): Promise<{ mismatch: QueryMismatch | null; runs: number }> {
+  const union = fc
+    .sample(randomLedger, { seed: ledgerPropertySeed, numRuns: runs })
+    .flatMap((ledger, i) => ledger.map((t) => ({ ...t, reference: `${t.reference}_of_${i + 1}` })));
+  const together = await queryMatches(db, query, union, spell).catch(() => null);
+  const oneByOne = await checkLedgersOneByOne(db, query, together && !together.mismatch ? alone : runs, spell);
+  return { mismatch: oneByOne.mismatch ?? together?.mismatch ?? null, runs };
+}
+
+/** Write `ledger` in a transaction, run the query read-only, compare, roll back. */
+async function queryMatches(db: Database, query: SqlSource, ledger: RandomTransaction[], spell: (code: Currency) => string): Promise<{ mismatch: QueryMismatch | null }> {
+  try {
+    const written = await checkerWrites(db, `a random ledger (currencies ${describeCurrencies(spell)})`, ledgerScript(ledger, spell));
+    const referenceOf = new Map(written.at(-1)!.rows.map((r) => [String(r.id), String(r.reference)]));
+    await db.exec('SET TRANSACTION READ ONLY');
+    const results = await runScript(db, query);
+    if (results.length !== 1) throw new NotOneQuery(results.length);
+    const [answer] = results;
+    if (!answer?.columns.includes('transaction_id')) throw new NoTransactionIdColumn(answer?.columns ?? []);
+    const rows = answer.rows.map((r) => referenceOf.get(String(r.transaction_id)) ?? `${String(r.transaction_id)} (no such transaction)`);
+    const returned = [...new Set(rows)].sort();
+    const repeated = returned.filter((reference) => rows.indexOf(reference) !== rows.lastIndexOf(reference));
+    const expected = ledger.filter((t) => t.corruption !== 'none').map((t) => t.reference).sort();
+    const same = returned.length === expected.length && returned.every((reference, i) => reference === expected[i]);
+    return { mismatch: same && repeated.length === 0 ? null : { ledger, expected, returned, repeated } };
+  } finally {
+    await db.exec('ROLLBACK');
+  }
+}
+
+/** The property on `runs` ledgers, one at a time, shrinking a failure. */
+async function checkLedgersOneByOne(
+  db: Database,
+  query: SqlSource,
+  runs: number,
+  spell: (code: Currency) => string,
+): Promise<{ mismatch: QueryMismatch | null }> {
   let mismatch: QueryMismatch | null = null;
   const property = fc.asyncProperty(randomLedger, async (ledger) => {
-    try {
-      const written = await checkerWrites(db, `a random ledger (currencies ${describeCurrencies(spell)})`, ledgerScript(ledger, spell));
-      // Ids are whatever the schema makes them (bigint, uuid…): compared as text, reported by reference.
-      const referenceOf = new Map(written.at(-1)!.rows.map((r) => [String(r.id), String(r.reference)]));
-      // The query only reads: a statement that writes or drops is refused by Postgres itself.
-      await db.exec('SET TRANSACTION READ ONLY');
-      const results = await runScript(db, query);
-      if (results.length !== 1) throw new NotOneQuery(results.length);
-      const [answer] = results;
-      if (!answer?.columns.includes('transaction_id')) throw new NoTransactionIdColumn(answer?.columns ?? []);
-      const rows = answer.rows.map((r) => referenceOf.get(String(r.transaction_id)) ?? `${String(r.transaction_id)} (no such transaction)`);
-      const returned = [...new Set(rows)].sort();
-      const repeated = returned.filter((reference) => rows.indexOf(reference) !== rows.lastIndexOf(reference));
-      const expected = ledger.filter((t) => t.corruption !== 'none').map((t) => t.reference).sort();
-      const same = returned.length === expected.length && returned.every((reference, i) => reference === expected[i]);
-      if (!same || repeated.length > 0) mismatch = { ledger, expected, returned, repeated };
-      return same && repeated.length === 0;
-    } finally {
-      await db.exec('ROLLBACK');
-    }
+    const result = await queryMatches(db, query, ledger, spell);
+    if (result.mismatch) mismatch = result.mismatch;
+    return result.mismatch === null;
   });
   const outcome = await fc.check(property, { seed: ledgerPropertySeed, numRuns: runs });
   const error = outcome.errorInstance;
   if (error instanceof SqlScriptError || error instanceof NoTransactionIdColumn || error instanceof NotOneQuery || error instanceof CheckerStatementFailed) throw error;
   if (outcome.failed && !mismatch) throw error ?? new Error('the ledger property failed');
   // fast-check shrinks before reporting: `mismatch` is then the last (smallest) failing ledger.
-  return { mismatch: outcome.failed ? mismatch : null, runs: outcome.numRuns };
+  return { mismatch: outcome.failed ? mismatch : null };
 }
 
 export const describeCurrencies = (spell: (code: Currency) => string) => currencies.map((c) => `'${spell(c)}'`).join(', ');
@@ -107,9 +137,16 @@ export async function checkQueryOnRandomLedgers(db: Database, schema: SqlSource,
     if (mismatch) {
       const { ledger, expected, returned, repeated } = mismatch;
       const sameTransactions = returned.length === expected.length && returned.every((reference, i) => reference === expected[i]);
+      const missed = expected.filter((reference) => !returned.includes(reference));
+      const extra = returned.filter((reference) => !expected.includes(reference));
       const wrong = sameTransactions
         ? `your query returned ${repeated.join(', ')} more than once: the unbalanced transactions are asked for one row each`
-        : `your query returned [${returned.join(', ')}] where the unbalanced transactions are [${expected.join(', ')}]`;
+        : `your query returned [${returned.join(', ')}]: ${[
+            missed.length > 0 ? `it misses ${missed.length} unbalanced transaction${missed.length === 1 ? '' : 's'}` : '',
+            extra.length > 0 ? `${extra.join(', ')} ${extra.length === 1 ? 'is' : 'are'} not unbalanced` : '',
+          ]
+            .filter(Boolean)
+            .join(', and ')}`;
       return fail(`2.2: ${wrong}`, {
         traceTitle: 'a ledger where your query is wrong',
         trace: `besides the 2.1 payment (seed ${ledgerPropertySeed}):\n${describeLedger(ledger)}`,
@@ -134,8 +171,10 @@ export async function checkEnforcement(db: Database, schema: SqlSource, enforcem
   // An account in another currency, for a transaction that balances in numbers but not in money.
   await checkerWrites(db, `an account in ${literal(eur)}`, `INSERT INTO accounts (name, currency) VALUES ('check_eur', ${literal(eur)})`);
 
+  // References the answer cannot predict: an enforcement must not single out the checker's rows.
+  const ref = { balanced: unpredictableName('pay'), unbalanced: unpredictableName('pay'), oneLeg: unpredictableName('pay'), twoCurrencies: unpredictableName('pay') };
   const balancedLegs: Leg[] = [['alice', -2500, usd], ['bob', 2500, usd]];
-  const balanced = await refusal(db, `a balanced payment (${describeLegs(balancedLegs)})`, ledgerTransaction('check_balanced', balancedLegs));
+  const balanced = await refusal(db, `a balanced payment (${describeLegs(balancedLegs)})`, ledgerTransaction(ref.balanced, balancedLegs));
   if (balanced) {
     return fail(`2.2: a balanced payment written one INSERT at a time was refused (${balanced.databaseMessage}): check at COMMIT, not per row`);
   }
@@ -143,13 +182,13 @@ export async function checkEnforcement(db: Database, schema: SqlSource, enforcem
   const oneLeg: Leg[] = [['alice', -2500, usd]];
   const twoCurrencies: Leg[] = [['alice', -2500, usd], ['check_eur', 2500, eur]];
   const attempts: [string, string][] = [
-    [`an unbalanced transaction (${describeLegs(unbalancedLegs)})`, ledgerTransaction('check_unbalanced', unbalancedLegs)],
-    [`a one-legged transaction (${describeLegs(oneLeg)})`, ledgerTransaction('check_one_leg', oneLeg)],
-    [`a transaction with a USD leg and a EUR leg that sum to zero as numbers (${describeLegs(twoCurrencies)})`, ledgerTransaction('check_two_currencies', twoCurrencies)],
+    [`an unbalanced transaction (${describeLegs(unbalancedLegs)})`, ledgerTransaction(ref.unbalanced, unbalancedLegs)],
+    [`a one-legged transaction (${describeLegs(oneLeg)})`, ledgerTransaction(ref.oneLeg, oneLeg)],
+    [`a transaction with a USD leg and a EUR leg that sum to zero as numbers (${describeLegs(twoCurrencies)})`, ledgerTransaction(ref.twoCurrencies, twoCurrencies)],
     [
       `a lone entry added to the committed payment (alice −1 ${usd})`,
       `INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
-       SELECT t.id, a.id, -1, ${literal(usd)} FROM transactions t, accounts a WHERE t.reference = 'check_balanced' AND a.name = 'alice'`,
+       SELECT t.id, a.id, -1, ${literal(usd)} FROM transactions t, accounts a WHERE t.reference = ${literal(ref.balanced)} AND a.name = 'alice'`,
     ],
   ];
   for (const [what, script] of attempts) {
@@ -157,7 +196,31 @@ export async function checkEnforcement(db: Database, schema: SqlSource, enforcem
   }
   const corrupt = await unbalancedTransactions(db);
   if (corrupt.length > 0) return fail(`2.2: the ledger ended with unbalanced transactions ${corrupt.join(', ')}`);
-  return pass('unbalanced COMMITs refused');
+  const changed = await postedEntriesChange(db, ref.balanced);
+  if (changed) return fail(`2.2: ${changed}`);
+  return pass('unbalanced COMMITs refused; posted entries cannot be changed or deleted');
+}
+
+/**
+ * Posted entries are immutable: a correction is a new entry. UPDATE and DELETE of a committed
+ * payment's entries that keep it balanced (a deferred balance check cannot see them) must be
+ * refused; and the entries must be as they were (a rule that silently does nothing is not a
+ * refusal the writer sees, but the ledger is checked too).
+ */
+export async function postedEntriesChange(db: Database, reference: string): Promise<string | null> {
+  const ofPayment = `transaction_id = (SELECT id FROM transactions WHERE reference = ${literal(reference)})`;
+  const before = await db.query<{ rows: string }>(`SELECT string_agg(to_jsonb(e)::text, ',' ORDER BY e.id::text) AS rows FROM entries e WHERE ${ofPayment}`);
+  const attempts: [string, string][] = [
+    [`an UPDATE doubling both entries of the committed payment ${reference} (it stays balanced)`, `UPDATE entries SET amount_minor = amount_minor * 2 WHERE ${ofPayment}`],
+    [`a DELETE of both entries of the committed payment ${reference} (it stays balanced)`, `DELETE FROM entries WHERE ${ofPayment}`],
+  ];
+  for (const [what, sql] of attempts) {
+    const refused = await refusal(db, what, sql);
+    const after = await db.query<{ rows: string }>(`SELECT string_agg(to_jsonb(e)::text, ',' ORDER BY e.id::text) AS rows FROM entries e WHERE ${ofPayment}`);
+    if (after[0]!.rows !== before[0]!.rows) return `${what} changed the posted entries: posted entries must be immutable`;
+    if (!refused) return `${what} reported success without an error: refuse it, so that the writer knows`;
+  }
+  return null;
 }
 
 export async function checkInvariantAndEnforcement(answers: LedgerAnswers): Promise<CheckResult> {
@@ -169,11 +232,9 @@ export async function checkInvariantAndEnforcement(answers: LedgerAnswers): Prom
   const schemaFails = await whenTheSchemaFails('2.2', answers);
   if (schemaFails) return schemaFails;
   const schema = answers.schemaAndPayment;
-  const db = await sharedDatabase();
-
-  const queryResult = await withScratchSchema(db, '2.2a', () => failOnSqlError('2.2', () => checkQueryOnRandomLedgers(db, schema, query)));
+  const queryResult = await withScratchDatabase('2.2a', ({ db }) => failOnSqlError('2.2', () => checkQueryOnRandomLedgers(db, schema, query)));
   if (queryResult.status !== 'pass') return queryResult;
-  const enforcementResult = await withScratchSchema(db, '2.2b', () => failOnSqlError('2.2', () => checkEnforcement(db, schema, enforcement)));
+  const enforcementResult = await withScratchDatabase('2.2b', ({ db }) => failOnSqlError('2.2', () => checkEnforcement(db, schema, enforcement)));
   if (enforcementResult.status !== 'pass') return enforcementResult;
   return pass(`the query is exact on ${queryResult.figures!.ledgers} random ledgers; unbalanced COMMITs refused`, { figures: queryResult.figures });
 }

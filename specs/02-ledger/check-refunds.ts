@@ -1,12 +1,12 @@
 /** Task 2.3: refunds as new reversal entries, never changes to the payment. */
 import { fail, pass, type CheckResult } from '../../tools/grading/task.ts';
-import { sharedDatabase, type Database } from '../../tools/sql/database.ts';
-import { withScratchSchema } from '../../tools/sql/scratch.ts';
+import { unpredictableName, withScratchDatabase, type Database, type ScratchDatabase } from '../../tools/sql/database.ts';
 import { answeredSql, MissingStep, runScript, splitSteps, type SqlSource } from '../../tools/sql/script.ts';
 import { refundSteps } from './answer-files.ts';
 import type { LedgerAnswers } from './answer-files.ts';
-import { checkerReads, checkerWrites, refusal, failOnSqlError, balancesWrong, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, columnsOf } from './sql-checks.ts';
+import { checkerReads, checkerWrites, refusal, failOnSqlError, balancesWrong, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, columnsOf, literal } from './sql-checks.ts';
 import type { Leg } from './sql-checks.ts';
+import { checkConcurrentRefunds } from './check-concurrent-refunds.ts';
 
 /** The payment's rows, one JSON text per row, in the columns it had before any refund. */
 export async function rowsAsText(db: Database, table: 'transactions' | 'entries', reference: string, columns: readonly string[]): Promise<string[]> {
@@ -60,8 +60,7 @@ export async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult>
   for (const step of refundSteps) answeredSql(steps[step]);
   const schemaFails = await whenTheSchemaFails('2.3', answers);
   if (schemaFails) return schemaFails;
-  const db = await sharedDatabase();
-  return withScratchSchema(db, '2.3', () =>
+  const sequential = await withScratchDatabase('2.3', ({ db }) =>
     failOnSqlError('2.3', async () => {
       await runScript(db, answers.schemaAndPayment);
       const [payment] = await db.query<{ reference: string }>(`SELECT reference FROM transactions`);
@@ -105,25 +104,44 @@ export async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult>
       if (unbalanced.length > 0) return fail(`2.3: refund transaction(s) ${unbalanced.join(', ')} do not sum to zero`);
 
       // A second payment, to see that the limit is the original's amount, not "refunded once".
+      const second = unpredictableName('pay');
       const secondLegs: Leg[] = [['alice', -5_000, usd], ['bob', 5_000, usd]];
-      await checkerWrites(db, `a $50.00 payment (${describeLegs(secondLegs)})`, ledgerTransaction('check_payment', secondLegs));
-      const overRefunds: [string, string][] = [
-        [
-          `a refund of one more cent after the full refund (bob −1 ${usd}, alice +1 ${usd})`,
-          ledgerTransaction('check_over_refund', [['bob', -1, usd], ['alice', 1, usd]], payment.reference),
-        ],
-        [
-          `a $60.00 refund of a $50.00 payment (bob −6000 ${usd}, alice +6000 ${usd})`,
-          ledgerTransaction('check_refund_too_much', [['bob', -6_000, usd], ['alice', 6_000, usd]], 'check_payment'),
-        ],
+      await checkerWrites(db, `a $50.00 payment (${describeLegs(secondLegs)})`, ledgerTransaction(second, secondLegs));
+      await checkerWrites(db, `an account carol in ${usd}`, `INSERT INTO accounts (name, currency) VALUES ('carol', ${literal(usd)})`);
+      const [firstRefund] = refunds;
+      const wrongRefunds: [string, Leg[], string][] = [
+        [`a refund of one more cent after the full refund`, [['bob', -1, usd], ['alice', 1, usd]], payment.reference],
+        [`a $60.00 refund of a $50.00 payment`, [['bob', -6_000, usd], ['alice', 6_000, usd]], second],
+        [`a "refund" of the $50.00 payment paid from bob to a third account, carol`, [['bob', -1_000, usd], ['carol', 1_000, usd]], second],
+        [`a "refund" of the $50.00 payment in the payment's own direction`, [['alice', -1_000, usd], ['bob', 1_000, usd]], second],
+        [`a refund of your first refund (it reverses that refund's legs)`, [['alice', -1_000, usd], ['bob', 1_000, usd]], firstRefund!.reference],
       ];
-      for (const [what, script] of overRefunds) {
-        if ((await refusal(db, what, script)) === null) return fail(`2.3: ${what} was committed: the database must refuse it`);
+      for (const [what, legs, original] of wrongRefunds) {
+        const described = `${what} (${describeLegs(legs)})`;
+        if ((await refusal(db, described, ledgerTransaction(unpredictableName('refund'), legs, original))) === null) {
+          return fail(`2.3: ${described} was committed: the database must refuse it`);
+        }
       }
       const exactLegs: Leg[] = [['bob', -5_000, usd], ['alice', 5_000, usd]];
-      const exact = await refusal(db, `a full $50.00 refund of a $50.00 payment (${describeLegs(exactLegs)})`, ledgerTransaction('check_refund_exact', exactLegs, 'check_payment'));
+      const exact = await refusal(db, `a full $50.00 refund of a $50.00 payment (${describeLegs(exactLegs)})`, ledgerTransaction(unpredictableName('refund'), exactLegs, second));
       if (exact) return fail(`2.3: a full $50.00 refund of a $50.00 payment was refused: ${exact.databaseMessage}`);
       return pass('partial and full refunds restore the balances; the payment rows are untouched; over-refunds refused by Postgres');
     }),
   );
+  if (sequential.status !== 'pass') return sequential;
+  const concurrent = await withScratchDatabase('2.3c', (scratch) =>
+    failOnSqlError('2.3', async () => (await refundsInARace(scratch, answers, steps['refund-schema'])) ?? pass('no race went wrong')),
+  );
+  if (concurrent.status !== 'pass') return concurrent;
+  return pass(
+    'partial and full refunds restore the balances; the payment rows are untouched; over-refunds, refunds that are no reversal and refunds of refunds refused; concurrent refunds never exceed the payment, at READ COMMITTED and REPEATABLE READ',
+  );
+}
+
+/** The student's schema and refund guard, then two refunds at once on two sessions. */
+async function refundsInARace(scratch: ScratchDatabase, answers: LedgerAnswers, refundSchema: SqlSource): Promise<CheckResult | null> {
+  await runScript(scratch.db, answers.schemaAndPayment);
+  await runScript(scratch.db, refundSchema);
+  const usd = (await currencySpelling(scratch.db))('USD');
+  return checkConcurrentRefunds(scratch, usd);
 }

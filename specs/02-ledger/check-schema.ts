@@ -1,11 +1,10 @@
 /** Task 2.1: the schema and the rows of the payment. */
 import { fail, pass, type CheckResult } from '../../tools/grading/task.ts';
-import { sharedDatabase, type Database } from '../../tools/sql/database.ts';
-import { withScratchSchema } from '../../tools/sql/scratch.ts';
+import { withScratchDatabase, type Database } from '../../tools/sql/database.ts';
 import { answeredSql, expectRefusal, runScript } from '../../tools/sql/script.ts';
 import type { LedgerAnswers } from './answer-files.ts';
 import { currencies } from './random-ledgers.ts';
-import { failOnSqlError, balancesWrong, unbalancedTransactions, columnsOf, checkerReads, checkerWrites, currencySpelling, literal } from './sql-checks.ts';
+import { failOnSqlError, balancesWrong, unbalancedTransactions, columnsOf, checkerReads, checkerWrites, currencySpelling, literal, refusal } from './sql-checks.ts';
 
 export const contract: Record<string, string[]> = {
   accounts: ['id', 'name', 'currency'],
@@ -15,8 +14,7 @@ export const contract: Record<string, string[]> = {
 
 export async function checkSchemaAndPayment(answers: LedgerAnswers): Promise<CheckResult> {
   const source = answeredSql(answers.schemaAndPayment);
-  const db = await sharedDatabase();
-  return withScratchSchema(db, '2.1', () =>
+  return withScratchDatabase('2.1', ({ db }) =>
     failOnSqlError('2.1', async () => {
       await runScript(db, source);
       const columns = await columnsOf(db);
@@ -35,15 +33,14 @@ export async function checkSchemaAndPayment(answers: LedgerAnswers): Promise<Che
       if (moneyType) {
         return fail(`2.1: column ${moneyType.table_name}.${moneyType.column_name} is of type money, whose decimals follow the server's lc_monetary and which records no currency: money as bigint minor units`);
       }
-      const amountType = columns.find((c) => c.table_name === 'entries' && c.column_name === 'amount_minor')!.data_type;
-      if (amountType !== 'bigint') {
-        const why = amountType === 'integer' ? 'integer overflows past $21,474,836.47' : 'it is not an integer of cents';
-        return fail(`2.1: entries.amount_minor is ${amountType}; use bigint (${why})`);
-      }
+      const amountWrong = await amountTypeWrong(db);
+      if (amountWrong) return fail(`2.1: entries.amount_minor is ${amountWrong}`);
       if (!columns.some((c) => ['transactions', 'entries'].includes(c.table_name) && c.data_type.startsWith('timestamp'))) {
         return fail('2.1: record when a transaction or entry was written: add a timestamptz column (DEFAULT now())');
       }
       await acceptsEveryCurrency(db);
+      const mixed = await refusesAForeignCurrencyEntry(db);
+      if (mixed) return fail(`2.1: ${mixed}`);
       const wrongBalances = await balancesWrong(db, -10_000, 10_000);
       if (wrongBalances) return fail(`2.1: after the payment, ${wrongBalances}`);
       const transactions = await checkerReads<{ id: unknown; entries: bigint }>(
@@ -102,4 +99,47 @@ async function acceptsEveryCurrency(db: Database): Promise<void> {
        WHERE t.reference = 'check_currencies';
      ROLLBACK;`,
   );
+}
+
+/**
+ * What is wrong with the type of entries.amount_minor, or null. Integer minor units must be
+ * exact and whole: bigint, or numeric with scale 0 (`numeric(19,0)`: exact too, and wider).
+ * int4 overflows past $21,474,836.47; a numeric with decimals accepts fractions of a minor unit.
+ */
+async function amountTypeWrong(db: Database): Promise<string | null> {
+  const [column] = await db.query<{ data_type: string; numeric_scale: number | null; numeric_precision: number | null }>(
+    `SELECT data_type, numeric_scale, numeric_precision FROM information_schema.columns
+     WHERE table_schema = current_schema() AND table_name = 'entries' AND column_name = 'amount_minor'`,
+  );
+  const { data_type: type, numeric_scale: scale, numeric_precision: precision } = column!;
+  if (type === 'bigint') return null;
+  if (type === 'numeric' && scale === 0) return precision !== null && precision < 10 ? `numeric(${precision},0): too narrow for a large payment in minor units` : null;
+  if (type === 'integer' || type === 'smallint') return `${type}: it overflows on payments a ledger must hold (int4 stops at 2,147,483,647 minor units)`;
+  if (type === 'numeric') return `numeric${scale === null ? ' with no scale' : `(${precision},${scale})`}: it accepts fractions of a minor unit`;
+  return `${type}: not an exact whole number of minor units`;
+}
+
+/**
+ * An entry in another currency than its account's must be refused: else a balance mixes
+ * dollars and euros. The checker writes a pair balanced in EUR, one leg of it on Alice's USD
+ * account, so that only the currency mismatch can refuse it.
+ */
+async function refusesAForeignCurrencyEntry(db: Database): Promise<string | null> {
+  const spell = await currencySpelling(db);
+  const [usd, eur] = [spell('USD'), spell('EUR')];
+  const what = `an entry in ${literal(eur)} on alice's ${literal(usd)} account (alice −100 ${eur}, check_eur +100 ${eur})`;
+  const refused = await refusal(
+    db,
+    what,
+    `BEGIN;
+     INSERT INTO accounts (name, currency) VALUES ('check_eur', ${literal(eur)});
+     INSERT INTO transactions (reference) VALUES ('check_currency_mismatch');
+     INSERT INTO entries (transaction_id, account_id, amount_minor, currency)
+       SELECT t.id, a.id, v.amount_minor, ${literal(eur)}
+       FROM (VALUES ('alice', -100), ('check_eur', 100)) AS v (account, amount_minor)
+       JOIN accounts a ON a.name = v.account, transactions t
+       WHERE t.reference = 'check_currency_mismatch';
+     COMMIT;`,
+  );
+  return refused ? null : `${what} was committed: an entry's currency must be its account's`;
 }

@@ -120,4 +120,28 @@ export const sqlInvariants: readonly SqlInvariant[] = [
     task: '2.2, 2.3',
     checkedBy: 'unbalanced COMMITs (a bad amount, one leg, USD against EUR) and over-refunds must each be refused by a constraint or RAISE EXCEPTION',
   },
+  {
+    id: 'LEDGER-11',
+    statement: "An entry is in its account's currency.",
+    task: '2.1',
+    checkedBy: "an entry of EUR on a USD account, in a transaction balanced in EUR, must be refused",
+  },
+  {
+    id: 'LEDGER-12',
+    statement: 'A posted entry is never updated or deleted (LEDGER-3, enforced by the database).',
+    task: '2.2',
+    checkedBy: 'an UPDATE and a DELETE that keep a committed payment balanced must each be refused, the entries unchanged',
+  },
+  {
+    id: 'LEDGER-13',
+    statement: "A refund reverses legs of its original (same account and currency, opposite sign), never more than the original moved, and is never itself refunded.",
+    task: '2.3',
+    checkedBy: 'a refund to a third account, one in the payment\'s direction, one cent too many and a refund of a refund must each be refused',
+  },
+  {
+    id: 'LEDGER-14',
+    statement: 'Concurrent refunds of one payment never total more than it, never deadlock, and each legitimate one commits (after a retry of a serialization failure at most).',
+    task: '2.3',
+    checkedBy: 'two sessions driven step by step: two partial refunds that fit, and two that together exceed the payment, at READ COMMITTED and REPEATABLE READ',
+  },
 ];

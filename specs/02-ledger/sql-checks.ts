@@ -2,7 +2,7 @@
  * What chapter 2's checks share: the checker's own writes on the student's schema, what
  * counts as the database refusing something, balances, and the student's 2.1 schema as ground.
  */
-import { fail, isNotAnswered, type CheckResult } from '../../tools/grading/task.ts';
+import { EnvironmentError, fail, isNotAnswered, type CheckResult } from '../../tools/grading/task.ts';
 import { type Database, type StatementResult } from '../../tools/sql/database.ts';
 import { databaseError, SqlScriptError } from '../../tools/sql/script.ts';
 import { type Currency } from './random-ledgers.ts';
@@ -14,11 +14,12 @@ export const literal = (value: string | number) => `'${String(value).replaceAll(
 
 /**
  * The errors by which a database refuses a write on purpose: an integrity constraint
- * (SQLSTATE class 23: unique, foreign key, check, exclusion…), `RAISE EXCEPTION` (P0001) and a
- * PL/pgSQL `ASSERT` (P0004). Anything else (a syntax error, an unknown column, bad data) means
+ * (SQLSTATE class 23: unique, foreign key, check, exclusion…), `RAISE EXCEPTION` (P0001), a
+ * PL/pgSQL `ASSERT` (P0004) and a privilege taken away (42501: `REVOKE UPDATE, DELETE`). Anything else (a syntax error, an unknown column, bad data) means
  * a statement could not run at all, which proves nothing about the student's enforcement.
  */
-export const isEnforcement = (code: string | undefined): boolean => code !== undefined && (code.startsWith('23') || code === 'P0001' || code === 'P0004');
+export const isEnforcement = (code: string | undefined): boolean =>
+  code !== undefined && (code.startsWith('23') || code === 'P0001' || code === 'P0004' || code === '42501');
 
 /** What the checker's own INSERTs rely on: the schema contract of the chapter's README. */
 export const contractReminder =
@@ -108,6 +109,9 @@ export async function failOnSqlError(task: string, check: () => Promise<CheckRes
     return await check();
   } catch (error) {
     if (error instanceof CheckerStatementFailed) return error.report(task);
+    if (error instanceof SqlScriptError && error.code === '57014') {
+      return fail(`${task}: a statement ran too long and was cancelled (${error.message}): does something wait forever, or loop?`);
+    }
     if (error instanceof SqlScriptError) return fail(`${task}: Postgres refused ${error.message}`);
     throw error;
   }
@@ -130,7 +134,9 @@ export async function balancesWrong(db: Database, alice: number, bob: number): P
   const found = await balances(db);
   const show = (name: string) => (found.has(name) ? String(found.get(name)) : 'no such account');
   if (found.get('alice') === BigInt(alice) && found.get('bob') === BigInt(bob)) return null;
-  return `expected alice ${alice} and bob ${bob} cents, found alice ${show('alice')} and bob ${show('bob')}`;
+  // What was found, and which of the two is off; never the figure to type in.
+  const off = [found.get('alice') === BigInt(alice) ? null : 'alice', found.get('bob') === BigInt(bob) ? null : 'bob'].filter(Boolean).join(' and ');
+  return `the balances are alice ${show('alice')} and bob ${show('bob')} cents: ${off.includes(' and ') ? 'neither is' : `${off}'s is not`} what this step should leave`;
 }
 
 /** References of the transactions whose entries do not sum to zero in some currency (ids are the schema's, references are what a student reads). */
@@ -190,12 +196,27 @@ export const describeLegs = (legs: readonly Leg[]) =>
  */
 export async function whenTheSchemaFails(task: string, answers: LedgerAnswers): Promise<CheckResult | null> {
   try {
-    const schema = await checkSchemaAndPayment(answers);
+    const schema = await schemaVerdict(answers);
     return schema.status === 'pass' ? null : fail(`${task}: runs on your 2.1 schema, which fails: fix 2.1 first`);
   } catch (error) {
+    if (error instanceof EnvironmentError) throw error;
     if (isNotAnswered(error)) return fail(`${task}: runs on your 2.1 schema, which is not answered yet: answer 2.1 first`);
     return fail(`${task}: runs on your 2.1 schema, which fails: fix 2.1 first`);
   }
+}
+
+/** 2.1's verdict on a schema text, computed once per text: 2.2 and 2.3 ask for it again. */
+const verdicts = new Map<string, Promise<CheckResult>>();
+function schemaVerdict(answers: LedgerAnswers): Promise<CheckResult> {
+  const key = answers.schemaAndPayment.text;
+  let verdict = verdicts.get(key);
+  if (!verdict) {
+    verdict = Promise.resolve().then(() => checkSchemaAndPayment(answers));
+    verdicts.set(key, verdict);
+    // A failure of the environment is not a verdict on the schema: ask again next time.
+    verdict.catch(() => verdicts.delete(key));
+  }
+  return verdict;
 }
 
 export const columnsOf = async (db: Database) =>

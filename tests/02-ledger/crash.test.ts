@@ -1,13 +1,13 @@
 /**
- * Task 2.4 on a real Postgres: a child process writes the payment's first INSERT, in
- * autocommit and inside BEGIN, and is killed with SIGKILL; reopening its data directory shows
- * the autocommit half-payment and nothing of the transaction.
+ * Task 2.4 on a real PostgreSQL server: the payment's first INSERT is written in autocommit
+ * and inside BEGIN, the postmaster is killed with SIGKILL, and after a restart (crash recovery)
+ * the autocommit half-payment is there and nothing of the open transaction.
  */
 import { readFile } from 'node:fs/promises';
 import { expect, test } from 'vitest';
-import { crashARealPostgres } from '../../specs/02-ledger/real-crash.ts';
+import { crashARealPostgres, crashTheApplication } from '../../specs/02-ledger/real-crash.ts';
 
-test('after SIGKILL mid-payment, autocommit leaves half a payment and a transaction leaves nothing', { timeout: 60_000 }, async () => {
+test('after SIGKILL of the postmaster mid-payment, autocommit leaves half a payment and a transaction leaves nothing', { timeout: 60_000 }, async () => {
   const schema = await readFile('solutions/02-ledger/2.1-schema-and-payment.sql', 'utf8');
   const result = await crashARealPostgres({ name: '2.1-schema-and-payment.sql', text: schema });
   expect(result.rows.map((r) => `${r.reference} ${r.account} ${r.amount_minor}`)).toEqual([
@@ -16,4 +16,12 @@ test('after SIGKILL mid-payment, autocommit leaves half a payment and a transact
     'crash_autocommit alice -10000',
   ]);
   expect(result.unbalanced).toEqual(['crash_autocommit']);
+});
+
+test('when the application dies mid-transaction, the server rolls it back as the socket closes', { timeout: 60_000 }, async () => {
+  const schema = await readFile('solutions/02-ledger/2.1-schema-and-payment.sql', 'utf8');
+  const result = await crashTheApplication({ name: '2.1-schema-and-payment.sql', text: schema });
+  expect(result.stateBefore).toBe('idle in transaction');
+  expect(result.sessionLeft).toBe(false);
+  expect(result.references).toEqual(['pay_alice_bob_0001']);
 });

@@ -70,6 +70,22 @@ for (const entry of chapterEntries.filter((c) => existsSync(solutionsDir(c)))) {
 }
 sections.push('## A student’s check, end to end (reference answers)', '', markdownTable(['command', 'seconds'], checkRows, ['left', 'right']), '');
 
+// 2b. Timings a chapter measures itself (`benchTimings` in specs/<slug>/bench.ts: seconds).
+const timingRows: (string | number)[][] = [];
+for (const entry of chapterEntries) {
+  const module = join(repoRoot, 'specs', entry.slug, 'bench.ts');
+  if (!existsSync(module)) continue;
+  const { benchTimings = [] } = (await import(pathToFileURL(module).href)) as { benchTimings?: { label: string; repeat: boolean; run: () => number }[] };
+  for (const timing of benchTimings) {
+    const times = Array.from({ length: timing.repeat ? repeat : 1 }, () => timing.run());
+    timingRows.push([entry.number, timing.label, median(times).toFixed(2), times.length]);
+    log(`chapter ${entry.number}: ${timing.label}: ${median(times).toFixed(2)} s`);
+  }
+}
+if (timingRows.length > 0) {
+  sections.push('## Chapters’ own timings', '', markdownTable(['chapter', 'what', 'seconds (median)', 'runs'], timingRows, ['right', 'left', 'right', 'right']), '');
+}
+
 // 3. The instructor's and contributor's commands, once each (they rewrite nothing when the
 //    generated files are up to date).
 const commandRows: (string | number)[][] = [];

@@ -4,7 +4,7 @@
  * Nothing a student writes escapes as an exception.
  */
 import { WrongShape } from './shape.ts';
-import { isNotAnswered, type Chapter, type CheckResult, type Task } from './task.ts';
+import { EnvironmentError, isNotAnswered, type Chapter, type CheckResult, type Task } from './task.ts';
 
 export interface TaskReport extends CheckResult {
   chapter: number;
@@ -40,7 +40,8 @@ export async function runTask<A>(chapter: Pick<Chapter<A>, 'number' | 'slug'>, t
       result = { status: 'error', message: `task ${task.id}: the check returned no verdict` };
     }
   } catch (error) {
-    if (isNotAnswered(error)) result = { status: 'todo', message: `not answered yet: edit ${chapter.slug}/${task.answer ?? ''}` };
+    if (error instanceof EnvironmentError) result = { status: 'error', message: `task ${task.id}: the environment failed, not your answer: ${error.message}` };
+    else if (isNotAnswered(error)) result = { status: 'todo', message: `not answered yet: edit ${chapter.slug}/${task.answer ?? ''}` };
     else if (error instanceof WrongShape) result = { status: 'fail', message: `task ${task.id}: wrong shape: ${error.message}` };
     else if (/\banswers\.\w+ is not a function/.test(String((error as Error)?.message))) result = { status: 'error', message: `task ${task.id}: ${describeError(error)}` };
     else result = { status: 'error', message: `task ${task.id}: your answer threw ${describeError(error)}` };

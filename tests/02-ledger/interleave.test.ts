@@ -1,0 +1,59 @@
+/**
+ * The step-by-step driver of two sessions: a wait is seen as a wait (not as time passing), a
+ * deadlock is reported as one, and the same schedule gives the same trace every time.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { closeSqlServer, sqlServer, type ScratchDatabase, type Database } from '../../tools/sql/database.ts';
+import { interleave, type Step } from '../../tools/sql/interleave.ts';
+
+let scratch: ScratchDatabase;
+let sessions: Map<string, Database>;
+
+beforeAll(async () => {
+  scratch = await (await sqlServer()).scratch('interleave');
+  await scratch.db.exec(`CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counter VALUES (1, 0), (2, 0);`);
+  sessions = new Map([['A', await scratch.session()], ['B', await scratch.session()]]);
+}, 60_000);
+
+afterAll(async () => {
+  await scratch.drop();
+  await closeSqlServer();
+});
+
+const step = (session: string, sql: string): Step => ({ session, label: sql, sql });
+
+test('a session that waits for a lock lets the other go on, and finishes after it commits; five runs, one trace', async () => {
+  const schedule = [step('A', 'BEGIN'), step('A', 'UPDATE counter SET n = n + 1 WHERE id = 1'), step('B', 'BEGIN'), step('B', 'UPDATE counter SET n = n + 1 WHERE id = 1'), step('B', 'COMMIT'), step('A', 'COMMIT')];
+  const traces = new Set<string>();
+  for (let run = 0; run < 5; run++) {
+    const result = await interleave(sessions, scratch.db, schedule);
+    expect(result.deadlock).toBe(false);
+    expect([...result.outcomes.values()].map((o) => o.kind)).toEqual(['committed', 'committed']);
+    traces.add(result.trace.join('\n'));
+  }
+  expect(traces.size).toBe(1);
+  const [trace] = traces;
+  // B's COMMIT is held back behind its waiting UPDATE; A's COMMIT releases both.
+  expect(trace).toMatch(/B: UPDATE counter SET n = n \+ 1 WHERE id = 1\nB: … waits for a lock held by A\nA: COMMIT → committed\nB: UPDATE .* → done, after the wait\nB: COMMIT → committed/);
+  const [{ n }] = await scratch.db.query<{ n: number }>('SELECT n FROM counter WHERE id = 1');
+  expect(n).toBe(10);
+});
+
+test('two sessions that wait for each other are reported as a deadlock, at once, and both end', async () => {
+  const schedule = [
+    step('A', 'BEGIN'),
+    step('A', 'UPDATE counter SET n = n + 1 WHERE id = 1'),
+    step('B', 'BEGIN'),
+    step('B', 'UPDATE counter SET n = n + 1 WHERE id = 2'),
+    step('A', 'UPDATE counter SET n = n + 1 WHERE id = 2'),
+    step('B', 'UPDATE counter SET n = n + 1 WHERE id = 1'),
+    step('A', 'COMMIT'),
+    step('B', 'COMMIT'),
+  ];
+  const result = await interleave(sessions, scratch.db, schedule);
+  expect(result.deadlock).toBe(true);
+  expect(result.trace.join('\n')).toMatch(/deadlock: A waits for B, B waits for A/);
+  expect([...result.outcomes.values()].every((o) => o.kind === 'deadlocked')).toBe(true);
+  // Nothing is left open: both sessions can run again.
+  for (const db of sessions.values()) expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+});
