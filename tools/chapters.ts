@@ -4,6 +4,7 @@
  * and student stubs in `exercises/<slug>/`.
  */
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ChapterEntry {
@@ -24,6 +25,16 @@ export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export const chapterModule = (entry: ChapterEntry) => entry.module ?? join(repoRoot, 'specs', entry.slug, 'chapter.ts');
 export const solutionsDir = (entry: ChapterEntry) => join(repoRoot, 'solutions', entry.slug);
+/**
+ * A chapter's hidden checks (`specs/<slug>/hidden.ts`, exporting `chapter` like chapter.ts):
+ * the instructor's extra cases, larger bounds and more random runs, run by
+ * `npm run grade -- --hidden` and left out of the student release. Null when it has none.
+ */
+export function hiddenEntry(entry: ChapterEntry): ChapterEntry | null {
+  const module = join(repoRoot, 'specs', entry.slug, 'hidden.ts');
+  return existsSync(module) ? { ...entry, module } : null;
+}
+
 /** Where a student release keeps its untouched stubs, for `npm run reset`. */
 export const pristineStubsDir = join(repoRoot, '.stubs');
 export const exercisesDir = (entry: ChapterEntry) => join(repoRoot, 'exercises', entry.slug);

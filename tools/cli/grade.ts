@@ -12,10 +12,12 @@
  * grades and keeps the others'.
  *
  *   npm run grade -- submissions/ [--out <dir>] [--chapter N]… [--points 2.1=3]… [--points-file f.json]
- *                                 [--resume] [--jobs N] [--timeout ms]
+ *                                 [--resume] [--jobs N] [--timeout ms] [--hidden]
  *
  * `--out` defaults to a folder beside the submissions (`submissions-gradebook/`), so that no
  * student's folder can be taken for the gradebook or the gradebook for a student.
+ * `--hidden` runs the instructor's hidden checks (`specs/<slug>/hidden.ts`) instead, into a
+ * gradebook of their own, `<out>/hidden/`, apart from the checks students see.
  * Points: 1 per task unless given, by task (`--points 4.3=2`) or in a JSON file
  * (`{ "4.3": 2, "*": 1 }`, `*` for every other task).
  */
@@ -23,7 +25,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chapterEntries, findChapter, type ChapterEntry } from '../chapters.ts';
+import { chapterEntries, findChapter, hiddenEntry, type ChapterEntry } from '../chapters.ts';
 import { gradeChapter } from '../grading/grade-chapter.ts';
 import { fingerprint } from '../grading/fingerprint.ts';
 import {
@@ -42,7 +44,7 @@ import { markdownTable } from '../render/table.ts';
 import { loadTaskList } from './task-list.ts';
 
 const usage =
-  'usage: npm run grade -- <submissions-dir> [--out <dir>] [--chapter N]… [--points 2.1=3]… [--points-file f.json] [--resume] [--jobs N] [--timeout ms]';
+  'usage: npm run grade -- <submissions-dir> [--out <dir>] [--chapter N]… [--points 2.1=3]… [--points-file f.json] [--resume] [--jobs N] [--timeout ms] [--hidden]';
 const stop = (message: string): never => {
   console.error(message);
   process.exit(2);
@@ -60,6 +62,7 @@ try {
       'points-file': { type: 'string' },
       resume: { type: 'boolean', default: false },
       jobs: { type: 'string', short: 'j' },
+      hidden: { type: 'boolean', default: false },
     },
   });
 } catch (error) {
@@ -69,20 +72,23 @@ const { values, positionals } = parsed!;
 if (positionals.length !== 1) stop(usage);
 const root = resolve(positionals[0]!);
 if (!existsSync(root) || !statSync(root).isDirectory()) stop(`no such folder: ${root}`);
-const out = resolve(values.out ?? `${root}-gradebook`);
+const out = join(resolve(values.out ?? `${root}-gradebook`), values.hidden ? 'hidden' : '');
 const timeoutMs = Number(values.timeout);
 if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) stop(`--timeout takes milliseconds, got "${values.timeout}"`);
 const jobs = values.jobs === undefined ? availableParallelism() : Number(values.jobs);
 if (!Number.isInteger(jobs) || jobs < 1) stop(`--jobs takes a whole number of submissions graded at once, got "${values.jobs}"`);
 
-let entries: readonly ChapterEntry[] = chapterEntries;
+// With --hidden every chapter stands for its hidden checks, and one without any drops out.
+const asGraded = (list: readonly ChapterEntry[]) => (values.hidden ? list.map(hiddenEntry).filter((e): e is ChapterEntry => e !== null) : list);
+let entries: readonly ChapterEntry[] = asGraded(chapterEntries);
 try {
-  if (values.chapter) entries = values.chapter.map(findChapter);
+  if (values.chapter) entries = asGraded(values.chapter.map(findChapter));
 } catch (error) {
   stop((error as Error).message);
 }
+if (values.hidden && entries.length === 0) stop('no hidden checks: none of the chapters asked for has a specs/<chapter>/hidden.ts');
 
-const allTasks: GradedTask[] = (await loadTaskList()).map((t) => ({ id: t.id, title: t.title, hint: t.hint, chapter: t.chapter.number, slug: t.chapter.slug }));
+const allTasks: GradedTask[] = (await loadTaskList(asGraded(chapterEntries))).map((t) => ({ id: t.id, title: t.title, hint: t.hint, chapter: t.chapter.number, slug: t.chapter.slug }));
 const points = readPoints();
 const hints = new Map(allTasks.map((t) => [t.id, t.hint]));
 
