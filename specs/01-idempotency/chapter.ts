@@ -3,7 +3,9 @@
  * reference answers) and the grader (against a student's).
  */
 import fc from 'fast-check';
-import { fail, pass, type Chapter, type CheckResult, type Task, importAnswersModule } from '../../tools/grading/task.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { fail, pass, type Chapter, type CheckResult, type Task } from '../../tools/grading/task.ts';
 import { explore } from '../../tools/explore/explore.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import { candidateEvents, createIdempotencyModel, scenarioConfig, type Arrival, type IdempotencyConfig } from '../../models/idempotency-store/machine.ts';
@@ -306,21 +308,52 @@ const newCardArbitrary = fc
 /** The same operation with only the card number and the customer's e-mail changed. */
 const personalDataArbitrary = fc.tuple(operationArbitrary, operationArbitrary).map(([op, other]) => [op, { ...op, cardNumber: other.cardNumber, customerEmail: other.customerEmail }] as const);
 
-const makeIdempotencyKey: Task<ChapterOneAnswers> = {
-  id: '1.4',
-  answer: 'answers.ts: makeIdempotencyKey()',
-  title: 'The idempotency key format',
-  hint: 'What names one intended operation — the same on every retry, even after your server restarts, and different for a second refund of the same order or a new card after a decline? Which fields would you be unhappy to see in a log?',
-  check(answers) {
-    const keyOf = (op: PaymentOperation) => {
-      const key = answers.makeIdempotencyKey(op);
-      if (typeof key !== 'string') throw new WrongShape(`makeIdempotencyKey returned ${typeof key}, expected a string`);
-      return key;
-    };
+/** A key from one answer function, refused unless it is a string. */
+const keyFrom = (make: ChapterOneAnswers['makeIdempotencyKey'], op: PaymentOperation) => {
+  const key = make({ ...op });
+  if (typeof key !== 'string') throw new WrongShape(`makeIdempotencyKey returned ${typeof key}, expected a string`);
+  return key;
+};
+
+/**
+ * A restarted server: the answers module loaded afresh (a new module instance, so whatever it
+ * kept in module-level variables is gone), as the grader's own loader registers it. Answers
+ * built by hand (tests) have none; a loader that cannot give a fresh instance (a folder whose
+ * .ts files load as CommonJS, which caches by path) gives undefined.
+ */
+const restarts = new WeakMap<object, () => Promise<ChapterOneAnswers | undefined>>();
+let restartCount = 0;
+
+export async function loadAnswers(chapterDir: string): Promise<ChapterOneAnswers> {
+  const url = pathToFileURL(join(chapterDir, 'answers.ts')).href;
+  const module = (await import(url)) as ChapterOneAnswers;
+  restarts.set(module, async () => {
+    const fresh = (await import(`${url}?restart=${++restartCount}`)) as ChapterOneAnswers;
+    return fresh === module ? undefined : fresh;
+  });
+  return module;
+}
+
+/** The bounds of 1.4's check: the visible one, and the instructor's larger one. */
+export interface KeyFormatBounds {
+  seed: number;
+  runsPerProperty: number;
+  /** Operations whose keys are asked for before and after a restart. */
+  restartOperations: number;
+  /** Distinct operations of one order whose keys must all differ (0: not checked). */
+  batchOfOneOrder: number;
+}
+
+export const visibleKeyBounds: KeyFormatBounds = { seed: PROPERTY_SEED, runsPerProperty: PROPERTY_RUNS, restartOperations: 20, batchOfOneOrder: 0 };
+
+/** 1.4's check under given bounds. */
+export function keyFormatCheck(bounds: KeyFormatBounds): Task<ChapterOneAnswers>['check'] {
+  return async (answers) => {
+    const keyOf = (op: PaymentOperation) => keyFrom(answers.makeIdempotencyKey, op);
     // One call outside fast-check first, so that a stub or a throwing answer reads as itself.
     keyOf(sampleOperation);
-    const options = { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS };
-    const figures = { seed: PROPERTY_SEED, runsPerProperty: PROPERTY_RUNS };
+    const options = { seed: bounds.seed, numRuns: bounds.runsPerProperty };
+    const figures: Record<string, number | string> = { seed: bounds.seed, runsPerProperty: bounds.runsPerProperty };
     // Each property explains its own failure; fast-check runs the shrunk (smallest) failing
     // example last, so the explanation left is the simplest one.
     let why = '';
@@ -345,7 +378,7 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
         }) as never,
       ],
       [
-        'a retry of the same operation gets the same key, even after a restart',
+        retryStatement,
         fc.property(retryArbitrary, ([first, retry]) =>
           same(first, retry, (k1, k2) => `attempt ${first.attempt} (at ${first.attemptedAt}) and attempt ${retry.attempt} (at ${retry.attemptedAt}) of the same operation got ${JSON.stringify(k1)} and ${JSON.stringify(k2)}`),
         ) as never,
@@ -376,14 +409,62 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
       const details = fc.check(property, options);
       if (details.failed) {
         const reason = why || (details.errorInstance instanceof Error ? `your function threw ${details.errorInstance.message}` : 'it failed');
-        const trace = statement.startsWith('a retry') ? replayInModel(answers) : undefined;
-        return fail(`“${statement}” does not hold: ${reason} (seed ${PROPERTY_SEED})`, { trace, figures });
+        const trace = statement === retryStatement ? replayInModel(answers) : undefined;
+        return fail(`“${statement}” does not hold: ${reason} (seed ${bounds.seed})`, { trace, figures });
+      }
+    }
+    if (bounds.batchOfOneOrder > 0) {
+      // Many operations of one order (refunds, attempts): a short or truncated key collides
+      // among them long before two random operations ever do.
+      const [order] = fc.sample(operationArbitrary, { seed: bounds.seed, numRuns: 1 });
+      const records = fc.sample(fc.tuple(newRecord, fc.constantFrom('charge' as const, 'refund' as const)), { seed: bounds.seed, numRuns: bounds.batchOfOneOrder });
+      const seen = new Map<string, string>();
+      for (const [[suffix, uuid], action] of records) {
+        const operationId = `${action === 'refund' ? 'refund' : 'pay_att'}_${suffix}`;
+        const key = keyOf({ ...order!, action, operationId, storedUuid: uuid });
+        const earlier = seen.get(key);
+        if (earlier !== undefined && earlier !== operationId) {
+          return fail(`“${batchStatement}” does not hold: among ${bounds.batchOfOneOrder} operations of order ${JSON.stringify(order!.orderId)}, records ${earlier} and ${operationId} got the same key ${JSON.stringify(key)} (seed ${bounds.seed})`, { figures });
+        }
+        seen.set(key, operationId);
+      }
+      figures.batchOfOneOrder = bounds.batchOfOneOrder;
+    }
+    const restart = restarts.get(answers);
+    const restarted = restart ? await restart() : undefined;
+    figures.restartChecked = restarted ? 'yes' : 'no';
+    if (restarted) {
+      const operations = fc.sample(retryArbitrary, { seed: bounds.seed, numRuns: bounds.restartOperations });
+      const before = operations.map(([first]) => keyOf(first));
+      for (const [i, [first, retry]] of operations.entries()) {
+        const after = keyFrom(restarted.makeIdempotencyKey, retry);
+        if (after !== before[i]) {
+          return fail(
+            `“${retryStatement}” does not hold: attempt ${first.attempt} of an operation got ${JSON.stringify(before[i])}, and attempt ${retry.attempt} of it got ${JSON.stringify(after)} once your answers module was loaded afresh, as after a restart: what the process held in memory is gone (seed ${bounds.seed})`,
+            { trace: replayInModel(answers, restarted), figures },
+          );
+        }
       }
     }
     const replay = replayInModel(answers);
     if (replay) return fail('the model’s client, using your keys, charges twice', { trace: replay, figures });
-    return pass(`${properties.length} properties hold over ${PROPERTY_RUNS} random operations each (seed ${PROPERTY_SEED}); the model’s client using your keys never charges twice`, { figures });
-  },
+    const restartWords = restarted ? `, also across a restart (${bounds.restartOperations} operations)` : '';
+    return pass(
+      `${properties.length} properties hold over ${bounds.runsPerProperty} random operations each (seed ${bounds.seed})${restartWords}; the model’s client using your keys never charges twice`,
+      { figures },
+    );
+  };
+}
+
+const retryStatement = 'a retry of the same operation gets the same key, even after a restart';
+const batchStatement = 'every operation of one order gets its own key';
+
+const makeIdempotencyKey: Task<ChapterOneAnswers> = {
+  id: '1.4',
+  answer: 'answers.ts: makeIdempotencyKey()',
+  title: 'The idempotency key format',
+  hint: 'What names one intended operation — the same on every retry, even after your server restarts, and different for a second refund of the same order or a new card after a decline? Which fields would you be unhappy to see in a log?',
+  check: keyFormatCheck(visibleKeyBounds),
 };
 
 /** The scenario's charge, as the merchant's server knows it. */
@@ -403,12 +484,14 @@ export const sampleOperation: PaymentOperation = {
 };
 
 /** The scenario with the client deriving each attempt's key from the student's function. */
-export function replayInModel(answers: ChapterOneAnswers): string | undefined {
+export function replayInModel(answers: ChapterOneAnswers, restarted?: ChapterOneAnswers): string | undefined {
   const base = sampleOperation;
+  const retryAfterMs = (scenarioConfig.clientTimeoutSeconds + scenarioConfig.retryDelaysSeconds[0]!) * 1000;
   const config = {
     ...scenarioConfig,
+    // With a restart, the server restarted between the first attempt and the retry.
     keyForAttempt: (attempt: number) =>
-      answers.makeIdempotencyKey({ ...base, attempt, attemptedAt: new Date(Date.parse(base.attemptedAt) + (attempt - 1) * 33_000).toISOString() }),
+      keyFrom((attempt > 1 && restarted ? restarted : answers).makeIdempotencyKey, { ...base, attempt, attemptedAt: new Date(Date.parse(base.attemptedAt) + (attempt - 1) * retryAfterMs).toISOString() }),
   };
   const result = explore(createIdempotencyModel(config), { events: candidateEvents, invariants: [atMostOneCharge] });
   const violation = result.violations[0];
@@ -420,7 +503,7 @@ export const chapter: Chapter<ChapterOneAnswers> = {
   slug: '01-idempotency',
   title: 'Idempotency keys',
   tasks: [retryWithoutKeys, retryWithKey, keyTtl, makeIdempotencyKey],
-  loadAnswers: importAnswersModule<ChapterOneAnswers>,
+  loadAnswers,
   // The explorations that do not depend on an answer, once, before any task's clock starts
   // (exploreConfig keeps them).
   prepare: async () => {

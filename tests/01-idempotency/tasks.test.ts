@@ -201,3 +201,33 @@ describe('1.4', () => {
     expect(report.status, report.message).toBe('pass');
   });
 });
+
+describe('1.4 across a restart (the answers module loaded afresh)', () => {
+  it.each([
+    ['a random UUID per operation kept in a module-level Map', 'key-in-memory'],
+    ['an HMAC under a secret drawn when the process starts', 'key-per-process-secret'],
+  ])('%s passes every in-process property but fails the restart, with the model’s double charge', async (_, fixture) => {
+    const answers = await chapter.loadAnswers(`tests/fixtures/${fixture}/01-idempotency`);
+    const report = await check('1.4', answers);
+    expect(report.status).toBe('fail');
+    expect(report.message).toMatch(/even after a restart” does not hold: .*loaded afresh, as after a restart/);
+    expect(report.trace).toMatch(/charge #2/);
+    expect(report.figures?.restartChecked).toBe('yes');
+  });
+
+  it('the reference and a stored V4 UUID keep their keys across the restart', async () => {
+    expect((await check('1.4', reference)).figures?.restartChecked).toBe('yes');
+    const other = await chapter.loadAnswers('tests/fixtures/right-but-different/01-idempotency');
+    const report = await check('1.4', other);
+    expect(report).toMatchObject({ status: 'pass', figures: { restartChecked: 'yes' } });
+    expect(report.message).toMatch(/also across a restart/);
+  });
+});
+
+describe('right answers that differ from the key, as one answers file', () => {
+  it.each(chapter.tasks.map((t) => t.id))('task %s passes', async (id) => {
+    const answers = await chapter.loadAnswers('tests/fixtures/right-but-different/01-idempotency');
+    const report = await check(id, answers);
+    expect(report.status, report.message).toBe('pass');
+  });
+});
