@@ -10,6 +10,7 @@ import type {
   RetryWithoutKeysPrediction,
   TtlAnswer,
 } from '../../specs/01-idempotency/answer-types.ts';
+import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 
 /** 1.1 — The retry carries no idempotency key. What happens? */
 export function retryWithoutKeys(): RetryWithoutKeysPrediction {

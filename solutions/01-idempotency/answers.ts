@@ -10,12 +10,13 @@ import type {
   RetryWithoutKeysPrediction,
   TtlAnswer,
 } from '../../specs/01-idempotency/answer-types.ts';
+import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 
 /** 1.1 — The retry carries no idempotency key. What happens? */
 export function retryWithoutKeys(): RetryWithoutKeysPrediction {
   // BEGIN SOLUTION
   // The API cannot tell the retry from a new payment: it charges again.
-  return { charges: 2, totalChargedMinor: 20_000, merchantSees: 'a new charge' };
+  return { charges: 2, totalChargedMinor: 2 * idempotencyScenario.amountMinor, merchantSees: 'a new charge' };
   // END SOLUTION
 }
 

@@ -12,6 +12,7 @@ import { solutionRegions } from '../../tools/build/stubs.ts';
 import type { ChapterKey } from '../../tools/build/chapter-key.ts';
 import type { Trace } from '../../tools/explore/explore.ts';
 import { scenarioConfig, type ApiDesign, type IdempotencyConfig, type IdempotencyEvent } from '../../models/idempotency-store/machine.ts';
+import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 import { describeState, describeStep, participants, sequenceOfStep } from '../../models/idempotency-store/describe.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import { idempotencyInvariants } from '../../specs/01-idempotency/invariants.ts';
@@ -58,8 +59,12 @@ const configs: [string, IdempotencyConfig][] = [
 ];
 
 /** TTLs and retry windows of the 1.3 table (seconds). */
-export const ttlGrid = [3600, 24 * 3600, 7 * 24 * 3600];
-export const windowGrid = [33, 3600, 12 * 3600, 24 * 3600 - 28, 24 * 3600, 72 * 3600];
+const ttl = scenarioConfig.ttlSeconds;
+const firstRetryAt = scenarioConfig.clientTimeoutSeconds + scenarioConfig.retryDelaysSeconds[0]!;
+export const ttlGrid = [3600, ttl, 7 * ttl];
+// The scenario's retry, then later and later ones: up to the last that arrives just in time
+// (sent one client timeout before the TTL runs out), the first sent at it, and far past it.
+export const windowGrid = [firstRetryAt, 3600, ttl / 2, ttl - scenarioConfig.clientTimeoutSeconds, ttl, 3 * ttl];
 
 export function ttlTable() {
   return ttlGrid.flatMap((ttl) =>
@@ -78,6 +83,7 @@ export function textValues(): Record<string, string> {
     clientTimeout: `${c.clientTimeoutSeconds} seconds`,
     retryDelay: `${c.retryDelaysSeconds[0]} seconds`,
     ttl: hours(c.ttlSeconds),
+    minRetryWindow: hours(idempotencyScenario.minRetryWindowHours * 3600),
   };
 }
 
@@ -116,7 +122,7 @@ export async function buildKey(): Promise<ChapterKey> {
   const at = (ms: number) => new Date(Date.parse(sampleOperation.attemptedAt) + ms).toISOString();
   const examples = [
     ['the charge, attempt 1', sampleOperation],
-    ['the charge, attempt 2 (after a restart)', { ...sampleOperation, attempt: 2, attemptedAt: at(33_000) }],
+    ['the charge, attempt 2 (after a restart)', { ...sampleOperation, attempt: 2, attemptedAt: at(firstRetryAt * 1000) }],
     ['a new attempt with another card after a decline', { ...sampleOperation, operationId: 'pay_att_b2d95c0e3f18', storedUuid: '3b0f6d2c-8e41-4a7b-9c55-1f2e3d4c5b6a', paymentMethodId: 'pm_card_mastercard', cardNumber: '5555555555554444' }],
     ['partial refund 1 (2500)', { ...sampleOperation, action: 'refund' as const, operationId: 'refund_41c7a9d0e2b3', storedUuid: '7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6', amountMinor: 2500 }],
     ['partial refund 2 (2500)', { ...sampleOperation, action: 'refund' as const, operationId: 'refund_58e0b1c2d3f4', storedUuid: 'c4d5e6f7-0819-4a2b-b3c4-d5e6f7a8b9c0', amountMinor: 2500 }],
@@ -213,7 +219,7 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `### The crash window and the lock that times out`,
     '',
-    `The API's work in atomic phases (brandur): phase 1 claims and locks the key (recovery point \`started\`); the call to the card network happens outside any transaction; phase 2 saves the result (\`finished\`). The server may crash between any two steps; the card network answers whenever it likes, so a call may outlast the key's lock (${recoveryConfig.lockTimeoutSeconds} s here, before the retry at ${scenarioConfig.clientTimeoutSeconds + scenarioConfig.retryDelaysSeconds[0]!} s). Explored exhaustively with one crash allowed, for three ways of making the call:`,
+    `The API's work in atomic phases (brandur): phase 1 claims and locks the key (recovery point \`started\`); the call to the card network happens outside any transaction; phase 2 saves the result (\`finished\`). The server may crash between any two steps; the card network answers whenever it likes, so a call may outlast the key's lock (released ${recoveryConfig.lockTimeoutSeconds} s after it is taken, in these explorations). Explored exhaustively with one crash allowed, for three ways of making the call:`,
     '',
     markdownTable(
       ['how the API calls the card network', 'distinct states', 'double charge found?', 'shortest run to it (steps)', 'a double charge after a crash between approval and saving?'],
@@ -245,10 +251,10 @@ export async function buildKey(): Promise<ChapterKey> {
       ['right', 'right', 'right', 'left', 'right'],
     ),
     '',
-    `A TTL of 24 h against a client still retrying at 24 h: the double charge the model finds —`,
+    `A TTL of ${hours(ttl)} against a client still retrying at ${hours(ttl)}: the double charge the model finds —`,
     '',
     '```text',
-    doubleChargeRun(24 * 3600, 24 * 3600).trace ?? '(none)',
+    doubleChargeRun(ttl, ttl).trace ?? '(none)',
     '```',
     '',
     '```ts',

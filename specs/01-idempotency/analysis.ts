@@ -17,6 +17,7 @@ import {
 import { describeState, describeStep } from '../../models/idempotency-store/describe.ts';
 import { idempotencyInvariants } from './invariants.ts';
 import type { RetryWithoutKeysPrediction } from './answer-types.ts';
+import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 
 export type Snapshot = { context: IdempotencyContext };
 export type IdempotencyExploration = Exploration<Snapshot, IdempotencyEvent>;
@@ -34,7 +35,7 @@ export const cardNetworkErrorConfig: IdempotencyConfig = { ...scenarioConfig, ca
  * retry arrives (33 s), so that the retry may resume a request that is slow, not dead: the
  * recovery paths, and the crash window between the card network's approval and saving.
  */
-export const recoveryConfig: IdempotencyConfig = { ...scenarioConfig, maxCrashes: 1, cardNetworkMayFail: true, lockTimeoutSeconds: 30 };
+export const recoveryConfig: IdempotencyConfig = { ...scenarioConfig, maxCrashes: 1, cardNetworkMayFail: true, lockTimeoutSeconds: idempotencyScenario.crashWindowLockTimeoutSeconds };
 
 /** The recovery config with each way of making the foreign call. */
 export const designConfig = (apiDesign: ApiDesign): IdempotencyConfig => ({ ...recoveryConfig, apiDesign, cardNetworkMayFail: false });

@@ -10,6 +10,7 @@ import { explore } from '../../tools/explore/explore.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import { candidateEvents, createIdempotencyModel, scenarioConfig, type Arrival, type IdempotencyConfig } from '../../models/idempotency-store/machine.ts';
 import { describeState, describeStep } from '../../models/idempotency-store/describe.ts';
+import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 import { atMostOneCharge } from './invariants.ts';
 import {
   cardNetworkErrorConfig,
@@ -205,7 +206,7 @@ const retryWithKey: Task<ChapterOneAnswers> = {
  * The shortest retry window a design may plan for: in-process retries end within a minute,
  * but a merchant's queued jobs and manual retries come hours later (hence Stripe's 24 h).
  */
-export const MIN_RETRY_WINDOW_HOURS = 1;
+export const MIN_RETRY_WINDOW_HOURS = idempotencyScenario.minRetryWindowHours;
 
 const round = (x: number) => +x.toFixed(2);
 
@@ -228,7 +229,7 @@ const keyTtl: Task<ChapterOneAnswers> = {
     const marginHours = answer.margin.reduce((sum, m) => sum + m.hours, 0);
     if (retryWindowHours < MIN_RETRY_WINDOW_HOURS) {
       return fail(
-        `a retry window of ${round(retryWindowHours)} h covers only the client's own quick retries; merchants also retry from job queues and by hand, hours later`,
+        `a retry window of ${round(retryWindowHours)} h covers only the client's own quick retries; merchants also retry from job queues and by hand, much later`,
       );
     }
     if (ttlHours > MAX_SENSIBLE_TTL_HOURS) {
