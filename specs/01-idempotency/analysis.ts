@@ -133,15 +133,15 @@ export function firstState(exploration: IdempotencyExploration, condition: (s: S
 }
 
 /** A client that sends its one retry `windowSeconds` after the first attempt. */
-export function configForWindow(ttlSeconds: number, windowSeconds: number): IdempotencyConfig {
-  const delay = windowSeconds - scenarioConfig.clientTimeoutSeconds;
-  if (delay < 0) throw new Error(`a retry window of ${windowSeconds} s ends before the client's ${scenarioConfig.clientTimeoutSeconds} s timeout`);
-  return { ...scenarioConfig, ttlSeconds, retryDelaysSeconds: [delay] };
+export function configForWindow(ttlSeconds: number, windowSeconds: number, base: IdempotencyConfig = scenarioConfig): IdempotencyConfig {
+  const delay = windowSeconds - base.clientTimeoutSeconds;
+  if (delay < 0) throw new Error(`a retry window of ${windowSeconds} s ends before the client's ${base.clientTimeoutSeconds} s timeout`);
+  return { ...base, ttlSeconds, retryDelaysSeconds: [delay] };
 }
 
 /** Can the client's retry be charged a second time when keys live `ttl` and retries span `window`? */
-export function doubleChargeRun(ttlSeconds: number, windowSeconds: number) {
-  const exploration = explore(createIdempotencyModel(configForWindow(ttlSeconds, windowSeconds)), {
+export function doubleChargeRun(ttlSeconds: number, windowSeconds: number, base: IdempotencyConfig = scenarioConfig) {
+  const exploration = explore(createIdempotencyModel(configForWindow(ttlSeconds, windowSeconds, base)), {
     events: candidateEvents,
     invariants: [idempotencyInvariants[0]!],
   }) as IdempotencyExploration;

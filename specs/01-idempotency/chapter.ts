@@ -96,11 +96,11 @@ function retryOutcome(exploration: IdempotencyExploration, i: number): RequestOu
  * client received the retry's response: the outcomes (one per case: the tests assert it), the
  * shortest such run, and the states explored.
  */
-export function keyedRetryCases() {
+export function keyedRetryCases(adjust?: (config: IdempotencyConfig) => IdempotencyConfig) {
   return Object.fromEntries(
     (Object.keys(keyedCases) as CaseName[]).map((name) => {
       const { config, is, words } = keyedCases[name];
-      const exploration = exploreConfig(config);
+      const exploration = exploreConfig(adjusted(config, adjust));
       const runs = exploration.terminal.filter((i) => {
         const { context } = exploration.snapshots[i]!;
         const arrival = context.arrivals.find((a) => a.attempt === 2);
@@ -110,6 +110,16 @@ export function keyedRetryCases() {
       return [name, { outcomes, shortest: runs[0]!, runs: runs.length, exploration, words }];
     }),
   ) as Record<CaseName, { outcomes: RequestOutcome[]; shortest: number; runs: number; exploration: IdempotencyExploration; words: string }>;
+}
+
+/** One adjusted config per (config, adjustment), so that explorations of it are kept. */
+const adjustedConfigs = new Map<IdempotencyConfig, Map<(config: IdempotencyConfig) => IdempotencyConfig, IdempotencyConfig>>();
+function adjusted(config: IdempotencyConfig, adjust?: (config: IdempotencyConfig) => IdempotencyConfig): IdempotencyConfig {
+  if (!adjust) return config;
+  const byAdjustment = adjustedConfigs.get(config) ?? new Map();
+  adjustedConfigs.set(config, byAdjustment);
+  if (!byAdjustment.has(adjust)) byAdjustment.set(adjust, adjust(config));
+  return byAdjustment.get(adjust)!;
 }
 
 /** Stripe answers 400 to a refused request; the IETF Idempotency-Key draft, 422 to a reused key with another payload. */
@@ -137,21 +147,22 @@ const stepRules: ((steps: readonly string[]) => string | null)[] = [
     return again.length > 0 ? `they execute the request again (${again.join(', ')})` : null;
   },
   (steps) => (steps[steps.length - 1] === 'replay_saved_response' ? null : 'they do not end by answering the retry from what the key holds'),
+  (steps) => {
+    const answers = steps.filter((s) => s.startsWith('return_') || s === 'replay_saved_response');
+    return answers.length > 1 ? `they answer the one retry ${answers.length} times (${answers.join(', ')})` : null;
+  },
 ];
 
-const retryWithKey: Task<ChapterOneAnswers> = {
-  id: '1.2',
-  answer: 'answers.ts: retryWithKey()',
-  title: 'Retry with an idempotency key',
-  hint: 'What can the key’s record tell the API when the retry arrives: that the first request finished, that it is still running, that it asked for something else, or that it never began? And which of those results did Stripe’s API save?',
-  check(answers) {
+/** 1.2's check, with the cases explored in the scenario's configs as `adjust` changes them. */
+export function keyedRetryCheck(adjust?: (config: IdempotencyConfig) => IdempotencyConfig): Task<ChapterOneAnswers>['check'] {
+  return (answers) => {
     const answer = expectShape('1.2 retryWithKey()', answers.retryWithKey(), {
       steps: isStepList,
       ...Object.fromEntries(Object.keys(keyedCases).map((name) => [name, requestOutcomeShape])),
       clientAfterReplayed500: isClientMove,
       clientAfterCorrecting400: isClientMove,
     }) as KeyedRetryAnswer;
-    const cases = keyedRetryCases();
+    const cases = keyedRetryCases(adjust);
     const figures = {
       states: (Object.keys(cases) as CaseName[]).reduce((sum, name, i, names) => (names.findIndex((n) => keyedCases[n].config === keyedCases[name].config) === i ? sum + cases[name].exploration.figures.states : sum), 0),
     };
@@ -199,7 +210,15 @@ const retryWithKey: Task<ChapterOneAnswers> = {
       });
     }
     return pass(`outcomes match the model in all five cases, the steps find, compare and replay, and the client's moves hold (${figures.states} states explored)`, { figures });
-  },
+  };
+}
+
+const retryWithKey: Task<ChapterOneAnswers> = {
+  id: '1.2',
+  answer: 'answers.ts: retryWithKey()',
+  title: 'Retry with an idempotency key',
+  hint: 'What can the key’s record tell the API when the retry arrives: that the first request finished, that it is still running, that it asked for something else, or that it never began? And which of those results did Stripe’s API save?',
+  check: keyedRetryCheck(),
 };
 
 /**
@@ -213,12 +232,9 @@ const round = (x: number) => +x.toFixed(2);
 /** Keys kept longer than this cost storage and outlive any sane retry policy. */
 export const MAX_SENSIBLE_TTL_HOURS = 30 * 24;
 
-const keyTtl: Task<ChapterOneAnswers> = {
-  id: '1.3',
-  answer: 'answers.ts: keyTtl()',
-  title: 'How long to keep idempotency keys',
-  hint: 'How long after the first attempt can your client still retry, counting its job queue and people? What can make a retry arrive later than planned, or a key expire sooner? And once the key is gone, what does a retry with it mean to the API?',
-  check(answers) {
+/** 1.3's check, the model run from `base` (the scenario, or a larger bound). */
+export function keyTtlCheck(base: IdempotencyConfig = scenarioConfig): Task<ChapterOneAnswers>['check'] {
+  return (answers) => {
     const answer = expectShape('1.3 keyTtl()', answers.keyTtl(), {
       ttlHours: isPositiveHours,
       retryWindowHours: isPositiveHours,
@@ -242,7 +258,7 @@ const keyTtl: Task<ChapterOneAnswers> = {
     // or the key expire sooner than the client's clock says (skew): the model sees both as a
     // retry arriving that much later.
     const latestHours = retryWindowHours + marginHours;
-    const run = doubleChargeRun(Math.round(ttlHours * 3600), Math.round(latestHours * 3600));
+    const run = doubleChargeRun(Math.round(ttlHours * 3600), Math.round(latestHours * 3600), base);
     const figures = { states: run.exploration.figures.states };
     if (run.possible) {
       return fail(
@@ -252,14 +268,22 @@ const keyTtl: Task<ChapterOneAnswers> = {
     }
     if (answer.clientAfterTtl !== 'reconcile before any new attempt') {
       // A retry past the TTL, with the old key (pruned: a new request) or a new one, is a new charge.
-      const late = doubleChargeRun(Math.round(ttlHours * 3600), Math.round(ttlHours * 3600) + 3600);
+      const late = doubleChargeRun(Math.round(ttlHours * 3600), Math.round(ttlHours * 3600) + 3600, base);
       return fail(`clientAfterTtl = ${JSON.stringify(answer.clientAfterTtl)}: past the TTL the API no longer knows the key, and the model's retry there charges again`, {
         trace: late.trace,
         figures: { ...figures, statesPastTtl: late.exploration.figures.states },
       });
     }
     return pass(`no double charge in ${figures.states} states with TTL ${ttlHours} h against retries up to ${round(latestHours)} h (window plus margin)`, { figures });
-  },
+  };
+}
+
+const keyTtl: Task<ChapterOneAnswers> = {
+  id: '1.3',
+  answer: 'answers.ts: keyTtl()',
+  title: 'How long to keep idempotency keys',
+  hint: 'How long after the first attempt can your client still retry, counting its job queue and people? What can make a retry arrive later than planned, or a key expire sooner? And once the key is gone, what does a retry with it mean to the API?',
+  check: keyTtlCheck(),
 };
 
 const hex = (length: number) => fc.stringMatching(new RegExp(`^[0-9a-z]{${length}}$`));

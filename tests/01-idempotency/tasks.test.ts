@@ -55,6 +55,11 @@ describe('1.2', () => {
     expect(steps).toMatchObject({ status: 'fail', message: expect.stringMatching(/execute the request again/) });
   });
 
+  it('steps that answer the one retry twice (a conflict, then the replay) fail', async () => {
+    const report = await check('1.2', withRetry({ steps: ['look_up_key', 'compare_parameters', 'return_conflict', 'replay_saved_response'] }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/answer the one retry 2 times/) });
+  });
+
   it('a replay without comparing the parameters fails', async () => {
     const report = await check('1.2', withRetry({ steps: ['look_up_key', 'replay_saved_response'] }));
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/never compare/) });
