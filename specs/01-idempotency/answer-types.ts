@@ -33,7 +33,7 @@ export type ServerStep =
 export interface RequestOutcome {
   /** The HTTP status code the request gets back. */
   status: number;
-  /** Is the response a replay of a saved one (Stripe's `Idempotent-Replayed: true`)? */
+  /** Is the response a replay of a saved one, rather than the result of executing this request? */
   replayed: boolean;
   /** Charges this request creates at the card network. */
   newCharges: number;

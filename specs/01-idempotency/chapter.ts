@@ -191,7 +191,7 @@ export function keyedRetryCheck(adjust?: (config: IdempotencyConfig) => Idempote
       const why =
         answer.clientAfterReplayed500 === 'retry with the same key'
           ? 'the same key replays the same saved 500 however often it is sent (the trace), so the client learns nothing and loops'
-          : 'a new key is a new operation to the API, and a 500 does not say the first charge failed (Stripe treats a 500 as indeterminate): this can charge twice';
+          : 'a new key is a new operation to the API, and a 500 does not say the first charge failed (Stripe: a server error leaves the outcome unknown): this can charge twice';
       const model = cases.afterCardNetworkError;
       return fail(`clientAfterReplayed500 = ${JSON.stringify(answer.clientAfterReplayed500)}: ${why}`, {
         trace: answer.clientAfterReplayed500 === 'retry with the same key' ? traceText(model.exploration, model.shortest) : undefined,
