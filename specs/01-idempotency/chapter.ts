@@ -202,7 +202,7 @@ export function keyedRetryCheck(adjust?: (config: IdempotencyConfig) => Idempote
       const why =
         answer.clientAfterCorrecting400 === 'retry with the same key'
           ? 'a key whose endpoint began executing holds that 400, and a corrected request under it has other parameters: the trace shows what the API does with those'
-          : 'a 400 is definitive: nothing was charged, so there is nothing to reconcile, and the corrected request still needs a key of its own';
+          : 'a 400 is definitive: nothing was charged, so there is nothing to reconcile';
       const model = cases.withChangedParameters;
       return fail(`clientAfterCorrecting400 = ${JSON.stringify(answer.clientAfterCorrecting400)}: ${why}`, {
         trace: answer.clientAfterCorrecting400 === 'retry with the same key' ? traceText(model.exploration, model.shortest) : undefined,
@@ -229,7 +229,10 @@ export const MIN_RETRY_WINDOW_HOURS = idempotencyScenario.minRetryWindowHours;
 
 const round = (x: number) => +x.toFixed(2);
 
-/** Keys kept longer than this cost storage and outlive any sane retry policy. */
+/**
+ * Keys kept longer than this cost storage and outlive any sane retry policy: the longest
+ * published retention, Stripe's API v2's 30 days (https://docs.stripe.com/error-low-level).
+ */
 export const MAX_SENSIBLE_TTL_HOURS = 30 * 24;
 
 /** 1.3's check, the model run from `base` (the scenario, or a larger bound). */
@@ -396,10 +399,14 @@ export function keyFormatCheck(bounds: KeyFormatBounds): Task<ChapterOneAnswers>
     };
     const properties: [string, fc.IPropertyWithHooks<never>][] = [
       [
-        'a key is a non-empty string of at most 255 characters',
+        'a key is 1 to 255 printable ASCII characters',
         fc.property(operationArbitrary, (op) => {
           const key = keyOf(op);
-          return explain(key.length > 0 && key.length <= 255, () => `the key for order ${JSON.stringify(op.orderId)} has ${key.length} characters; Stripe accepts 1 to 255`);
+          if (!explain(key.length > 0 && key.length <= 255, () => `the key for order ${JSON.stringify(op.orderId)} has ${key.length} characters; Stripe accepts 1 to 255`)) return false;
+          // The IETF draft makes the header's value a Structured Field String (RFC 8941): only
+          // printable ASCII, which is also all an HTTP client sends unmangled.
+          const bad = [...key].find((ch) => ch < ' ' || ch > '~');
+          return explain(bad === undefined, () => `the key ${JSON.stringify(key)} contains ${JSON.stringify(bad)}, which is not printable ASCII: an Idempotency-Key header cannot carry it (IETF Idempotency-Key draft, a Structured Field String)`);
         }) as never,
       ],
       [
