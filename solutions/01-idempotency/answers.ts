@@ -64,7 +64,7 @@ export function makeIdempotencyKey(operation: PaymentOperation): string {
   // BEGIN SOLUTION
   // The id of the operation's record, stored before the first call: every retry (and a
   // restarted server) reads the same record, a second refund or a new card gets a new one.
-  // Nothing from the card or the customer: keys are logged by both sides.
+  // Nothing from the card or the customer: a key is no secret, the API stores and repeats it.
   return `${operation.action}:${operation.operationId}`;
   // END SOLUTION
 }
