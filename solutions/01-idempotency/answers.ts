@@ -8,15 +8,15 @@ import type {
   KeyedRetryAnswer,
   PaymentOperation,
   RetryWithoutKeysPrediction,
+  ScenarioFigures,
   TtlAnswer,
 } from '../../specs/01-idempotency/answer-types.ts';
-import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 
-/** 1.1 — The retry carries no idempotency key. What happens? */
-export function retryWithoutKeys(): RetryWithoutKeysPrediction {
+/** 1.1 — The retry carries no idempotency key. What happens? (`scenario`: the figures of the chapter's text.) */
+export function retryWithoutKeys(scenario: ScenarioFigures): RetryWithoutKeysPrediction {
   // BEGIN SOLUTION
   // The API cannot tell the retry from a new payment: it charges again.
-  return { charges: 2, totalChargedMinor: 2 * idempotencyScenario.amountMinor, merchantSees: 'a new charge' };
+  return { charges: 2, totalChargedMinor: 2 * scenario.amountMinor, merchantSees: 'a new charge' };
   // END SOLUTION
 }
 

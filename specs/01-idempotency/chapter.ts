@@ -38,11 +38,11 @@ const predictionFields = ['charges', 'totalChargedMinor', 'merchantSees'] as con
 
 const retryWithoutKeys: Task<ChapterOneAnswers> = {
   id: '1.1',
-  answer: 'answers.ts: retryWithoutKeys()',
+  answer: 'answers.ts: retryWithoutKeys(scenario)',
   title: 'Retry without idempotency keys',
   hint: 'The card was charged before the client timed out. Without a key, what could tell the API that the retry is the same payment?',
   check(answers) {
-    const predicted = expectShape('1.1 retryWithoutKeys()', answers.retryWithoutKeys(), {
+    const predicted = expectShape('1.1 retryWithoutKeys(scenario)', answers.retryWithoutKeys({ ...idempotencyScenario }), {
       charges: isInteger,
       totalChargedMinor: isInteger,
       merchantSees: isOneOf("the first attempt's charge", 'a new charge', 'an error'),

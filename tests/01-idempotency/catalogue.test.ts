@@ -2,6 +2,7 @@
 // states what would have passed.
 import { describe, expect, it } from 'vitest';
 import { chapter } from '../../specs/01-idempotency/chapter.ts';
+import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 import { runTask } from '../../tools/grading/run-task.ts';
 import type { ChapterOneAnswers } from '../../specs/01-idempotency/answer-types.ts';
 import { right12, right13, right14, wrong11, wrong12, wrong13, wrong14, type Entry } from '../fixtures/01-idempotency-catalogue.ts';
@@ -11,7 +12,7 @@ const check = (id: string, answers: ChapterOneAnswers) => runTask(chapter, chapt
 
 /** What would have passed: the reference's values of each task, as they could appear in a message. */
 const rightValues: Record<string, string[]> = {
-  '1.1': [String(reference.retryWithoutKeys().totalChargedMinor), 'a new charge'],
+  '1.1': [String(reference.retryWithoutKeys({ ...idempotencyScenario }).totalChargedMinor), 'a new charge'],
   '1.2': ['409', 'reconcile before any new attempt', 'retry with a new key', 'replay_saved_response'],
   '1.3': ['reconcile', String(reference.keyTtl().ttlHours)],
   '1.4': ['operationId', 'storedUuid', 'uuid', 'record'],

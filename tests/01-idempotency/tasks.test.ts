@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { chapter } from '../../specs/01-idempotency/chapter.ts';
+import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 import { runTask, type TaskReport } from '../../tools/grading/run-task.ts';
 import type { ChapterOneAnswers, KeyedRetryAnswer, PaymentOperation, TtlAnswer } from '../../specs/01-idempotency/answer-types.ts';
 
@@ -31,7 +32,7 @@ describe('1.1', () => {
   });
 
   it('an extra explanatory field is ignored', async () => {
-    const report = await check('1.1', { ...reference, retryWithoutKeys: () => ({ ...reference.retryWithoutKeys(), why: 'the API cannot tell the retry from a new payment' }) as never });
+    const report = await check('1.1', { ...reference, retryWithoutKeys: () => ({ ...reference.retryWithoutKeys({ ...idempotencyScenario }), why: 'the API cannot tell the retry from a new payment' }) as never });
     expect(report.status, report.message).toBe('pass');
   });
 });
