@@ -195,7 +195,7 @@ export async function buildKey(): Promise<ChapterKey> {
       ['left', 'left', 'right', 'left', 'right', 'left', 'right'],
     ),
     '',
-    `A status of 422 for changed parameters (the IETF Idempotency-Key draft, https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header) is accepted as well as 400 (Stripe refuses such a retry with an \`idempotency_error\`, https://docs.stripe.com/api/errors). The reference answer:`,
+    `For changed parameters a status of 422 (the IETF Idempotency-Key draft, https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header) or 409 (brandur's rocket-rides-atomic, github.com/brandur/rocket-rides-atomic) is accepted as well as 400 (Stripe refuses such a retry with an \`idempotency_error\`, https://docs.stripe.com/api/errors). The reference answer:`,
     '',
     '```ts',
     regions[1]!,
@@ -243,7 +243,7 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## 1.3 — How long to keep keys`,
     '',
-    `**Answer.** A key must outlive every retry of its operation: if it expires while the client may still retry, the retry is treated as new and charges again. The model makes this exact: with one retry sent at the end of the retry window, a double charge is possible exactly when the TTL is at most the window plus the client's ${scenarioConfig.clientTimeoutSeconds} s timeout (the latest moment the retry can reach the server). Beyond that, the margin is argued from causes: a queued job held up by an outage runs late, and the key store's clock and the client's disagree; the check runs the model with the retry arriving that much later. The reference keeps keys ${ttlAnswer.ttlHours} h (as Stripe does, https://docs.stripe.com/api/idempotent_requests) for a ${ttlAnswer.retryWindowHours} h window and ${ttlAnswer.margin.map((m) => `${m.hours} h for ${m.cause}`).join(', ')}. Past the TTL the API no longer knows the key, with the old key or a new one a retry is a new charge: the client reconciles (looks up the order's payment, one PaymentIntent per order) before any new attempt.`,
+    `**Answer.** A key must outlive every retry of its operation: if it expires while the client may still retry, the retry is treated as new and charges again. The model makes this exact: with one retry sent at the end of the retry window, a double charge is possible exactly when the TTL is at most the window plus the client's ${scenarioConfig.clientTimeoutSeconds} s timeout (the latest moment the retry can reach the server). Beyond that, the margin is argued from causes: a queued job held up by an outage runs late, and the key store's clock and the client's disagree (brandur's reaper keeps keys 72 h so that a bug deployed on a Friday can be fixed on Monday and its failed requests completed, github.com/brandur/rocket-rides-atomic); the check runs the model with the retry arriving that much later. The reference keeps keys ${ttlAnswer.ttlHours} h (as Stripe does, https://docs.stripe.com/api/idempotent_requests) for a ${ttlAnswer.retryWindowHours} h window and ${ttlAnswer.margin.map((m) => `${m.hours} h for ${m.cause}`).join(', ')}. Past the TTL the API no longer knows the key, with the old key or a new one a retry is a new charge: the client reconciles (looks up the order's payment, one PaymentIntent per order) before any new attempt.`,
     '',
     markdownTable(
       ['TTL', 'retry sent at', 'latest arrival', 'double charge possible?', 'states explored'],

@@ -122,8 +122,12 @@ function adjusted(config: IdempotencyConfig, adjust?: (config: IdempotencyConfig
   return byAdjustment.get(adjust)!;
 }
 
-/** Stripe answers 400 to a refused request; the IETF Idempotency-Key draft, 422 to a reused key with another payload. */
-const refusalStatus = (status: number) => (status === 422 ? 400 : status);
+/**
+ * A reused key with other parameters is refused: Stripe with an `idempotency_error` (the model
+ * answers 400), the IETF Idempotency-Key draft with 422, brandur's rocket-rides-atomic with 409.
+ * Any of the three is right.
+ */
+const refusalStatus = (status: number) => (status === 422 || status === 409 ? 400 : status);
 
 /**
  * What the steps of a retry that finds its key completed must do, whatever the vocabulary's
@@ -170,7 +174,7 @@ export function keyedRetryCheck(adjust?: (config: IdempotencyConfig) => Idempote
       const model = cases[name];
       const given = answer[name];
       const theirs: RequestOutcome = { status: given.status, replayed: given.replayed, newCharges: given.newCharges, savesResult: given.savesResult };
-      if (name === 'withChangedParameters' || name === 'afterValidationError') theirs.status = refusalStatus(theirs.status);
+      if (name === 'withChangedParameters') theirs.status = refusalStatus(theirs.status);
       const fields = (Object.keys(theirs) as (keyof RequestOutcome)[]).filter((f) => model.outcomes.some((o) => o[f] !== theirs[f]));
       if (fields.length > 0) {
         const yours = fields.map((f) => `${f} = ${JSON.stringify(given[f])}`).join(', ');
