@@ -484,7 +484,8 @@ export function keyFormatCheck(bounds: KeyFormatBounds): Task<ChapterOneAnswers>
     }
     const replay = replayInModel(answers);
     if (replay) return fail('the model’s client, using your keys, charges twice', { trace: replay, figures });
-    const restartWords = restarted ? `, also across a restart (${bounds.restartOperations} operations)` : '';
+    // A loader that cannot give a fresh module instance says so, rather than pass in silence.
+    const restartWords = restarted ? `, also across a restart (${bounds.restartOperations} operations)` : restart ? ' (a restart could not be simulated for this folder)' : '';
     return pass(
       `${properties.length} properties hold over ${bounds.runsPerProperty} random operations each (seed ${bounds.seed})${restartWords}; the model’s client using your keys never charges twice`,
       { figures },
