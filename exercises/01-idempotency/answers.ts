@@ -8,11 +8,12 @@ import type {
   KeyedRetryAnswer,
   PaymentOperation,
   RetryWithoutKeysPrediction,
+  ScenarioFigures,
   TtlAnswer,
 } from '../../specs/01-idempotency/answer-types.ts';
 
-/** 1.1 — The retry carries no idempotency key. What happens? */
-export function retryWithoutKeys(): RetryWithoutKeysPrediction {
+/** 1.1 — The retry carries no idempotency key. What happens? (`scenario`: the figures of the chapter's text.) */
+export function retryWithoutKeys(scenario: ScenarioFigures): RetryWithoutKeysPrediction {
   throw new Error('TODO: not answered yet');
 }
 

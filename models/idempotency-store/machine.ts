@@ -24,6 +24,7 @@
  * saves nothing; a retry whose parameters differ from the saved request's is refused.
  */
 import { assign, setup } from 'xstate';
+import { idempotencyScenario } from './scenario.ts';
 
 /** The parameters of a charge request: the original ones, changed ones (a client bug), or invalid ones. */
 export type Body = 'original' | 'changed' | 'invalid';
@@ -63,19 +64,19 @@ export interface IdempotencyConfig {
   amountMinor: number;
 }
 
-/** The scenario of the exercise: timeout at 28 s, retries 5 s and 30 s later, keys kept 24 h. */
+/** The scenario of the exercise, its figures from `scenario.ts`: one retry after a timeout. */
 export const scenarioConfig: IdempotencyConfig = {
   keyForAttempt: () => 'order_1842_charge',
   apiDesign: 'downstream_key',
-  ttlSeconds: 24 * 3600,
-  lockTimeoutSeconds: 60,
-  clientTimeoutSeconds: 28,
-  retryDelaysSeconds: [5],
+  ttlSeconds: idempotencyScenario.keyTtlHours * 3600,
+  lockTimeoutSeconds: idempotencyScenario.lockTimeoutSeconds,
+  clientTimeoutSeconds: idempotencyScenario.clientTimeoutSeconds,
+  retryDelaysSeconds: [idempotencyScenario.retryDelaySeconds],
   firstBody: 'original',
   retryBody: 'original',
   maxCrashes: 0,
   cardNetworkMayFail: false,
-  amountMinor: 10_000,
+  amountMinor: idempotencyScenario.amountMinor,
 };
 
 export type HttpStatus = 200 | 400 | 409 | 500;

@@ -8,14 +8,15 @@ import type {
   KeyedRetryAnswer,
   PaymentOperation,
   RetryWithoutKeysPrediction,
+  ScenarioFigures,
   TtlAnswer,
 } from '../../specs/01-idempotency/answer-types.ts';
 
-/** 1.1 — The retry carries no idempotency key. What happens? */
-export function retryWithoutKeys(): RetryWithoutKeysPrediction {
+/** 1.1 — The retry carries no idempotency key. What happens? (`scenario`: the figures of the chapter's text.) */
+export function retryWithoutKeys(scenario: ScenarioFigures): RetryWithoutKeysPrediction {
   // BEGIN SOLUTION
   // The API cannot tell the retry from a new payment: it charges again.
-  return { charges: 2, totalChargedMinor: 20_000, merchantSees: 'a new charge' };
+  return { charges: 2, totalChargedMinor: 2 * scenario.amountMinor, merchantSees: 'a new charge' };
   // END SOLUTION
 }
 
@@ -63,7 +64,7 @@ export function makeIdempotencyKey(operation: PaymentOperation): string {
   // BEGIN SOLUTION
   // The id of the operation's record, stored before the first call: every retry (and a
   // restarted server) reads the same record, a second refund or a new card gets a new one.
-  // Nothing from the card or the customer: keys are logged by both sides.
+  // Nothing from the card or the customer: a key is no secret, the API stores and repeats it.
   return `${operation.action}:${operation.operationId}`;
   // END SOLUTION
 }

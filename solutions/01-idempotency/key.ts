@@ -12,6 +12,7 @@ import { solutionRegions } from '../../tools/build/stubs.ts';
 import type { ChapterKey } from '../../tools/build/chapter-key.ts';
 import type { Trace } from '../../tools/explore/explore.ts';
 import { scenarioConfig, type ApiDesign, type IdempotencyConfig, type IdempotencyEvent } from '../../models/idempotency-store/machine.ts';
+import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 import { describeState, describeStep, participants, sequenceOfStep } from '../../models/idempotency-store/describe.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import { idempotencyInvariants } from '../../specs/01-idempotency/invariants.ts';
@@ -58,8 +59,12 @@ const configs: [string, IdempotencyConfig][] = [
 ];
 
 /** TTLs and retry windows of the 1.3 table (seconds). */
-export const ttlGrid = [3600, 24 * 3600, 7 * 24 * 3600];
-export const windowGrid = [33, 3600, 12 * 3600, 24 * 3600 - 28, 24 * 3600, 72 * 3600];
+const ttl = scenarioConfig.ttlSeconds;
+const firstRetryAt = scenarioConfig.clientTimeoutSeconds + scenarioConfig.retryDelaysSeconds[0]!;
+export const ttlGrid = [3600, ttl, 7 * ttl];
+// The scenario's retry, then later and later ones: up to the last that arrives just in time
+// (sent one client timeout before the TTL runs out), the first sent at it, and far past it.
+export const windowGrid = [firstRetryAt, 3600, ttl / 2, ttl - scenarioConfig.clientTimeoutSeconds, ttl, 3 * ttl];
 
 export function ttlTable() {
   return ttlGrid.flatMap((ttl) =>
@@ -78,6 +83,7 @@ export function textValues(): Record<string, string> {
     clientTimeout: `${c.clientTimeoutSeconds} seconds`,
     retryDelay: `${c.retryDelaysSeconds[0]} seconds`,
     ttl: hours(c.ttlSeconds),
+    minRetryWindow: hours(idempotencyScenario.minRetryWindowHours * 3600),
   };
 }
 
@@ -116,7 +122,7 @@ export async function buildKey(): Promise<ChapterKey> {
   const at = (ms: number) => new Date(Date.parse(sampleOperation.attemptedAt) + ms).toISOString();
   const examples = [
     ['the charge, attempt 1', sampleOperation],
-    ['the charge, attempt 2 (after a restart)', { ...sampleOperation, attempt: 2, attemptedAt: at(33_000) }],
+    ['the charge, attempt 2 (after a restart)', { ...sampleOperation, attempt: 2, attemptedAt: at(firstRetryAt * 1000) }],
     ['a new attempt with another card after a decline', { ...sampleOperation, operationId: 'pay_att_b2d95c0e3f18', storedUuid: '3b0f6d2c-8e41-4a7b-9c55-1f2e3d4c5b6a', paymentMethodId: 'pm_card_mastercard', cardNumber: '5555555555554444' }],
     ['partial refund 1 (2500)', { ...sampleOperation, action: 'refund' as const, operationId: 'refund_41c7a9d0e2b3', storedUuid: '7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6', amountMinor: 2500 }],
     ['partial refund 2 (2500)', { ...sampleOperation, action: 'refund' as const, operationId: 'refund_58e0b1c2d3f4', storedUuid: 'c4d5e6f7-0819-4a2b-b3c4-d5e6f7a8b9c0', amountMinor: 2500 }],
@@ -138,10 +144,10 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## What idempotency keys guarantee, and what they do not`,
     '',
-    `- **Guaranteed** (checked exhaustively below): at most one charge per intended operation while its key lives, *if* the client sends the same key on every retry, the API claims the key atomically, and the API's call to the card network carries a downstream key that the card network honours. Brandur's design passes \`idempotency_key: "rocket-rides-atomic-#{key.id}"\` to Stripe, the id of its own key record (https://brandur.org/idempotency-keys; github.com/brandur/rocket-rides-atomic).`,
+    `- **Guaranteed** (checked exhaustively below): at most one charge per intended operation while its key lives, *if* the client sends the same key on every retry, the API claims the key atomically, and the API's call to the card network carries a downstream key that the card network honours (for as long as it keeps that key: in brandur's design the downstream API is Stripe's, which may prune keys after 24 hours, so a request must be resumed within that time). Brandur's design passes \`idempotency_key: "rocket-rides-atomic-#{key.id}"\` to Stripe, the id of its own key record (https://brandur.org/idempotency-keys; github.com/brandur/rocket-rides-atomic).`,
     `- **Not guaranteed by the key store alone.** The charge happens at the card network, outside the API's database: it cannot commit in the same transaction as the key's record. A crash between the card network's approval and saving the result, or a lock that times out while its request is still running, lets a second request reach the card network. Checking one's own lock before the call does not help: the lock may time out the moment after the check, and only the resource itself can refuse a stale holder (Kleppmann, "How to do distributed locking", 2016; DDIA ch. 8, fencing tokens). The model finds the double charge for both designs without a downstream key (table below).`,
-    `- **Not guaranteed past the TTL.** Stripe prunes keys once they are at least 24 hours old, and a key reused after that is a new request (https://docs.stripe.com/api/idempotent_requests). Long-horizon deduplication belongs to a business record: Stripe recommends exactly one PaymentIntent per order or customer session (https://docs.stripe.com/api/payment_intents).`,
-    `- **Not an answer to a 500.** Stripe saves the first result once the endpoint began executing, 500s included, and replays it; a validation failure or a 409 for a concurrent request saves nothing (https://docs.stripe.com/api/idempotent_requests). A replayed 500 says nothing new: the client reconciles (asks what happened to the payment) rather than retrying in a loop. After a 400 that the client corrects by changing the request, the corrected request needs a fresh key (https://docs.stripe.com/error-low-level).`,
+    `- **Not guaranteed past the TTL.** Stripe (API v1) may prune keys once they are at least 24 hours old, and a key reused after that is a new request (https://docs.stripe.com/api/idempotent_requests). Long-horizon deduplication belongs to a business record: Stripe recommends exactly one PaymentIntent per order or customer session (https://docs.stripe.com/api/payment_intents).`,
+    `- **Not an answer to a 500.** Stripe's API v1 saves the first result once the endpoint began executing, 500s included, and replays it; a validation failure or a 409 for a concurrent request saves nothing (https://docs.stripe.com/api/idempotent_requests; API v2 behaves otherwise, https://docs.stripe.com/error-low-level). A replayed 500 says nothing new: the outcome is unknown, and Stripe's advice is to reconcile before starting another operation (https://docs.stripe.com/error-handling), not to retry in a loop. After a 400 that the client corrects by changing the request, Stripe says to use a new key: a 400 saved under the key would be replayed to the corrected request (https://docs.stripe.com/error-low-level). Most 400s for invalid parameters come before the endpoint executes and are not saved, which is why the corrected retry in the case \`afterValidationError\` executes.`,
     '',
     `## Checks of the reference answers`,
     '',
@@ -189,7 +195,7 @@ export async function buildKey(): Promise<ChapterKey> {
       ['left', 'left', 'right', 'left', 'right', 'left', 'right'],
     ),
     '',
-    `A status of 422 for changed parameters (the IETF Idempotency-Key draft, https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header) is accepted as well as Stripe's 400. The reference answer:`,
+    `For changed parameters a status of 422 (the IETF Idempotency-Key draft, https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header) or 409 (brandur's rocket-rides-atomic, github.com/brandur/rocket-rides-atomic) is accepted as well as 400 (Stripe refuses such a retry with an \`idempotency_error\`, https://docs.stripe.com/api/errors). The reference answer:`,
     '',
     '```ts',
     regions[1]!,
@@ -213,7 +219,7 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `### The crash window and the lock that times out`,
     '',
-    `The API's work in atomic phases (brandur): phase 1 claims and locks the key (recovery point \`started\`); the call to the card network happens outside any transaction; phase 2 saves the result (\`finished\`). The server may crash between any two steps; the card network answers whenever it likes, so a call may outlast the key's lock (${recoveryConfig.lockTimeoutSeconds} s here, before the retry at ${scenarioConfig.clientTimeoutSeconds + scenarioConfig.retryDelaysSeconds[0]!} s). Explored exhaustively with one crash allowed, for three ways of making the call:`,
+    `The API's work in atomic phases (brandur): phase 1 claims and locks the key (recovery point \`started\`); the call to the card network happens outside any transaction; phase 2 saves the result (\`finished\`). The server may crash between any two steps; the card network answers whenever it likes, so a call may outlast the key's lock (released ${recoveryConfig.lockTimeoutSeconds} s after it is taken, in these explorations). Explored exhaustively with one crash allowed, for three ways of making the call:`,
     '',
     markdownTable(
       ['how the API calls the card network', 'distinct states', 'double charge found?', 'shortest run to it (steps)', 'a double charge after a crash between approval and saving?'],
@@ -237,7 +243,7 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## 1.3 — How long to keep keys`,
     '',
-    `**Answer.** A key must outlive every retry of its operation: if it expires while the client may still retry, the retry is treated as new and charges again. The model makes this exact: with one retry sent at the end of the retry window, a double charge is possible exactly when the TTL is at most the window plus the client's ${scenarioConfig.clientTimeoutSeconds} s timeout (the latest moment the retry can reach the server). Beyond that, the margin is argued from causes: a queued job held up by an outage runs late, and the key store's clock and the client's disagree; the check runs the model with the retry arriving that much later. The reference keeps keys ${ttlAnswer.ttlHours} h (as Stripe does, https://docs.stripe.com/api/idempotent_requests) for a ${ttlAnswer.retryWindowHours} h window and ${ttlAnswer.margin.map((m) => `${m.hours} h for ${m.cause}`).join(', ')}. Past the TTL the API no longer knows the key, with the old key or a new one a retry is a new charge: the client reconciles (looks up the order's payment, one PaymentIntent per order) before any new attempt.`,
+    `**Answer.** A key must outlive every retry of its operation: if it expires while the client may still retry, the retry is treated as new and charges again. The model makes this exact: with one retry sent at the end of the retry window, a double charge is possible exactly when the TTL is at most the window plus the client's ${scenarioConfig.clientTimeoutSeconds} s timeout (the latest moment the retry can reach the server). Beyond that, the margin is argued from causes: a queued job held up by an outage runs late, and the key store's clock and the client's disagree (brandur's reaper keeps keys 72 h so that a bug deployed on a Friday can be fixed on Monday and its failed requests completed, github.com/brandur/rocket-rides-atomic); the check runs the model with the retry arriving that much later. The reference keeps keys ${ttlAnswer.ttlHours} h (as Stripe does, https://docs.stripe.com/api/idempotent_requests) for a ${ttlAnswer.retryWindowHours} h window and ${ttlAnswer.margin.map((m) => `${m.hours} h for ${m.cause}`).join(', ')}. Past the TTL the API no longer knows the key, with the old key or a new one a retry is a new charge: the client reconciles (looks up the order's payment, one PaymentIntent per order) before any new attempt.`,
     '',
     markdownTable(
       ['TTL', 'retry sent at', 'latest arrival', 'double charge possible?', 'states explored'],
@@ -245,10 +251,10 @@ export async function buildKey(): Promise<ChapterKey> {
       ['right', 'right', 'right', 'left', 'right'],
     ),
     '',
-    `A TTL of 24 h against a client still retrying at 24 h: the double charge the model finds —`,
+    `A TTL of ${hours(ttl)} against a client still retrying at ${hours(ttl)}: the double charge the model finds —`,
     '',
     '```text',
-    doubleChargeRun(24 * 3600, 24 * 3600).trace ?? '(none)',
+    doubleChargeRun(ttl, ttl).trace ?? '(none)',
     '```',
     '',
     '```ts',
@@ -257,7 +263,7 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## 1.4 — The key format`,
     '',
-    `**Answer.** A key names one *intended* operation: the merchant's server stores a record of the operation (a payment attempt, one refund) before its first call, and the key comes from that record — its id, or a random V4 UUID generated once and stored with it (Stripe suggests V4 UUIDs, https://docs.stripe.com/api/idempotent_requests). Every retry, even after the server restarts, reads the same record; a second partial refund of the same order, or a new card after a decline, is a new record and gets a new key. A key derived from the order alone gives every refund of the order one key, so the second refund replays the first; a key from the amount collides for two refunds of one amount. Nothing from the card or the customer goes into a key: keys are logged on both sides, and an unkeyed hash of a 16-digit card number can be reversed by trying them all (PCI DSS v4.0 requirement 3.5.1.1 asks for keyed cryptographic hashes of the PAN). Checked by five properties over ${PROPERTY_RUNS} random operations each (seed ${PROPERTY_SEED}), and by replaying the scenario in the model with the client deriving each attempt's key from the function.`,
+    `**Answer.** A key names one *intended* operation: the merchant's server stores a record of the operation (a payment attempt, one refund) before its first call, and the key comes from that record — its id, or a random V4 UUID generated once and stored with it (Stripe suggests V4 UUIDs, https://docs.stripe.com/api/idempotent_requests). Every retry, even after the server restarts, reads the same record; a second partial refund of the same order, or a new card after a decline, is a new record and gets a new key. A key derived from the order alone gives every refund of the order one key, so the second refund replays the first; a key from the amount collides for two refunds of one amount. Nothing from the card or the customer goes into a key: a key is no secret (Stripe stores it and repeats it as \`request.idempotency_key\` in every event the request causes, https://docs.stripe.com/api/events/object), and an unkeyed hash of a 16-digit card number can be reversed by trying them all (PCI DSS v4.0 requirement 3.5.1.1 asks for keyed cryptographic hashes of the PAN). Checked by five properties over ${PROPERTY_RUNS} random operations each (seed ${PROPERTY_SEED}), one of them also across a restart (the answers module loaded afresh, so that a key kept only in memory is lost), and by replaying the scenario in the model with the client deriving each attempt's key from the function.`,
     '',
     markdownTable(
       ['operation', 'record', 'key'],
@@ -277,7 +283,10 @@ export async function buildKey(): Promise<ChapterKey> {
     `## Sources`,
     '',
     `- Stripe, Idempotent requests: https://docs.stripe.com/api/idempotent_requests`,
-    `- Stripe, Advanced error handling (content errors, server errors, idempotency): https://docs.stripe.com/error-low-level`,
+    `- Stripe, Advanced error handling (content errors, server errors, idempotency, API v1 and v2): https://docs.stripe.com/error-low-level`,
+    `- Stripe, Error handling ("reconcile the request before starting another operation"): https://docs.stripe.com/error-handling`,
+    `- Stripe, Errors (\`idempotency_error\`): https://docs.stripe.com/api/errors`,
+    `- Stripe, The Event object (\`request.idempotency_key\`): https://docs.stripe.com/api/events/object`,
     `- Stripe, PaymentIntents ("exactly one PaymentIntent for each order or customer session"): https://docs.stripe.com/api/payment_intents`,
     `- Brandur Leach, Implementing Stripe-like idempotency keys in Postgres: https://brandur.org/idempotency-keys (code: github.com/brandur/rocket-rides-atomic)`,
     `- Martin Kleppmann, How to do distributed locking (2016): https://martin.kleppmann.com/2016/02/08/how-to-do-distributed-locking.html; Designing Data-Intensive Applications, ch. 8`,

@@ -17,6 +17,7 @@ import {
 import { describeState, describeStep } from '../../models/idempotency-store/describe.ts';
 import { idempotencyInvariants } from './invariants.ts';
 import type { RetryWithoutKeysPrediction } from './answer-types.ts';
+import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 
 export type Snapshot = { context: IdempotencyContext };
 export type IdempotencyExploration = Exploration<Snapshot, IdempotencyEvent>;
@@ -34,7 +35,7 @@ export const cardNetworkErrorConfig: IdempotencyConfig = { ...scenarioConfig, ca
  * retry arrives (33 s), so that the retry may resume a request that is slow, not dead: the
  * recovery paths, and the crash window between the card network's approval and saving.
  */
-export const recoveryConfig: IdempotencyConfig = { ...scenarioConfig, maxCrashes: 1, cardNetworkMayFail: true, lockTimeoutSeconds: 30 };
+export const recoveryConfig: IdempotencyConfig = { ...scenarioConfig, maxCrashes: 1, cardNetworkMayFail: true, lockTimeoutSeconds: idempotencyScenario.crashWindowLockTimeoutSeconds };
 
 /** The recovery config with each way of making the foreign call. */
 export const designConfig = (apiDesign: ApiDesign): IdempotencyConfig => ({ ...recoveryConfig, apiDesign, cardNetworkMayFail: false });
@@ -132,15 +133,15 @@ export function firstState(exploration: IdempotencyExploration, condition: (s: S
 }
 
 /** A client that sends its one retry `windowSeconds` after the first attempt. */
-export function configForWindow(ttlSeconds: number, windowSeconds: number): IdempotencyConfig {
-  const delay = windowSeconds - scenarioConfig.clientTimeoutSeconds;
-  if (delay < 0) throw new Error(`a retry window of ${windowSeconds} s ends before the client's ${scenarioConfig.clientTimeoutSeconds} s timeout`);
-  return { ...scenarioConfig, ttlSeconds, retryDelaysSeconds: [delay] };
+export function configForWindow(ttlSeconds: number, windowSeconds: number, base: IdempotencyConfig = scenarioConfig): IdempotencyConfig {
+  const delay = windowSeconds - base.clientTimeoutSeconds;
+  if (delay < 0) throw new Error(`a retry window of ${windowSeconds} s ends before the client's ${base.clientTimeoutSeconds} s timeout`);
+  return { ...base, ttlSeconds, retryDelaysSeconds: [delay] };
 }
 
 /** Can the client's retry be charged a second time when keys live `ttl` and retries span `window`? */
-export function doubleChargeRun(ttlSeconds: number, windowSeconds: number) {
-  const exploration = explore(createIdempotencyModel(configForWindow(ttlSeconds, windowSeconds)), {
+export function doubleChargeRun(ttlSeconds: number, windowSeconds: number, base: IdempotencyConfig = scenarioConfig) {
+  const exploration = explore(createIdempotencyModel(configForWindow(ttlSeconds, windowSeconds, base)), {
     events: candidateEvents,
     invariants: [idempotencyInvariants[0]!],
   }) as IdempotencyExploration;

@@ -1,4 +1,8 @@
 /** The shapes of chapter 1's answers: what the student fills in `exercises/01-idempotency/answers.ts`. */
+import type { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
+
+/** The scenario's figures as the chapter's text gives them (amount, timeout, retry delay, …): plain data. */
+export type ScenarioFigures = typeof idempotencyScenario;
 
 /** Task 1.1: what happens when the retry carries no idempotency key. */
 export interface RetryWithoutKeysPrediction {
@@ -33,7 +37,7 @@ export type ServerStep =
 export interface RequestOutcome {
   /** The HTTP status code the request gets back. */
   status: number;
-  /** Is the response a replay of a saved one (Stripe's `Idempotent-Replayed: true`)? */
+  /** Is the response a replay of a saved one, rather than the result of executing this request? */
   replayed: boolean;
   /** Charges this request creates at the card network. */
   newCharges: number;
@@ -105,7 +109,7 @@ export interface PaymentOperation {
 }
 
 export interface ChapterOneAnswers {
-  retryWithoutKeys: () => RetryWithoutKeysPrediction;
+  retryWithoutKeys: (scenario: ScenarioFigures) => RetryWithoutKeysPrediction;
   retryWithKey: () => KeyedRetryAnswer;
   keyTtl: () => TtlAnswer;
   makeIdempotencyKey: (operation: PaymentOperation) => string;

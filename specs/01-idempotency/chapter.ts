@@ -3,11 +3,14 @@
  * reference answers) and the grader (against a student's).
  */
 import fc from 'fast-check';
-import { fail, pass, type Chapter, type CheckResult, type Task, importAnswersModule } from '../../tools/grading/task.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { fail, pass, type Chapter, type CheckResult, type Task } from '../../tools/grading/task.ts';
 import { explore } from '../../tools/explore/explore.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import { candidateEvents, createIdempotencyModel, scenarioConfig, type Arrival, type IdempotencyConfig } from '../../models/idempotency-store/machine.ts';
 import { describeState, describeStep } from '../../models/idempotency-store/describe.ts';
+import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 import { atMostOneCharge } from './invariants.ts';
 import {
   cardNetworkErrorConfig,
@@ -35,11 +38,11 @@ const predictionFields = ['charges', 'totalChargedMinor', 'merchantSees'] as con
 
 const retryWithoutKeys: Task<ChapterOneAnswers> = {
   id: '1.1',
-  answer: 'answers.ts: retryWithoutKeys()',
+  answer: 'answers.ts: retryWithoutKeys(scenario)',
   title: 'Retry without idempotency keys',
   hint: 'The card was charged before the client timed out. Without a key, what could tell the API that the retry is the same payment?',
   check(answers) {
-    const predicted = expectShape('1.1 retryWithoutKeys()', answers.retryWithoutKeys(), {
+    const predicted = expectShape('1.1 retryWithoutKeys(scenario)', answers.retryWithoutKeys({ ...idempotencyScenario }), {
       charges: isInteger,
       totalChargedMinor: isInteger,
       merchantSees: isOneOf("the first attempt's charge", 'a new charge', 'an error'),
@@ -93,11 +96,11 @@ function retryOutcome(exploration: IdempotencyExploration, i: number): RequestOu
  * client received the retry's response: the outcomes (one per case: the tests assert it), the
  * shortest such run, and the states explored.
  */
-export function keyedRetryCases() {
+export function keyedRetryCases(adjust?: (config: IdempotencyConfig) => IdempotencyConfig) {
   return Object.fromEntries(
     (Object.keys(keyedCases) as CaseName[]).map((name) => {
       const { config, is, words } = keyedCases[name];
-      const exploration = exploreConfig(config);
+      const exploration = exploreConfig(adjusted(config, adjust));
       const runs = exploration.terminal.filter((i) => {
         const { context } = exploration.snapshots[i]!;
         const arrival = context.arrivals.find((a) => a.attempt === 2);
@@ -109,8 +112,22 @@ export function keyedRetryCases() {
   ) as Record<CaseName, { outcomes: RequestOutcome[]; shortest: number; runs: number; exploration: IdempotencyExploration; words: string }>;
 }
 
-/** Stripe answers 400 to a refused request; the IETF Idempotency-Key draft, 422 to a reused key with another payload. */
-const refusalStatus = (status: number) => (status === 422 ? 400 : status);
+/** One adjusted config per (config, adjustment), so that explorations of it are kept. */
+const adjustedConfigs = new Map<IdempotencyConfig, Map<(config: IdempotencyConfig) => IdempotencyConfig, IdempotencyConfig>>();
+function adjusted(config: IdempotencyConfig, adjust?: (config: IdempotencyConfig) => IdempotencyConfig): IdempotencyConfig {
+  if (!adjust) return config;
+  const byAdjustment = adjustedConfigs.get(config) ?? new Map();
+  adjustedConfigs.set(config, byAdjustment);
+  if (!byAdjustment.has(adjust)) byAdjustment.set(adjust, adjust(config));
+  return byAdjustment.get(adjust)!;
+}
+
+/**
+ * A reused key with other parameters is refused: Stripe with an `idempotency_error` (the model
+ * answers 400), the IETF Idempotency-Key draft with 422, brandur's rocket-rides-atomic with 409.
+ * Any of the three is right.
+ */
+const refusalStatus = (status: number) => (status === 422 || status === 409 ? 400 : status);
 
 /**
  * What the steps of a retry that finds its key completed must do, whatever the vocabulary's
@@ -134,21 +151,22 @@ const stepRules: ((steps: readonly string[]) => string | null)[] = [
     return again.length > 0 ? `they execute the request again (${again.join(', ')})` : null;
   },
   (steps) => (steps[steps.length - 1] === 'replay_saved_response' ? null : 'they do not end by answering the retry from what the key holds'),
+  (steps) => {
+    const answers = steps.filter((s) => s.startsWith('return_') || s === 'replay_saved_response');
+    return answers.length > 1 ? `they answer the one retry ${answers.length} times (${answers.join(', ')})` : null;
+  },
 ];
 
-const retryWithKey: Task<ChapterOneAnswers> = {
-  id: '1.2',
-  answer: 'answers.ts: retryWithKey()',
-  title: 'Retry with an idempotency key',
-  hint: 'What can the key’s record tell the API when the retry arrives: that the first request finished, that it is still running, that it asked for something else, or that it never began? And which of those results did Stripe’s API save?',
-  check(answers) {
+/** 1.2's check, with the cases explored in the scenario's configs as `adjust` changes them. */
+export function keyedRetryCheck(adjust?: (config: IdempotencyConfig) => IdempotencyConfig): Task<ChapterOneAnswers>['check'] {
+  return (answers) => {
     const answer = expectShape('1.2 retryWithKey()', answers.retryWithKey(), {
       steps: isStepList,
       ...Object.fromEntries(Object.keys(keyedCases).map((name) => [name, requestOutcomeShape])),
       clientAfterReplayed500: isClientMove,
       clientAfterCorrecting400: isClientMove,
     }) as KeyedRetryAnswer;
-    const cases = keyedRetryCases();
+    const cases = keyedRetryCases(adjust);
     const figures = {
       states: (Object.keys(cases) as CaseName[]).reduce((sum, name, i, names) => (names.findIndex((n) => keyedCases[n].config === keyedCases[name].config) === i ? sum + cases[name].exploration.figures.states : sum), 0),
     };
@@ -156,7 +174,7 @@ const retryWithKey: Task<ChapterOneAnswers> = {
       const model = cases[name];
       const given = answer[name];
       const theirs: RequestOutcome = { status: given.status, replayed: given.replayed, newCharges: given.newCharges, savesResult: given.savesResult };
-      if (name === 'withChangedParameters' || name === 'afterValidationError') theirs.status = refusalStatus(theirs.status);
+      if (name === 'withChangedParameters') theirs.status = refusalStatus(theirs.status);
       const fields = (Object.keys(theirs) as (keyof RequestOutcome)[]).filter((f) => model.outcomes.some((o) => o[f] !== theirs[f]));
       if (fields.length > 0) {
         const yours = fields.map((f) => `${f} = ${JSON.stringify(given[f])}`).join(', ');
@@ -177,7 +195,7 @@ const retryWithKey: Task<ChapterOneAnswers> = {
       const why =
         answer.clientAfterReplayed500 === 'retry with the same key'
           ? 'the same key replays the same saved 500 however often it is sent (the trace), so the client learns nothing and loops'
-          : 'a new key is a new operation to the API, and a 500 does not say the first charge failed (Stripe treats a 500 as indeterminate): this can charge twice';
+          : 'a new key is a new operation to the API, and a 500 does not say the first charge failed (Stripe: a server error leaves the outcome unknown): this can charge twice';
       const model = cases.afterCardNetworkError;
       return fail(`clientAfterReplayed500 = ${JSON.stringify(answer.clientAfterReplayed500)}: ${why}`, {
         trace: answer.clientAfterReplayed500 === 'retry with the same key' ? traceText(model.exploration, model.shortest) : undefined,
@@ -188,7 +206,7 @@ const retryWithKey: Task<ChapterOneAnswers> = {
       const why =
         answer.clientAfterCorrecting400 === 'retry with the same key'
           ? 'a key whose endpoint began executing holds that 400, and a corrected request under it has other parameters: the trace shows what the API does with those'
-          : 'a 400 is definitive: nothing was charged, so there is nothing to reconcile, and the corrected request still needs a key of its own';
+          : 'a 400 is definitive: nothing was charged, so there is nothing to reconcile';
       const model = cases.withChangedParameters;
       return fail(`clientAfterCorrecting400 = ${JSON.stringify(answer.clientAfterCorrecting400)}: ${why}`, {
         trace: answer.clientAfterCorrecting400 === 'retry with the same key' ? traceText(model.exploration, model.shortest) : undefined,
@@ -196,26 +214,34 @@ const retryWithKey: Task<ChapterOneAnswers> = {
       });
     }
     return pass(`outcomes match the model in all five cases, the steps find, compare and replay, and the client's moves hold (${figures.states} states explored)`, { figures });
-  },
+  };
+}
+
+const retryWithKey: Task<ChapterOneAnswers> = {
+  id: '1.2',
+  answer: 'answers.ts: retryWithKey()',
+  title: 'Retry with an idempotency key',
+  hint: 'What can the key’s record tell the API when the retry arrives: that the first request finished, that it is still running, that it asked for something else, or that it never began? And which of those results did Stripe’s API save?',
+  check: keyedRetryCheck(),
 };
 
 /**
  * The shortest retry window a design may plan for: in-process retries end within a minute,
  * but a merchant's queued jobs and manual retries come hours later (hence Stripe's 24 h).
  */
-export const MIN_RETRY_WINDOW_HOURS = 1;
+export const MIN_RETRY_WINDOW_HOURS = idempotencyScenario.minRetryWindowHours;
 
 const round = (x: number) => +x.toFixed(2);
 
-/** Keys kept longer than this cost storage and outlive any sane retry policy. */
+/**
+ * Keys kept longer than this cost storage and outlive any sane retry policy: the longest
+ * published retention, Stripe's API v2's 30 days (https://docs.stripe.com/error-low-level).
+ */
 export const MAX_SENSIBLE_TTL_HOURS = 30 * 24;
 
-const keyTtl: Task<ChapterOneAnswers> = {
-  id: '1.3',
-  answer: 'answers.ts: keyTtl()',
-  title: 'How long to keep idempotency keys',
-  hint: 'How long after the first attempt can your client still retry, counting its job queue and people? What can make a retry arrive later than planned, or a key expire sooner? And once the key is gone, what does a retry with it mean to the API?',
-  check(answers) {
+/** 1.3's check, the model run from `base` (the scenario, or a larger bound). */
+export function keyTtlCheck(base: IdempotencyConfig = scenarioConfig): Task<ChapterOneAnswers>['check'] {
+  return (answers) => {
     const answer = expectShape('1.3 keyTtl()', answers.keyTtl(), {
       ttlHours: isPositiveHours,
       retryWindowHours: isPositiveHours,
@@ -226,7 +252,7 @@ const keyTtl: Task<ChapterOneAnswers> = {
     const marginHours = answer.margin.reduce((sum, m) => sum + m.hours, 0);
     if (retryWindowHours < MIN_RETRY_WINDOW_HOURS) {
       return fail(
-        `a retry window of ${round(retryWindowHours)} h covers only the client's own quick retries; merchants also retry from job queues and by hand, hours later`,
+        `a retry window of ${round(retryWindowHours)} h covers only the client's own quick retries; merchants also retry from job queues and by hand, much later`,
       );
     }
     if (ttlHours > MAX_SENSIBLE_TTL_HOURS) {
@@ -239,7 +265,7 @@ const keyTtl: Task<ChapterOneAnswers> = {
     // or the key expire sooner than the client's clock says (skew): the model sees both as a
     // retry arriving that much later.
     const latestHours = retryWindowHours + marginHours;
-    const run = doubleChargeRun(Math.round(ttlHours * 3600), Math.round(latestHours * 3600));
+    const run = doubleChargeRun(Math.round(ttlHours * 3600), Math.round(latestHours * 3600), base);
     const figures = { states: run.exploration.figures.states };
     if (run.possible) {
       return fail(
@@ -249,14 +275,22 @@ const keyTtl: Task<ChapterOneAnswers> = {
     }
     if (answer.clientAfterTtl !== 'reconcile before any new attempt') {
       // A retry past the TTL, with the old key (pruned: a new request) or a new one, is a new charge.
-      const late = doubleChargeRun(Math.round(ttlHours * 3600), Math.round(ttlHours * 3600) + 3600);
+      const late = doubleChargeRun(Math.round(ttlHours * 3600), Math.round(ttlHours * 3600) + 3600, base);
       return fail(`clientAfterTtl = ${JSON.stringify(answer.clientAfterTtl)}: past the TTL the API no longer knows the key, and the model's retry there charges again`, {
         trace: late.trace,
         figures: { ...figures, statesPastTtl: late.exploration.figures.states },
       });
     }
     return pass(`no double charge in ${figures.states} states with TTL ${ttlHours} h against retries up to ${round(latestHours)} h (window plus margin)`, { figures });
-  },
+  };
+}
+
+const keyTtl: Task<ChapterOneAnswers> = {
+  id: '1.3',
+  answer: 'answers.ts: keyTtl()',
+  title: 'How long to keep idempotency keys',
+  hint: 'How long after the first attempt can your client still retry, counting its job queue and people? What can make a retry arrive later than planned, or a key expire sooner? And once the key is gone, what does a retry with it mean to the API?',
+  check: keyTtlCheck(),
 };
 
 const hex = (length: number) => fc.stringMatching(new RegExp(`^[0-9a-z]{${length}}$`));
@@ -306,21 +340,52 @@ const newCardArbitrary = fc
 /** The same operation with only the card number and the customer's e-mail changed. */
 const personalDataArbitrary = fc.tuple(operationArbitrary, operationArbitrary).map(([op, other]) => [op, { ...op, cardNumber: other.cardNumber, customerEmail: other.customerEmail }] as const);
 
-const makeIdempotencyKey: Task<ChapterOneAnswers> = {
-  id: '1.4',
-  answer: 'answers.ts: makeIdempotencyKey()',
-  title: 'The idempotency key format',
-  hint: 'What names one intended operation — the same on every retry, even after your server restarts, and different for a second refund of the same order or a new card after a decline? Which fields would you be unhappy to see in a log?',
-  check(answers) {
-    const keyOf = (op: PaymentOperation) => {
-      const key = answers.makeIdempotencyKey(op);
-      if (typeof key !== 'string') throw new WrongShape(`makeIdempotencyKey returned ${typeof key}, expected a string`);
-      return key;
-    };
+/** A key from one answer function, refused unless it is a string. */
+const keyFrom = (make: ChapterOneAnswers['makeIdempotencyKey'], op: PaymentOperation) => {
+  const key = make({ ...op });
+  if (typeof key !== 'string') throw new WrongShape(`makeIdempotencyKey returned ${typeof key}, expected a string`);
+  return key;
+};
+
+/**
+ * A restarted server: the answers module loaded afresh (a new module instance, so whatever it
+ * kept in module-level variables is gone), as the grader's own loader registers it. Answers
+ * built by hand (tests) have none; a loader that cannot give a fresh instance (a folder whose
+ * .ts files load as CommonJS, which caches by path) gives undefined.
+ */
+const restarts = new WeakMap<object, () => Promise<ChapterOneAnswers | undefined>>();
+let restartCount = 0;
+
+export async function loadAnswers(chapterDir: string): Promise<ChapterOneAnswers> {
+  const url = pathToFileURL(join(chapterDir, 'answers.ts')).href;
+  const module = (await import(url)) as ChapterOneAnswers;
+  restarts.set(module, async () => {
+    const fresh = (await import(`${url}?restart=${++restartCount}`)) as ChapterOneAnswers;
+    return fresh === module ? undefined : fresh;
+  });
+  return module;
+}
+
+/** The bounds of 1.4's check: the visible one, and the instructor's larger one. */
+export interface KeyFormatBounds {
+  seed: number;
+  runsPerProperty: number;
+  /** Operations whose keys are asked for before and after a restart. */
+  restartOperations: number;
+  /** Distinct operations of one order whose keys must all differ (0: not checked). */
+  batchOfOneOrder: number;
+}
+
+export const visibleKeyBounds: KeyFormatBounds = { seed: PROPERTY_SEED, runsPerProperty: PROPERTY_RUNS, restartOperations: 20, batchOfOneOrder: 0 };
+
+/** 1.4's check under given bounds. */
+export function keyFormatCheck(bounds: KeyFormatBounds): Task<ChapterOneAnswers>['check'] {
+  return async (answers) => {
+    const keyOf = (op: PaymentOperation) => keyFrom(answers.makeIdempotencyKey, op);
     // One call outside fast-check first, so that a stub or a throwing answer reads as itself.
     keyOf(sampleOperation);
-    const options = { seed: PROPERTY_SEED, numRuns: PROPERTY_RUNS };
-    const figures = { seed: PROPERTY_SEED, runsPerProperty: PROPERTY_RUNS };
+    const options = { seed: bounds.seed, numRuns: bounds.runsPerProperty };
+    const figures: Record<string, number | string> = { seed: bounds.seed, runsPerProperty: bounds.runsPerProperty };
     // Each property explains its own failure; fast-check runs the shrunk (smallest) failing
     // example last, so the explanation left is the simplest one.
     let why = '';
@@ -338,14 +403,18 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
     };
     const properties: [string, fc.IPropertyWithHooks<never>][] = [
       [
-        'a key is a non-empty string of at most 255 characters',
+        'a key is 1 to 255 printable ASCII characters',
         fc.property(operationArbitrary, (op) => {
           const key = keyOf(op);
-          return explain(key.length > 0 && key.length <= 255, () => `the key for order ${JSON.stringify(op.orderId)} has ${key.length} characters; Stripe accepts 1 to 255`);
+          if (!explain(key.length > 0 && key.length <= 255, () => `the key for order ${JSON.stringify(op.orderId)} has ${key.length} characters; Stripe accepts 1 to 255`)) return false;
+          // The IETF draft makes the header's value a Structured Field String (RFC 8941): only
+          // printable ASCII, which is also all an HTTP client sends unmangled.
+          const bad = [...key].find((ch) => ch < ' ' || ch > '~');
+          return explain(bad === undefined, () => `the key ${JSON.stringify(key)} contains ${JSON.stringify(bad)}, which is not printable ASCII: an Idempotency-Key header cannot carry it (IETF Idempotency-Key draft, a Structured Field String)`);
         }) as never,
       ],
       [
-        'a retry of the same operation gets the same key, even after a restart',
+        retryStatement,
         fc.property(retryArbitrary, ([first, retry]) =>
           same(first, retry, (k1, k2) => `attempt ${first.attempt} (at ${first.attemptedAt}) and attempt ${retry.attempt} (at ${retry.attemptedAt}) of the same operation got ${JSON.stringify(k1)} and ${JSON.stringify(k2)}`),
         ) as never,
@@ -367,7 +436,7 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
         fc.property(personalDataArbitrary, ([a, b]) => {
           const [k1, k2] = [keyOf(a), keyOf(b)];
           const leaked = k1.includes(a.cardNumber) ? 'contains the card number' : k1.toLowerCase().includes(a.customerEmail.toLowerCase()) ? 'contains the customer’s e-mail' : k1 !== k2 ? 'changes when only the card number or the e-mail changes: the operation needs nothing from the card or the customer to be named, and from outside no check can tell a keyed hash of a card number (PCI DSS v4.0 requirement 3.5.1.1) from an unkeyed one, which trying every 16-digit number reverses' : null;
-          return explain(leaked === null, () => `the key ${JSON.stringify(k1)} ${leaked}: keys end up in logs on both sides`);
+          return explain(leaked === null, () => `the key ${JSON.stringify(k1)} ${leaked}: a key is no secret (the API stores it and repeats it in the events the request causes)`);
         }) as never,
       ],
     ];
@@ -376,14 +445,63 @@ const makeIdempotencyKey: Task<ChapterOneAnswers> = {
       const details = fc.check(property, options);
       if (details.failed) {
         const reason = why || (details.errorInstance instanceof Error ? `your function threw ${details.errorInstance.message}` : 'it failed');
-        const trace = statement.startsWith('a retry') ? replayInModel(answers) : undefined;
-        return fail(`“${statement}” does not hold: ${reason} (seed ${PROPERTY_SEED})`, { trace, figures });
+        const trace = statement === retryStatement ? replayInModel(answers) : undefined;
+        return fail(`“${statement}” does not hold: ${reason} (seed ${bounds.seed})`, { trace, figures });
+      }
+    }
+    if (bounds.batchOfOneOrder > 0) {
+      // Many operations of one order (refunds, attempts): a short or truncated key collides
+      // among them long before two random operations ever do.
+      const [order] = fc.sample(operationArbitrary, { seed: bounds.seed, numRuns: 1 });
+      const records = fc.sample(fc.tuple(newRecord, fc.constantFrom('charge' as const, 'refund' as const)), { seed: bounds.seed, numRuns: bounds.batchOfOneOrder });
+      const seen = new Map<string, string>();
+      for (const [[suffix, uuid], action] of records) {
+        const operationId = `${action === 'refund' ? 'refund' : 'pay_att'}_${suffix}`;
+        const key = keyOf({ ...order!, action, operationId, storedUuid: uuid });
+        const earlier = seen.get(key);
+        if (earlier !== undefined && earlier !== operationId) {
+          return fail(`“${batchStatement}” does not hold: among ${bounds.batchOfOneOrder} operations of order ${JSON.stringify(order!.orderId)}, records ${earlier} and ${operationId} got the same key ${JSON.stringify(key)} (seed ${bounds.seed})`, { figures });
+        }
+        seen.set(key, operationId);
+      }
+      figures.batchOfOneOrder = bounds.batchOfOneOrder;
+    }
+    const restart = restarts.get(answers);
+    const restarted = restart ? await restart() : undefined;
+    figures.restartChecked = restarted ? 'yes' : 'no';
+    if (restarted) {
+      const operations = fc.sample(retryArbitrary, { seed: bounds.seed, numRuns: bounds.restartOperations });
+      const before = operations.map(([first]) => keyOf(first));
+      for (const [i, [first, retry]] of operations.entries()) {
+        const after = keyFrom(restarted.makeIdempotencyKey, retry);
+        if (after !== before[i]) {
+          return fail(
+            `“${retryStatement}” does not hold: attempt ${first.attempt} of an operation got ${JSON.stringify(before[i])}, and attempt ${retry.attempt} of it got ${JSON.stringify(after)} once your answers module was loaded afresh, as after a restart: what the process held in memory is gone (seed ${bounds.seed})`,
+            { trace: replayInModel(answers, restarted), figures },
+          );
+        }
       }
     }
     const replay = replayInModel(answers);
     if (replay) return fail('the model’s client, using your keys, charges twice', { trace: replay, figures });
-    return pass(`${properties.length} properties hold over ${PROPERTY_RUNS} random operations each (seed ${PROPERTY_SEED}); the model’s client using your keys never charges twice`, { figures });
-  },
+    // A loader that cannot give a fresh module instance says so, rather than pass in silence.
+    const restartWords = restarted ? `, also across a restart (${bounds.restartOperations} operations)` : restart ? ' (a restart could not be simulated for this folder)' : '';
+    return pass(
+      `${properties.length} properties hold over ${bounds.runsPerProperty} random operations each (seed ${bounds.seed})${restartWords}; the model’s client using your keys never charges twice`,
+      { figures },
+    );
+  };
+}
+
+const retryStatement = 'a retry of the same operation gets the same key, even after a restart';
+const batchStatement = 'every operation of one order gets its own key';
+
+const makeIdempotencyKey: Task<ChapterOneAnswers> = {
+  id: '1.4',
+  answer: 'answers.ts: makeIdempotencyKey()',
+  title: 'The idempotency key format',
+  hint: 'What names one intended operation — the same on every retry, even after your server restarts, and different for a second refund of the same order or a new card after a decline? Which fields would you be unhappy to see in a log?',
+  check: keyFormatCheck(visibleKeyBounds),
 };
 
 /** The scenario's charge, as the merchant's server knows it. */
@@ -403,12 +521,14 @@ export const sampleOperation: PaymentOperation = {
 };
 
 /** The scenario with the client deriving each attempt's key from the student's function. */
-export function replayInModel(answers: ChapterOneAnswers): string | undefined {
+export function replayInModel(answers: ChapterOneAnswers, restarted?: ChapterOneAnswers): string | undefined {
   const base = sampleOperation;
+  const retryAfterMs = (scenarioConfig.clientTimeoutSeconds + scenarioConfig.retryDelaysSeconds[0]!) * 1000;
   const config = {
     ...scenarioConfig,
+    // With a restart, the server restarted between the first attempt and the retry.
     keyForAttempt: (attempt: number) =>
-      answers.makeIdempotencyKey({ ...base, attempt, attemptedAt: new Date(Date.parse(base.attemptedAt) + (attempt - 1) * 33_000).toISOString() }),
+      keyFrom((attempt > 1 && restarted ? restarted : answers).makeIdempotencyKey, { ...base, attempt, attemptedAt: new Date(Date.parse(base.attemptedAt) + (attempt - 1) * retryAfterMs).toISOString() }),
   };
   const result = explore(createIdempotencyModel(config), { events: candidateEvents, invariants: [atMostOneCharge] });
   const violation = result.violations[0];
@@ -420,7 +540,7 @@ export const chapter: Chapter<ChapterOneAnswers> = {
   slug: '01-idempotency',
   title: 'Idempotency keys',
   tasks: [retryWithoutKeys, retryWithKey, keyTtl, makeIdempotencyKey],
-  loadAnswers: importAnswersModule<ChapterOneAnswers>,
+  loadAnswers,
   // The explorations that do not depend on an answer, once, before any task's clock starts
   // (exploreConfig keeps them).
   prepare: async () => {

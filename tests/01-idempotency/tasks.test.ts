@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { chapter } from '../../specs/01-idempotency/chapter.ts';
+import { idempotencyScenario } from '../../models/idempotency-store/scenario.ts';
 import { runTask, type TaskReport } from '../../tools/grading/run-task.ts';
 import type { ChapterOneAnswers, KeyedRetryAnswer, PaymentOperation, TtlAnswer } from '../../specs/01-idempotency/answer-types.ts';
 
@@ -31,7 +32,7 @@ describe('1.1', () => {
   });
 
   it('an extra explanatory field is ignored', async () => {
-    const report = await check('1.1', { ...reference, retryWithoutKeys: () => ({ ...reference.retryWithoutKeys(), why: 'the API cannot tell the retry from a new payment' }) as never });
+    const report = await check('1.1', { ...reference, retryWithoutKeys: () => ({ ...reference.retryWithoutKeys({ ...idempotencyScenario }), why: 'the API cannot tell the retry from a new payment' }) as never });
     expect(report.status, report.message).toBe('pass');
   });
 });
@@ -55,6 +56,11 @@ describe('1.2', () => {
     expect(steps).toMatchObject({ status: 'fail', message: expect.stringMatching(/execute the request again/) });
   });
 
+  it('steps that answer the one retry twice (a conflict, then the replay) fail', async () => {
+    const report = await check('1.2', withRetry({ steps: ['look_up_key', 'compare_parameters', 'return_conflict', 'replay_saved_response'] }));
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/answer the one retry 2 times/) });
+  });
+
   it('a replay without comparing the parameters fails', async () => {
     const report = await check('1.2', withRetry({ steps: ['look_up_key', 'replay_saved_response'] }));
     expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/never compare/) });
@@ -75,7 +81,7 @@ describe('1.2', () => {
     expect(loop).toMatchObject({ status: 'fail', message: expect.stringMatching(/replays the same saved 500/) });
     expect(loop.trace).toMatch(/500 card network error \(replayed\)/);
     const fresh = await check('1.2', withRetry({ clientAfterReplayed500: 'retry with a new key' }));
-    expect(fresh).toMatchObject({ status: 'fail', message: expect.stringMatching(/indeterminate/) });
+    expect(fresh).toMatchObject({ status: 'fail', message: expect.stringMatching(/leaves the outcome unknown/) });
     givesNothingAway(fresh, 'reconcile');
   });
 
@@ -188,7 +194,7 @@ describe('1.4', () => {
   });
 
   it('a key longer than 255 characters fails', async () => {
-    await fails((op) => `${op.action}:${op.operationId}`.padEnd(300, 'x'), /at most 255 characters/);
+    await fails((op) => `${op.action}:${op.operationId}`.padEnd(300, 'x'), /1 to 255 printable ASCII characters/);
   });
 
   it.each([
@@ -198,6 +204,36 @@ describe('1.4', () => {
     ['an HMAC of the record id with a server secret', (op: PaymentOperation) => createHmac('sha256', 'server-secret').update(op.operationId).digest('base64url')],
   ])('a right design that differs from the key passes: %s', async (_, make) => {
     const report = await check('1.4', keyWith(make));
+    expect(report.status, report.message).toBe('pass');
+  });
+});
+
+describe('1.4 across a restart (the answers module loaded afresh)', () => {
+  it.each([
+    ['a random UUID per operation kept in a module-level Map', 'key-in-memory'],
+    ['an HMAC under a secret drawn when the process starts', 'key-per-process-secret'],
+  ])('%s passes every in-process property but fails the restart, with the model’s double charge', async (_, fixture) => {
+    const answers = await chapter.loadAnswers(`tests/fixtures/${fixture}/01-idempotency`);
+    const report = await check('1.4', answers);
+    expect(report.status).toBe('fail');
+    expect(report.message).toMatch(/even after a restart” does not hold: .*loaded afresh, as after a restart/);
+    expect(report.trace).toMatch(/charge #2/);
+    expect(report.figures?.restartChecked).toBe('yes');
+  });
+
+  it('the reference and a stored V4 UUID keep their keys across the restart', async () => {
+    expect((await check('1.4', reference)).figures?.restartChecked).toBe('yes');
+    const other = await chapter.loadAnswers('tests/fixtures/right-but-different/01-idempotency');
+    const report = await check('1.4', other);
+    expect(report).toMatchObject({ status: 'pass', figures: { restartChecked: 'yes' } });
+    expect(report.message).toMatch(/also across a restart/);
+  });
+});
+
+describe('right answers that differ from the key, as one answers file', () => {
+  it.each(chapter.tasks.map((t) => t.id))('task %s passes', async (id) => {
+    const answers = await chapter.loadAnswers('tests/fixtures/right-but-different/01-idempotency');
+    const report = await check(id, answers);
     expect(report.status, report.message).toBe('pass');
   });
 });
