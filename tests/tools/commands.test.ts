@@ -55,6 +55,23 @@ export function makeIdempotencyKey() { return 'z'.repeat(20_000_000); }
     expect(feedback).toMatch(/Hint: /);
   });
 
+  it('runs the hidden checks apart, into a gradebook of their own', () => {
+    const root = join(repoRoot, '.tmp', 'submissions-hidden');
+    const out = `${root}-gradebook`;
+    rmSync(root, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+    cpSync(join(repoRoot, 'solutions/01-idempotency/answers.ts'), join(root, 'ada/01-idempotency/answers.ts'));
+    const run = grade(root, '--chapter', '1', '--hidden', '--jobs', '1');
+    expect(run.status, run.stderr).toBe(0);
+    const hidden = readBook(join(out, 'hidden'));
+    const ids = hidden.tasks.map((t: { id: string }) => t.id);
+    expect(ids.length).toBeGreaterThan(0);
+    // Only hidden tasks, none of the visible ones, and the reference answers pass them.
+    expect(ids.filter((id: string) => /^\d+\.\d+$/.test(id))).toEqual([]);
+    expect(Object.values(hidden.students.ada.tasks).filter((t) => (t as { status: string }).status === 'pass')).toHaveLength(ids.length);
+    expect(() => statSync(join(out, 'gradebook.json'))).toThrow();
+  });
+
   it('loses nothing when killed, goes on with --resume, and merges a chapter graded later', async () => {
     const root = join(repoRoot, '.tmp', 'submissions-resume');
     const out = join(repoRoot, '.tmp', 'gradebook-resume');
