@@ -1,0 +1,177 @@
+/**
+ * What the site is made of, found by scanning the repository at build time: the pages (the
+ * README, every chapter's text and answer key, every model's README, the architecture and the
+ * benchmarks), the tasks (from the chapters' headings), the invariants (from the specs'
+ * modules: every exported object with an `id`, a `statement` and a `task`) and which model
+ * states which invariant (from the models' READMEs). Nothing here names a chapter, a task or
+ * an invariant: the chapters are rewritten independently of the site.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chapterEntries, repoRoot } from '../chapters.ts';
+
+export type PageKind = 'home' | 'chapter' | 'key' | 'model' | 'doc';
+
+export interface SitePage {
+  /** The Markdown file of the repository, relative with `/`; undefined for a generated page. */
+  source?: string;
+  /** The page's file in the site's source folder, e.g. `01-idempotency/key.md`. */
+  file: string;
+  title: string;
+  kind: PageKind;
+  /** The chapter's slug, for a chapter's text or key. */
+  chapter?: string;
+}
+
+export interface TaskInfo {
+  /** "1.2" */
+  id: string;
+  chapter: string;
+  title: string;
+  /** The heading anchor, the same on the chapter's page and on its key. */
+  anchor: string;
+  invariants: string[];
+  models: string[];
+}
+
+export interface InvariantInfo {
+  id: string;
+  statement: string;
+  /** The tasks it backs, e.g. ["2.2", "2.3"]. */
+  tasks: string[];
+  chapter: string;
+  /** The models whose README states it. */
+  models: string[];
+  anchor: string;
+}
+
+export interface ModelInfo {
+  slug: string;
+  title: string;
+  /** The chapters whose text, key or tasks use it. */
+  chapters: string[];
+}
+
+export interface ChapterInfo {
+  slug: string;
+  number: number;
+  title: string;
+  shortTitle: string;
+  models: string[];
+}
+
+export interface SiteSources {
+  solutions: boolean;
+  pages: SitePage[];
+  chapters: ChapterInfo[];
+  tasks: TaskInfo[];
+  invariants: InvariantInfo[];
+  models: ModelInfo[];
+}
+
+const read = (path: string) => readFileSync(join(repoRoot, path), 'utf8');
+export const titleOf = (markdown: string, fallback: string) => /^#\s+(.*)$/m.exec(markdown)?.[1]?.trim() ?? fallback;
+
+/** "task-1-2": one anchor per task, shared by its chapter text and its key. */
+export const taskAnchor = (task: string) => `task-${task.replace(/\./g, '-')}`;
+/** "idem-1", "xfer-no-block". */
+export const invariantAnchor = (id: string) => id.toLowerCase();
+
+/** The lines of a Markdown text that are not inside a fenced code block. */
+export function* proseLines(markdown: string): Generator<{ line: string; index: number }> {
+  let fence: string | null = null;
+  const lines = markdown.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    const marker = /^\s*(```+|~~~+)/.exec(line)?.[1];
+    if (marker) {
+      if (fence === null) fence = marker;
+      else if (marker.startsWith(fence)) fence = null;
+      continue;
+    }
+    if (fence === null) yield { line, index };
+  }
+}
+
+/** A heading that opens a task: "## Task 1.2 — …", "## 2.1 The rows …", "## 1.3 — How long …". */
+export function taskOfHeading(line: string): { level: number; task: string; title: string } | undefined {
+  const match = /^(#{2,4})\s+(?:Task\s+)?(\d+\.\d+)\b\s*(?:[—–:-]\s*)?(.*?)\s*(?:\{#[^}]*\})?$/.exec(line);
+  return match ? { level: match[1]!.length, task: match[2]!, title: match[3]! } : undefined;
+}
+
+/** Every exported invariant-like object of a module, including those inside exported arrays. */
+function invariantsOf(module: Record<string, unknown>): { id: string; statement: string; task: string }[] {
+  const found: { id: string; statement: string; task: string }[] = [];
+  const visit = (value: unknown) => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (value && typeof value === 'object') {
+      const { id, statement, task } = value as Record<string, unknown>;
+      if (typeof id === 'string' && typeof statement === 'string' && typeof task === 'string') found.push({ id, statement, task });
+    }
+  };
+  Object.values(module).forEach(visit);
+  return found;
+}
+
+/** `**IDEM-1** statement` bullets of a model's README. */
+const invariantIdsIn = (markdown: string) => [...markdown.matchAll(/\*\*([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\*\*/g)].map((m) => m[1]!);
+
+/** `models/<slug>/` named anywhere in a text. */
+const modelsNamedIn = (text: string, models: readonly string[]) => models.filter((m) => text.includes(`models/${m}/`) || text.includes(`models/${m}'`));
+
+export async function scanSources(options: { solutions: boolean }): Promise<SiteSources> {
+  const modelSlugs = readdirSync(join(repoRoot, 'models')).filter((m) => existsSync(join(repoRoot, 'models', m, 'README.md')));
+  const pages: SitePage[] = [];
+  const addDoc = (source: string, file: string, kind: PageKind) => {
+    if (existsSync(join(repoRoot, source))) pages.push({ source, file, kind, title: titleOf(read(source), source) });
+  };
+  addDoc('README.md', 'index.md', 'home');
+
+  const chapters: ChapterInfo[] = [];
+  const tasks: TaskInfo[] = [];
+  const invariants: InvariantInfo[] = [];
+  for (const entry of chapterEntries) {
+    const textPath = `exercises/${entry.slug}/README.md`;
+    if (!existsSync(join(repoRoot, textPath))) continue;
+    const text = read(textPath);
+    const title = titleOf(text, entry.slug);
+    const keyPath = `solutions/${entry.slug}/KEY.md`;
+    const key = existsSync(join(repoRoot, keyPath)) ? read(keyPath) : '';
+    pages.push({ source: textPath, file: `${entry.slug}/index.md`, kind: 'chapter', chapter: entry.slug, title });
+    if (options.solutions && key) pages.push({ source: keyPath, file: `${entry.slug}/key.md`, kind: 'key', chapter: entry.slug, title: titleOf(key, keyPath) });
+
+    const invariantsFile = join(repoRoot, 'specs', entry.slug, 'invariants.ts');
+    const found = existsSync(invariantsFile) ? invariantsOf(await import(pathToFileURL(invariantsFile).href)) : [];
+    for (const inv of found) {
+      if (invariants.some((i) => i.id === inv.id)) continue;
+      const backs = inv.task.split(/[,\s]+/).filter((t) => /^\d+\.\d+$/.test(t));
+      const models = modelSlugs.filter((m) => invariantIdsIn(read(`models/${m}/README.md`)).includes(inv.id));
+      invariants.push({ id: inv.id, statement: inv.statement, tasks: backs, chapter: entry.slug, models, anchor: invariantAnchor(inv.id) });
+    }
+    for (const { line } of proseLines(text)) {
+      const heading = taskOfHeading(line);
+      if (!heading || tasks.some((t) => t.id === heading.task)) continue;
+      const backing = invariants.filter((i) => i.tasks.includes(heading.task));
+      tasks.push({
+        id: heading.task,
+        chapter: entry.slug,
+        title: heading.title,
+        anchor: taskAnchor(heading.task),
+        invariants: backing.map((i) => i.id),
+        models: [...new Set(backing.flatMap((i) => i.models))],
+      });
+    }
+    const chapterModels = new Set([...modelsNamedIn(text + key, modelSlugs), ...invariants.filter((i) => i.chapter === entry.slug).flatMap((i) => i.models)]);
+    chapters.push({ slug: entry.slug, number: entry.number, title, shortTitle: title.split(' — ').pop()!, models: modelSlugs.filter((m) => chapterModels.has(m)) });
+  }
+
+  const models: ModelInfo[] = modelSlugs.map((slug) => {
+    const readme = read(`models/${slug}/README.md`);
+    pages.push({ source: `models/${slug}/README.md`, file: `models/${slug}.md`, kind: 'model', title: titleOf(readme, slug) });
+    return { slug, title: titleOf(readme, slug), chapters: chapters.filter((c) => c.models.includes(slug)).map((c) => c.slug) };
+  });
+  addDoc('ARCHITECTURE.md', 'architecture.md', 'doc');
+  addDoc('bench/results.md', 'bench.md', 'doc');
+  return { solutions: options.solutions, pages, chapters, tasks, invariants, models };
+}
