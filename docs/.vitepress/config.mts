@@ -35,6 +35,7 @@ export default defineConfig({
   // The API reference is typedoc's HTML, copied in as it is: VitePress has no page for it.
   ignoreDeadLinks: [/^\/typedoc\//],
   head: [['link', { rel: 'icon', href: 'data:,' }]],
+  vite: { logLevel: 'warn' },
   markdown: {
     theme: { light: 'github-light', dark: 'github-dark' },
     config(md) {
@@ -46,7 +47,32 @@ export default defineConfig({
     nav: site.nav,
     sidebar: site.sidebar,
     outline: { level: [2, 3], label: 'On this page' },
-    search: { provider: 'local' },
+    search: {
+      provider: 'local',
+      options: {
+        miniSearch: {
+          // Invariant ids (IDEM-1) and task numbers (3.2) are indexed whole, and their parts
+          // too, so that "IDEM-1" finds the invariant and "idempotency" finds "idempotency-key".
+          // VitePress serialises these functions into the page: they must not close over anything.
+          options: {
+            tokenize: (text: string) =>
+              text
+                .split(/[\s,;:!?()[\]{}"'“”‘’`<>|/\\*=+]+/)
+                .map((word) => word.replace(/^[.\-–—]+|[.\-–—]+$/g, ''))
+                .filter(Boolean)
+                .flatMap((word) => (/[.-]/.test(word) ? [word, ...word.split(/[.-]+/).filter(Boolean)] : [word])),
+          },
+          // A query is not split at its dots and hyphens: "IDEM-1" looks for that id, not for every "1".
+          searchOptions: {
+            tokenize: (text: string) =>
+              text
+                .split(/[\s,;:!?()[\]{}"'“”‘’`<>|/\\*=+]+/)
+                .map((word) => word.replace(/^[.\-–—]+|[.\-–—]+$/g, ''))
+                .filter(Boolean),
+          },
+        },
+      },
+    },
     docFooter: { prev: 'Previous', next: 'Next' },
     notFound: {
       title: 'No such page in the workbook',

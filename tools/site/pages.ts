@@ -4,7 +4,7 @@
  * the pages it belongs with, Mermaid blocks replaced by pre-rendered diagrams; and the pages
  * the site adds (the invariants, the models' index, the API overview).
  */
-import { invariantAnchor, proseLines, taskOfHeading, type ChapterInfo, type SitePage, type SiteSources, type TaskInfo } from './sources.ts';
+import { invariantAnchor, isFiguresHeading, proseLines, taskOfHeading, type ChapterInfo, type SitePage, type SiteSources, type TaskInfo } from './sources.ts';
 import { renderDiagram, type RenderedDiagram } from './diagrams.ts';
 import type { ApiModule } from './api.ts';
 
@@ -83,6 +83,7 @@ export function sitePage(sources: SiteSources, page: SitePage, markdown: string,
   const lines = markdown.split('\n');
   const insertAfter = new Map<number, string>();
   let titleSeen = false;
+  let figuresDone = false;
   for (const { line, index } of proseLines(markdown)) {
     if (!titleSeen && /^#\s/.test(line)) {
       titleSeen = true;
@@ -98,7 +99,8 @@ export function sitePage(sources: SiteSources, page: SitePage, markdown: string,
       continue;
     }
     // The figures an invariant id links to: a model's last check, the key's invariants table.
-    if (/^#{2,3}\s/.test(line) && !/\{#/.test(line) && ((page.kind === 'model' && /figures/i.test(line)) || (page.kind === 'key' && /invariants/i.test(line)))) {
+    if (!/\{#/.test(line) && isFiguresHeading(page.kind, line) && !figuresDone) {
+      figuresDone = true;
       lines[index] = `${line} {#${figuresAnchor}}`;
     }
   }
@@ -144,9 +146,13 @@ export function invariantsPage(sources: SiteSources): string {
         const task = sources.tasks.find((x) => x.id === t);
         return task ? `[task ${t}](${routes.chapter(task.chapter)}#${task.anchor})` : `task ${t}`;
       });
+      const key = sources.pages.find((p) => p.kind === 'key' && p.chapter === inv.chapter);
       const figures = [
-        ...inv.models.map((m) => `[${modelTitle(sources, m)}](${routes.model(m)}#${figuresAnchor})`),
-        sources.solutions && sources.pages.some((p) => p.kind === 'key' && p.chapter === inv.chapter) ? `[the answer key](${routes.key(inv.chapter)}#${figuresAnchor})` : undefined,
+        ...inv.models.map((m) => {
+          const page = sources.pages.find((p) => p.kind === 'model' && p.file === `models/${m}.md`);
+          return `[${modelTitle(sources, m)}](${routes.model(m)}${page?.figures ? `#${figuresAnchor}` : ''})`;
+        }),
+        key ? `[the answer key](${routes.key(inv.chapter)}${key.figures ? `#${figuresAnchor}` : ''})` : undefined,
       ].filter(Boolean);
       out.push(
         `### ${inv.id} {#${inv.anchor}}`,

@@ -22,6 +22,8 @@ export interface SitePage {
   kind: PageKind;
   /** The chapter's slug, for a chapter's text or key. */
   chapter?: string;
+  /** Whether it has a section an invariant's figures can link to (see `isFiguresHeading`). */
+  figures?: boolean;
 }
 
 export interface TaskInfo {
@@ -100,6 +102,16 @@ export function taskOfHeading(line: string): { level: number; task: string; titl
   return match ? { level: match[1]!.length, task: match[2]!, title: match[3]! } : undefined;
 }
 
+/**
+ * The section that holds the figures of the invariants' last check: a model README's
+ * "Figures …" heading, a key's "… invariants …" heading.
+ */
+export function isFiguresHeading(kind: PageKind, line: string): boolean {
+  return /^#{2,3}\s/.test(line) && ((kind === 'model' && /figures/i.test(line)) || (kind === 'key' && /invariants/i.test(line)));
+}
+
+const hasFigures = (kind: PageKind, markdown: string) => [...proseLines(markdown)].some(({ line }) => isFiguresHeading(kind, line));
+
 /** Every exported invariant-like object of a module, including those inside exported arrays. */
 function invariantsOf(module: Record<string, unknown>): { id: string; statement: string; task: string }[] {
   const found: { id: string; statement: string; task: string }[] = [];
@@ -139,7 +151,7 @@ export async function scanSources(options: { solutions: boolean }): Promise<Site
     const keyPath = `solutions/${entry.slug}/KEY.md`;
     const key = existsSync(join(repoRoot, keyPath)) ? read(keyPath) : '';
     pages.push({ source: textPath, file: `${entry.slug}/index.md`, kind: 'chapter', chapter: entry.slug, title });
-    if (options.solutions && key) pages.push({ source: keyPath, file: `${entry.slug}/key.md`, kind: 'key', chapter: entry.slug, title: titleOf(key, keyPath) });
+    if (options.solutions && key) pages.push({ source: keyPath, file: `${entry.slug}/key.md`, kind: 'key', chapter: entry.slug, title: titleOf(key, keyPath), figures: hasFigures('key', key) });
 
     const invariantsFile = join(repoRoot, 'specs', entry.slug, 'invariants.ts');
     const found = existsSync(invariantsFile) ? invariantsOf(await import(pathToFileURL(invariantsFile).href)) : [];
@@ -168,7 +180,7 @@ export async function scanSources(options: { solutions: boolean }): Promise<Site
 
   const models: ModelInfo[] = modelSlugs.map((slug) => {
     const readme = read(`models/${slug}/README.md`);
-    pages.push({ source: `models/${slug}/README.md`, file: `models/${slug}.md`, kind: 'model', title: titleOf(readme, slug) });
+    pages.push({ source: `models/${slug}/README.md`, file: `models/${slug}.md`, kind: 'model', title: titleOf(readme, slug), figures: hasFigures('model', readme) });
     return { slug, title: titleOf(readme, slug), chapters: chapters.filter((c) => c.models.includes(slug)).map((c) => c.slug) };
   });
   addDoc('ARCHITECTURE.md', 'architecture.md', 'doc');
