@@ -126,8 +126,24 @@ function invariantsOf(module: Record<string, unknown>): { id: string; statement:
   return found;
 }
 
+/**
+ * The invariants written out in a specs file, for those a module builds from a config (a
+ * function returning the invariant): id, task, and the statement with each `${…}` left as
+ * the name it reads, to be replaced by the model README's wording where it has one.
+ */
+export function invariantsInSource(source: string): { id: string; statement: string; task: string; templated: boolean }[] {
+  const pattern = /\bid:\s*'([^']+)',\s*statement:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|`([^`]*)`),\s*task:\s*'([^']+)'/g;
+  return [...source.matchAll(pattern)].map((m) => ({
+    id: m[1]!,
+    statement: (m[2] ?? m[3] ?? m[4] ?? '').replace(/\$\{[^}]*?(\w+)\s*\}/g, '$1').replace(/\\(.)/g, '$1'),
+    task: m[5]!,
+    templated: m[4] !== undefined && m[4].includes('${'),
+  }));
+}
+
 /** `**IDEM-1** statement` bullets of a model's README. */
-const invariantIdsIn = (markdown: string) => [...markdown.matchAll(/\*\*([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\*\*/g)].map((m) => m[1]!);
+const invariantBulletsIn = (markdown: string) =>
+  new Map([...markdown.matchAll(/\*\*([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\*\*[ \t]*([^\n]*)/g)].map((m) => [m[1]!, m[2]!.trim()]));
 
 /** `models/<slug>/` named anywhere in a text. */
 const modelsNamedIn = (text: string, models: readonly string[]) => models.filter((m) => text.includes(`models/${m}/`) || text.includes(`models/${m}'`));
@@ -154,12 +170,17 @@ export async function scanSources(options: { solutions: boolean }): Promise<Site
     if (options.solutions && key) pages.push({ source: keyPath, file: `${entry.slug}/key.md`, kind: 'key', chapter: entry.slug, title: titleOf(key, keyPath), figures: hasFigures('key', key) });
 
     const invariantsFile = join(repoRoot, 'specs', entry.slug, 'invariants.ts');
-    const found = existsSync(invariantsFile) ? invariantsOf(await import(pathToFileURL(invariantsFile).href)) : [];
-    for (const inv of found) {
+    // Exported invariant objects first (their statements as the checks print them), then
+    // those only a function of a config builds, read from the source.
+    const exported = existsSync(invariantsFile) ? invariantsOf(await import(pathToFileURL(invariantsFile).href)) : [];
+    const written = existsSync(invariantsFile) ? invariantsInSource(readFileSync(invariantsFile, 'utf8')) : [];
+    const found = [...exported, ...written.filter((w) => !exported.some((e) => e.id === w.id))];
+    for (const inv of found.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }))) {
       if (invariants.some((i) => i.id === inv.id)) continue;
       const backs = inv.task.split(/[,\s]+/).filter((t) => /^\d+\.\d+$/.test(t));
-      const models = modelSlugs.filter((m) => invariantIdsIn(read(`models/${m}/README.md`)).includes(inv.id));
-      invariants.push({ id: inv.id, statement: inv.statement, tasks: backs, chapter: entry.slug, models, anchor: invariantAnchor(inv.id) });
+      const models = modelSlugs.filter((m) => invariantBulletsIn(read(`models/${m}/README.md`)).has(inv.id));
+      const worded = 'templated' in inv && inv.templated ? models.map((m) => invariantBulletsIn(read(`models/${m}/README.md`)).get(inv.id)).find(Boolean) : undefined;
+      invariants.push({ id: inv.id, statement: worded ?? inv.statement, tasks: backs, chapter: entry.slug, models, anchor: invariantAnchor(inv.id) });
     }
     for (const { line } of proseLines(text)) {
       const heading = taskOfHeading(line);
