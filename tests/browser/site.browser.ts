@@ -49,11 +49,11 @@ async function open(page: Page, url: string) {
 }
 
 /** Whether the page's background is dark (relative luminance of the body's background colour). */
-const isDark = (page: Page) =>
-  page.evaluate(() => {
-    const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+(\.\d+)?/g)!.map(Number) as [number, number, number];
-    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255 < 0.3;
-  });
+async function isDark(page: Page): Promise<boolean> {
+  const colour = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+  const [r, g, b] = colour.match(/\d+(\.\d+)?/g)!.map(Number) as [number, number, number];
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255 < 0.3;
+}
 
 describe('the full site in Chromium', () => {
   it('loads every page without a console error, within 300 kB before images', async () => {
@@ -80,7 +80,7 @@ describe('the full site in Chromium', () => {
     const links = new Set<string>();
     for (const path of workbookPages(full.dir)) {
       await page.goto(full.url + path, { waitUntil: 'load' });
-      for (const href of await page.$$eval('.VPContent a[href], .VPSidebar a[href], .VPNav a[href]', (as) => as.map((a) => (a as HTMLAnchorElement).href))) {
+      for (const href of await page.$$eval('.VPContent a[href], .VPSidebar a[href], .VPNav a[href]', (as) => as.map((a) => (a as unknown as { href: string }).href))) {
         if (href.startsWith(full.url)) links.add(href);
       }
     }
@@ -170,7 +170,7 @@ describe('the full site in Chromium', () => {
     const wide: string[] = [];
     for (const path of workbookPages(full.dir)) {
       await page.goto(full.url + path, { waitUntil: 'load' });
-      const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+      const { scroll, width } = await page.evaluate<{ scroll: number; width: number }>('({ scroll: document.documentElement.scrollWidth, width: window.innerWidth })');
       if (scroll > width) wide.push(`${path}: ${scroll} px wide`);
     }
     await context.close();

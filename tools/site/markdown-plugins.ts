@@ -3,8 +3,7 @@
  * relative links between the repository's Markdown files become links between pages, and
  * every invariant id in running text links to its statement.
  */
-import type MarkdownIt from 'markdown-it';
-import type Token from 'markdown-it/lib/token.mjs';
+import type { MarkdownIt, StateCore, Token } from 'markdown-it';
 import { posix } from 'node:path';
 
 export interface LinkMap {
@@ -27,7 +26,7 @@ export function resolveLink(map: LinkMap, fromSource: string, href: string): str
 
 /** Links and images of a repository page, rewritten to the site's URLs; a link to a file that is no page (answers.ts, a .sql file) keeps its text. */
 export function repositoryLinks(md: MarkdownIt, map: LinkMap): void {
-  md.core.ruler.push('repository_links', (state) => {
+  md.core.ruler.push('repository_links', (state: StateCore) => {
     const source = map.sourceOfFile[(state.env as { relativePath?: string }).relativePath ?? ''];
     if (!source) return;
     for (const block of state.tokens) {
@@ -36,7 +35,7 @@ export function repositoryLinks(md: MarkdownIt, map: LinkMap): void {
       const dropped: boolean[] = [];
       for (const token of block.children) {
         if (token.type === 'link_open') {
-          const href = token.attrGet('href') ?? '';
+          const href = String(token.attrGet('href') ?? '');
           if (isRelative(href)) {
             const url = resolveLink(map, source, href);
             dropped.push(url === undefined);
@@ -47,7 +46,7 @@ export function repositoryLinks(md: MarkdownIt, map: LinkMap): void {
         } else if (token.type === 'link_close') {
           if (dropped.pop()) continue;
         } else if (token.type === 'image') {
-          const src = token.attrGet('src') ?? '';
+          const src = String(token.attrGet('src') ?? '');
           const url = isRelative(src) ? resolveLink(map, source, src) : src;
           if (url === undefined) continue;
           token.attrSet('src', url);
@@ -72,7 +71,7 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 export function invariantLinks(md: MarkdownIt, options: { ids: readonly string[]; hrefOf: (id: string) => string }): void {
   if (options.ids.length === 0) return;
   const pattern = new RegExp(`(?<![\\w-])(${[...options.ids].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|')})(?![\\w-])`, 'g');
-  md.core.ruler.push('invariant_links', (state) => {
+  md.core.ruler.push('invariant_links', (state: StateCore) => {
     let inHeading = false;
     for (const block of state.tokens) {
       if (block.type === 'heading_open') inHeading = true;
