@@ -35,7 +35,7 @@ export default defineConfig({
   // The API reference is typedoc's HTML, copied in as it is: VitePress has no page for it.
   ignoreDeadLinks: [/^\/typedoc\//],
   head: [['link', { rel: 'icon', href: 'data:,' }]],
-  vite: { logLevel: 'warn' },
+  vite: { logLevel: 'warn', build: { reportCompressedSize: false } },
   markdown: {
     theme: { light: 'github-light', dark: 'github-dark' },
     config(md) {

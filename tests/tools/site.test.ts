@@ -209,8 +209,9 @@ describe('the student site’s check', () => {
 
   it('fails a site with a key page, or a reference answer in a page, a page script or the search index', () => {
     const line = answerLine();
-    write({ '01-x/key.html': '<p>key</p>', 'index.html': `<pre>${highlighted(line)}</pre>` });
+    write({ '01-x/key.html': '<p>key</p>', 'index.html': `<pre>${highlighted(line)}</pre>`, 'nav.html': '<a href="/01-x/key.html">Answer key</a>' });
     const leaks = checkStudentSite(dir);
+    expect(leaks.some((l) => l.startsWith('nav.html: a link to an answer key'))).toBe(true);
     expect(leaks.some((l) => l.startsWith('01-x/key.html: an answer key page'))).toBe(true);
     expect(leaks.some((l) => l.startsWith('index.html: a line of the reference answer'))).toBe(true);
     write({ 'assets/page.js': `const html = ${JSON.stringify(`<code>${line}</code>`)};` });

@@ -5,10 +5,11 @@
  * `.tmp/typedoc/<hash>` and reused while none of its inputs has changed.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { repoRoot } from '../chapters.ts';
+import type { SiteSources } from './sources.ts';
 
 export interface ApiModule {
   /** "models/idempotency-store/machine" */
@@ -64,8 +65,25 @@ function inputsHash(options: object): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** Writes the reference to `outDir` (the site's public folder + /typedoc); returns whether it came from the cache. */
-export async function buildApi(outDir: string): Promise<{ cached: boolean }> {
+/**
+ * A module's page of the reference links back to the workbook page it documents: a model's
+ * file to the model's page, a chapter's specs to the chapter.
+ */
+export function linkBack(outDir: string, sources: Pick<SiteSources, 'models' | 'chapters'>): void {
+  for (const module of apiModules()) {
+    const [top, name] = module.name.split('/');
+    const model = top === 'models' && sources.models.find((m) => m.slug === name);
+    const chapter = top === 'specs' && sources.chapters.find((c) => c.slug === name);
+    const target = model ? { href: `/models/${model.slug}.html`, text: `${model.title.replace(/^Model:\s*/, '')}: the model’s page in the workbook` } : chapter ? { href: `/${chapter.slug}/`, text: `${chapter.title}, in the workbook` } : undefined;
+    const file = join(outDir, module.href.slice(apiBase.length));
+    if (!target || !existsSync(file)) continue;
+    const html = readFileSync(file, 'utf8');
+    writeFileSync(file, html.replace(/<\/h1>/, `</h1><p class="tsd-workbook-link">← <a href="${target.href}">${target.text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</a></p>`));
+  }
+}
+
+/** Writes the reference to `outDir` (the site's /typedoc/), linked back to the workbook; returns whether it came from the cache. */
+export async function buildApi(outDir: string, sources: Pick<SiteSources, 'models' | 'chapters'>): Promise<{ cached: boolean }> {
   const options = {
     entryPoints: apiEntryPoints(),
     name: 'Payment System Design — API',
@@ -73,7 +91,8 @@ export async function buildApi(outDir: string): Promise<{ cached: boolean }> {
     navigationLinks: { Workbook: '/index.html', Invariants: '/invariants.html', Models: '/models/index.html', 'API overview': '/api.html' },
   };
   const cache = join(repoRoot, '.tmp', 'typedoc', inputsHash(options));
-  if (!existsSync(cache)) {
+  const fresh = !existsSync(cache);
+  if (fresh) {
     const typedoc = await import('typedoc');
     const app = await typedoc.Application.bootstrapWithPlugins({
       ...options,
@@ -93,9 +112,8 @@ export async function buildApi(outDir: string): Promise<{ cached: boolean }> {
     rmSync(join(repoRoot, '.tmp', 'typedoc'), { recursive: true, force: true, maxRetries: 2 });
     mkdirSync(join(repoRoot, '.tmp', 'typedoc'), { recursive: true });
     renameSync(partial, cache);
-    cpSync(cache, outDir, { recursive: true });
-    return { cached: false };
   }
   cpSync(cache, outDir, { recursive: true });
-  return { cached: true };
+  linkBack(outDir, sources);
+  return { cached: !fresh };
 }

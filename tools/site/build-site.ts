@@ -6,6 +6,7 @@
  * `.tmp/site-src/<variant>/` and VitePress builds them to `docs/site/` (or, for the student
  * build without keys or reference answers, `docs/site-student/`). Both are build output.
  */
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { repoRoot } from '../chapters.ts';
@@ -71,6 +72,12 @@ function navigation(sources: SiteSources, api: boolean) {
 
 /** The site's source folder: every page as Markdown, the diagrams in public/. */
 function writeSources(sources: SiteSources, srcDir: string, api: readonly ApiModule[] | undefined): { links: LinkMap; diagrams: number } {
+  // VitePress caches each page's rendering by its source text for the life of the process, so
+  // a second build in one process (the student site after the full one) would get the first
+  // one's pages: each page carries a stamp of what its links depend on, in its front matter.
+  const stamp = createHash('sha256').update(JSON.stringify({ sources, api })).digest('hex').slice(0, 12);
+  const write = (file: string, markdown: string) =>
+    writeFileSync(join(srcDir, file), markdown.startsWith('---\n') ? markdown.replace('---\n', `---\nsiteBuild: ${stamp}\n`) : `---\nsiteBuild: ${stamp}\n---\n\n${markdown}`);
   const links: LinkMap = { sourceOfFile: {}, urlOfSource: {} };
   const urlOf = (file: string) => `/${file.replace(/(^|\/)index\.md$/, '$1').replace(/\.md$/, '.html')}`;
   for (const page of sources.pages) {
@@ -93,15 +100,28 @@ function writeSources(sources: SiteSources, srcDir: string, api: readonly ApiMod
     const markdown = readFileSync(join(repoRoot, page.source!), 'utf8');
     if (page.kind === 'model') readmes.set(page.file.replace(/^models\/|\.md$/g, ''), markdown);
     mkdirSync(join(srcDir, posix.dirname(page.file)), { recursive: true });
-    writeFileSync(join(srcDir, page.file), sitePage(sources, page, markdown, api ?? [], rendered));
+    write(page.file, sitePage(sources, page, markdown, api ?? [], rendered));
   }
   mkdirSync(join(publicDir, 'diagrams'), { recursive: true });
   for (const diagram of rendered) writeFileSync(join(publicDir, routes.diagram(diagram.file)), diagram.svg);
-  writeFileSync(join(srcDir, 'invariants.md'), invariantsPage(sources));
+  write('invariants.md', invariantsPage(sources));
   mkdirSync(join(srcDir, 'models'), { recursive: true });
-  writeFileSync(join(srcDir, 'models', 'index.md'), modelsPage(sources, readmes));
-  if (api) writeFileSync(join(srcDir, 'api.md'), apiPage(sources, api));
+  write('models/index.md', modelsPage(sources, readmes));
+  if (api) write('api.md', apiPage(sources, api));
   return { links, diagrams: rendered.length };
+}
+
+let builds = 0;
+
+/** A VitePress root for one build: its config and theme are those of docs/.vitepress. */
+function buildRoot(variant: string): string {
+  const root = join(repoRoot, '.tmp', 'site-root', `${variant}-${process.pid}-${++builds}`);
+  rmSync(join(repoRoot, '.tmp', 'site-root'), { recursive: true, force: true });
+  const docs = join(repoRoot, 'docs', '.vitepress');
+  mkdirSync(join(root, '.vitepress', 'theme'), { recursive: true });
+  writeFileSync(join(root, '.vitepress', 'config.mts'), `export { default } from ${JSON.stringify(join(docs, 'config.mts'))};\n`);
+  writeFileSync(join(root, '.vitepress', 'theme', 'index.ts'), `export { default } from ${JSON.stringify(join(docs, 'theme', 'index.ts'))};\n`);
+  return root;
 }
 
 export async function buildSite(options: SiteOptions = {}): Promise<SiteReport> {
@@ -116,12 +136,6 @@ export async function buildSite(options: SiteOptions = {}): Promise<SiteReport> 
   const sources = await scanSources({ solutions });
   const api = options.api ? apiModules() : undefined;
   const { links, diagrams } = writeSources(sources, srcDir, api);
-  let apiCached: boolean | undefined;
-  if (api) {
-    const started = performance.now();
-    apiCached = (await buildApi(join(srcDir, 'public', 'typedoc'))).cached;
-    log(`site: API reference ${apiCached ? 'unchanged, reused' : 'generated'} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-  }
 
   const manifest = {
     srcDir,
@@ -140,11 +154,25 @@ export async function buildSite(options: SiteOptions = {}): Promise<SiteReport> 
   const previous = process.env.SITE_MANIFEST;
   process.env.SITE_MANIFEST = manifestPath;
   try {
-    const { build } = await import('vitepress');
-    await build(join(repoRoot, 'docs'), { outDir });
+    const { build, disposeMdItInstance } = await import('vitepress');
+    // VitePress keeps its markdown-it instance between builds of one process, and renders
+    // pages by importing the server bundle it writes under <root>/.vitepress/.temp, which Node
+    // then caches by path: a second build in one process (the student site after the full
+    // one) gets a fresh markdown-it and a root of its own, re-exporting docs/.vitepress.
+    disposeMdItInstance();
+    await build(buildRoot(variant), { outDir });
+    disposeMdItInstance();
   } finally {
     if (previous === undefined) delete process.env.SITE_MANIFEST;
     else process.env.SITE_MANIFEST = previous;
+  }
+  // typedoc's HTML goes in after VitePress has written its output (VitePress empties outDir
+  // first, and copying it through VitePress's public folder would copy every file twice).
+  let apiCached: boolean | undefined;
+  if (api) {
+    const apiStarted = performance.now();
+    apiCached = (await buildApi(join(outDir, 'typedoc'), sources)).cached;
+    log(`site: API reference ${apiCached ? 'unchanged, reused' : 'generated'} (${((performance.now() - apiStarted) / 1000).toFixed(1)} s)`);
   }
   const pages = (readdirSync(outDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.html') && !f.startsWith('typedoc')).length;
   log(`site: ${pages} pages, ${diagrams} diagrams rendered, VitePress ${((performance.now() - started) / 1000).toFixed(1)} s → ${posix.relative(repoRoot, outDir) || outDir}`);

@@ -53,6 +53,11 @@ export function checkStudentSite(outDir: string): string[] {
   const files = listFiles(outDir).filter((f) => /\.(html|js|json|txt|md)$/.test(f));
   const leaks: string[] = [];
   for (const file of files) if (/(^|\/)key\.html$/.test(file)) leaks.push(`${file}: an answer key page`);
+  // A link to a key (the sidebar's, a chapter's "answer key") would lead to the 404 page, and
+  // shows the site was built with the full site's navigation.
+  for (const file of files.filter((f) => f.endsWith('.html'))) {
+    if (/href="[^"]*\/key\.html[#"]/.test(readFileSync(join(outDir, file), 'utf8'))) leaks.push(`${file}: a link to an answer key`);
+  }
 
   const given = studentText();
   // Lines long enough to be distinctive, that the student's own files do not already show.
