@@ -72,6 +72,22 @@ describe('the full site in Chromium', () => {
     expect(failures).toEqual([]);
     expect(weights.length).toBeGreaterThan(10);
     expect(weights.filter(([, b]) => b > 300_000).map(([p, b]) => `${p}: ${(b / 1000).toFixed(0)} kB`)).toEqual([]);
+    const heaviest = weights.sort((a, b) => b[1] - a[1]).slice(0, 3);
+    console.info(`heaviest pages before images: ${heaviest.map(([p, b]) => `${p} ${(b / 1000).toFixed(0)} kB`).join(', ')}`);
+  });
+
+  it('gives a chapter a sidebar, next/previous links, heading anchors, copy buttons and a dark-mode switch', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const chapter = sources.chapters[0]!;
+    await page.goto(`${full.url}/${chapter.slug}/`, { waitUntil: 'networkidle' });
+    await expect(page.locator('.VPSidebar a[href]').count()).resolves.toBeGreaterThan(5);
+    await expect(page.locator('.VPDocFooter .pager-link').count()).resolves.toBeGreaterThan(0);
+    await expect(page.locator('.vp-doc h2 a.header-anchor').count()).resolves.toBeGreaterThan(0);
+    await expect(page.locator('.vp-doc div[class*="language-"] button.copy').count()).resolves.toBeGreaterThan(0);
+    await page.locator('.VPNavBar .VPSwitchAppearance').first().click();
+    await expect(page.locator('html.dark').count()).resolves.toBe(1);
+    expect(await isDark(page)).toBe(true);
+    await page.close();
   });
 
   it('resolves every internal link and anchor of every page', async () => {
