@@ -49,7 +49,8 @@ const chapterItem = (sources: SiteSources) =>
   }));
 
 function navigation(sources: SiteSources, api: boolean) {
-  const models = sources.models.map((m) => ({ text: m.title.replace(/^Model:\s*/, ''), link: routes.model(m.slug) }));
+  const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+  const models = sources.models.map((m) => ({ text: capitalised(m.title.replace(/^Model:\s*/, '')), link: routes.model(m.slug) }));
   const reference = [
     ...(api ? [{ text: 'API overview', link: routes.api }] : []),
     ...(sources.pages.some((p) => p.file === 'architecture.md') ? [{ text: 'Architecture', link: '/architecture.html' }] : []),
