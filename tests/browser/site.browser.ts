@@ -87,6 +87,9 @@ describe('the full site in Chromium', () => {
     await page.locator('.VPNavBar .VPSwitchAppearance').first().click();
     await expect(page.locator('html.dark').count()).resolves.toBe(1);
     expect(await isDark(page)).toBe(true);
+    // The API reference follows the switch.
+    await page.goto(`${full.url}/typedoc/index.html`, { waitUntil: 'networkidle' });
+    expect(await isDark(page)).toBe(true);
     await page.close();
   });
 

@@ -13,6 +13,8 @@ import { invariantsPage, sitePage } from '../../tools/site/pages.ts';
 import { scanSources, taskOfHeading, type SiteSources } from '../../tools/site/sources.ts';
 import { checkStudentSite, visibleText } from '../../tools/site/student-check.ts';
 import { summaryOf } from '../../tools/site/api.ts';
+import { siteServer } from '../../tools/site/server.ts';
+import type { AddressInfo } from 'node:net';
 
 describe('scanning the repository', () => {
   it('recognises a task heading in each style the chapters use, and nothing else', () => {
@@ -221,5 +223,32 @@ describe('the student site’s check', () => {
   it('reads a built file as its reader sees it', () => {
     expect(visibleText('<span>a &lt; b</span><span> &amp;&amp; it&#39;s</span>')).toBe("a < b && it's");
     expect(visibleText('"<p>say \\"hi\\"</p>"')).toBe('"say "hi""');
+  });
+});
+
+describe('the site’s server', () => {
+  it('caches hashed assets for good, pages not at all, answers a missing page with the site’s 404, and serves nothing outside the site', async () => {
+    const dir = join(repoRoot, '.tmp', 'site-server');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(dir, 'assets'), { recursive: true });
+    writeFileSync(join(dir, 'index.html'), '<p>home</p>');
+    writeFileSync(join(dir, '404.html'), '<p>lost</p>');
+    writeFileSync(join(dir, 'assets', 'app.Ab3dE6gH.js'), 'export {}');
+    const server = siteServer(dir);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const asset = await fetch(`${base}/assets/app.Ab3dE6gH.js`);
+      expect(asset.headers.get('cache-control')).toContain('immutable');
+      const home = await fetch(`${base}/`);
+      expect([home.status, home.headers.get('cache-control'), await home.text()]).toEqual([200, 'no-cache', '<p>home</p>']);
+      const missing = await fetch(`${base}/no/such/page.html`);
+      expect([missing.status, await missing.text()]).toEqual([404, '<p>lost</p>']);
+      // package.json sits two folders above the site.
+      const outside = await fetch(`${base}/..%2f..%2fpackage.json`);
+      expect([outside.status, await outside.text()]).toEqual([404, '<p>lost</p>']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -56,6 +56,7 @@ function inputsHash(options: object): string {
   hash.update(JSON.stringify(options));
   hash.update((require('typedoc/package.json') as { version: string }).version);
   hash.update(readFileSync(join(repoRoot, 'tsconfig.json')));
+  hash.update(readFileSync(join(repoRoot, 'tools', 'site', 'typedoc-appearance.js')));
   for (const dir of ['models', 'specs', 'tools/explore', 'tools/grading']) {
     for (const file of (readdirSync(join(repoRoot, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).sort()) {
       hash.update(file);
@@ -89,6 +90,7 @@ export async function buildApi(outDir: string, sources: Pick<SiteSources, 'model
     name: 'Payment System Design — API',
     // Links back into the workbook, absolute so they hold on every page of the reference.
     navigationLinks: { Workbook: '/index.html', Invariants: '/invariants.html', Models: '/models/index.html', 'API overview': '/api.html' },
+    customJs: 'tools/site/typedoc-appearance.js',
   };
   const cache = join(repoRoot, '.tmp', 'typedoc', inputsHash(options));
   const fresh = !existsSync(cache);
@@ -97,6 +99,7 @@ export async function buildApi(outDir: string, sources: Pick<SiteSources, 'model
     const app = await typedoc.Application.bootstrapWithPlugins({
       ...options,
       entryPoints: options.entryPoints.map((p) => join(repoRoot, p)),
+      customJs: join(repoRoot, options.customJs),
       tsconfig: join(repoRoot, 'tsconfig.json'),
       readme: 'none',
       logLevel: 'Warn',
