@@ -42,6 +42,9 @@ async function open(page: Page, url: string) {
   page.on('response', async (response) => {
     if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
     if (response.request().resourceType() === 'image') return;
+    // VitePress prefetches the pages a page links to when the browser is idle: those belong to the next page.
+    const headers = await response.request().allHeaders();
+    if (/prefetch/.test(headers['sec-purpose'] ?? headers['purpose'] ?? '')) return;
     bytes += (await response.body().catch(() => Buffer.alloc(0))).length;
   });
   const response = await page.goto(url, { waitUntil: 'networkidle' });
@@ -57,18 +60,18 @@ async function isDark(page: Page): Promise<boolean> {
 
 describe('the full site in Chromium', () => {
   it('loads every page without a console error, within 300 kB before images', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const failures: string[] = [];
     const weights: [string, number][] = [];
     for (const path of workbookPages(full.dir)) {
+      // A context of its own: an empty cache, as for a reader's first page.
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
       const { status, problems, bytes } = await open(page, full.url + path);
       if (status !== 200) failures.push(`${path}: HTTP ${status}`);
       failures.push(...problems.map((p) => `${path}: ${p}`));
       weights.push([path, bytes()]);
-      await page.close();
+      await context.close();
     }
-    await context.close();
     expect(failures).toEqual([]);
     expect(weights.length).toBeGreaterThan(10);
     expect(weights.filter(([, b]) => b > 300_000).map(([p, b]) => `${p}: ${(b / 1000).toFixed(0)} kB`)).toEqual([]);
@@ -76,7 +79,7 @@ describe('the full site in Chromium', () => {
     console.info(`heaviest pages before images: ${heaviest.map(([p, b]) => `${p} ${(b / 1000).toFixed(0)} kB`).join(', ')}`);
   });
 
-  it('gives a chapter a sidebar, next/previous links, heading anchors, copy buttons and a dark-mode switch', async () => {
+  it('gives a chapter a sidebar, next/previous links, heading anchors, copy buttons, a dark-mode switch and print styles', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const chapter = sources.chapters[0]!;
     await page.goto(`${full.url}/${chapter.slug}/`, { waitUntil: 'networkidle' });
@@ -87,6 +90,11 @@ describe('the full site in Chromium', () => {
     await page.locator('.VPNavBar .VPSwitchAppearance').first().click();
     await expect(page.locator('html.dark').count()).resolves.toBe(1);
     expect(await isDark(page)).toBe(true);
+    // Printed, the page is its text: no navigation.
+    await page.emulateMedia({ media: 'print' });
+    await expect(page.locator('.VPSidebar').isVisible()).resolves.toBe(false);
+    await expect(page.locator('.vp-doc h1').isVisible()).resolves.toBe(true);
+    await page.emulateMedia({ media: 'screen' });
     // The API reference follows the switch.
     await page.goto(`${full.url}/typedoc/index.html`, { waitUntil: 'networkidle' });
     expect(await isDark(page)).toBe(true);
