@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../chapters.ts';
 import type { SiteSources } from './sources.ts';
@@ -83,40 +84,59 @@ export function linkBack(outDir: string, sources: Pick<SiteSources, 'models' | '
   }
 }
 
-/** Writes the reference to `outDir` (the site's /typedoc/), linked back to the workbook; returns whether it came from the cache. */
-export async function buildApi(outDir: string, sources: Pick<SiteSources, 'models' | 'chapters'>): Promise<{ cached: boolean }> {
-  const options = {
-    entryPoints: apiEntryPoints(),
-    name: 'Payment System Design — API',
-    // Links back into the workbook, absolute so they hold on every page of the reference.
-    navigationLinks: { Workbook: '/index.html', Invariants: '/invariants.html', Models: '/models/index.html', 'API overview': '/api.html' },
-    customJs: 'tools/site/typedoc-appearance.js',
-  };
-  const cache = join(repoRoot, '.tmp', 'typedoc', inputsHash(options));
-  const fresh = !existsSync(cache);
-  if (fresh) {
-    const typedoc = await import('typedoc');
-    const app = await typedoc.Application.bootstrapWithPlugins({
-      ...options,
-      entryPoints: options.entryPoints.map((p) => join(repoRoot, p)),
-      customJs: join(repoRoot, options.customJs),
-      tsconfig: join(repoRoot, 'tsconfig.json'),
-      readme: 'none',
-      logLevel: 'Warn',
-      skipErrorChecking: true,
-      disableSources: true,
-    });
-    const project = await app.convert();
-    if (!project) throw new Error('typedoc could not convert the project');
-    const partial = join(repoRoot, '.tmp', `typedoc-${process.pid}.partial`);
-    rmSync(partial, { recursive: true, force: true });
-    await app.generateDocs(project, partial);
-    // Only the newest reference is kept.
-    rmSync(join(repoRoot, '.tmp', 'typedoc'), { recursive: true, force: true, maxRetries: 2 });
-    mkdirSync(join(repoRoot, '.tmp', 'typedoc'), { recursive: true });
-    renameSync(partial, cache);
-  }
-  cpSync(cache, outDir, { recursive: true });
+const typedocOptions = () => ({
+  entryPoints: apiEntryPoints(),
+  name: 'Payment System Design — API',
+  // Links back into the workbook, absolute so they hold on every page of the reference.
+  navigationLinks: { Workbook: '/index.html', Invariants: '/invariants.html', Models: '/models/index.html', 'API overview': '/api.html' },
+  customJs: 'tools/site/typedoc-appearance.js',
+});
+
+/** Where the reference of the current sources is kept (it may not exist yet). */
+export const apiCacheDir = () => join(repoRoot, '.tmp', 'typedoc', inputsHash(typedocOptions()));
+
+/** Runs typedoc and writes its HTML to the cache (run by `typedoc-child.ts`, in a process of its own). */
+export async function generateApi(): Promise<void> {
+  const options = typedocOptions();
+  const cache = apiCacheDir();
+  const typedoc = await import('typedoc');
+  const app = await typedoc.Application.bootstrapWithPlugins({
+    ...options,
+    entryPoints: options.entryPoints.map((p) => join(repoRoot, p)),
+    customJs: join(repoRoot, options.customJs),
+    tsconfig: join(repoRoot, 'tsconfig.json'),
+    readme: 'none',
+    logLevel: 'Warn',
+    skipErrorChecking: true,
+    disableSources: true,
+  });
+  const project = await app.convert();
+  if (!project) throw new Error('typedoc could not convert the project');
+  const partial = join(repoRoot, '.tmp', `typedoc-${process.pid}.partial`);
+  rmSync(partial, { recursive: true, force: true });
+  await app.generateDocs(project, partial);
+  // Only the newest reference is kept.
+  rmSync(join(repoRoot, '.tmp', 'typedoc'), { recursive: true, force: true, maxRetries: 2 });
+  mkdirSync(join(repoRoot, '.tmp', 'typedoc'), { recursive: true });
+  renameSync(partial, cache);
+}
+
+/**
+ * Makes sure the reference of the current sources is in the cache. typedoc runs in a child
+ * process, so that it uses the second core while VitePress builds the pages on the first.
+ */
+export async function prepareApi(): Promise<{ cached: boolean }> {
+  if (existsSync(apiCacheDir())) return { cached: true };
+  await new Promise<void>((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', join(repoRoot, 'tools', 'site', 'typedoc-child.ts')], { cwd: repoRoot }, (error, _stdout, stderr) =>
+      error ? reject(new Error(`typedoc failed: ${stderr.trim() || error.message}`)) : resolve(),
+    );
+  });
+  return { cached: false };
+}
+
+/** Copies the reference into the site's /typedoc/ and links its pages back to the workbook. */
+export function installApi(outDir: string, sources: Pick<SiteSources, 'models' | 'chapters'>): void {
+  cpSync(apiCacheDir(), outDir, { recursive: true });
   linkBack(outDir, sources);
-  return { cached: !fresh };
 }
