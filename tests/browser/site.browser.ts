@@ -187,6 +187,7 @@ describe('the full site in Chromium', () => {
     const words = (slug: string) => new Set(readFileSync(join('exercises', slug, 'README.md'), 'utf8').toLowerCase().match(/[a-z][a-z-]{7,}/g));
     const others = chapterEntries.filter((c) => c !== chapter).map((c) => words(c.slug));
     const term = [...words(chapter.slug)].find((w) => others.every((o) => !o.has(w)) && !w.includes('-'))!;
+    console.info(`chapter ${chapter.number}'s term searched for: "${term}"`);
     const hits = await search(term);
     expect(hits[0], `search for "${term}"`).toMatch(new RegExp(`/${chapter.slug}/`));
   });
