@@ -143,6 +143,13 @@ describe('the markdown-it plugins', () => {
     expect(render('[elsewhere](https://docs.stripe.com/)')).toContain('href="https://docs.stripe.com/"');
   });
 
+  it('links a repository path written in code to its page, and leaves other code alone', () => {
+    expect(render('see `models/demo/` and `./models/demo/README.md`')).toBe(
+      '<p>see <a href="/models/demo.html"><code>models/demo/</code></a> and <a href="/models/demo.html"><code>./models/demo/README.md</code></a></p>\n',
+    );
+    expect(render('`models/other/`, `const x = models/demo/`, [`models/demo/`](https://example.org)')).not.toContain('/models/demo.html');
+  });
+
   it('makes a diagram open full size', () => {
     expect(render('![flow](../../solutions/09-demo/flow.svg)')).toMatch(/<a href="\/diagrams\/solutions-09-demo\/flow.svg" target="_blank"[^>]*><img src="\/diagrams\/solutions-09-demo\/flow.svg"/);
   });

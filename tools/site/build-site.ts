@@ -85,6 +85,8 @@ function writeSources(sources: SiteSources, srcDir: string, api: readonly ApiMod
     links.sourceOfFile[page.file] = page.source!;
     links.urlOfSource[page.source!] = urlOf(page.file);
   }
+  // A link to a documented source file opens its page of the API reference.
+  for (const module of api ?? []) links.urlOfSource[`${module.name}.ts`] = module.href;
   // The SVGs beside a page (Graphviz diagrams of a key) are served under /diagrams/<folder>/.
   const publicDir = join(srcDir, 'public');
   for (const folder of new Set(sources.pages.map((p) => posix.dirname(p.source!)))) {

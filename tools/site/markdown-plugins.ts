@@ -24,6 +24,13 @@ export function resolveLink(map: LinkMap, fromSource: string, href: string): str
   return url === undefined ? undefined : `${url}${hash ? `#${hash}` : ''}`;
 }
 
+/** The page of a path written from the repository's root (`models/x/`, `specs/01-y/answer-types.ts`), if it has one. */
+function pathUrl(map: LinkMap, text: string): string | undefined {
+  if (!/^[\w.-]+(\/[\w.-]+)*\/?$/.test(text) || !text.includes('/')) return undefined;
+  const path = text.replace(/^\.\//, '').replace(/\/$/, '');
+  return map.urlOfSource[path] ?? map.urlOfSource[`${path}/README.md`];
+}
+
 /** Links and images of a repository page, rewritten to the site's URLs; a link to a file that is no page (answers.ts, a .sql file) keeps its text. */
 export function repositoryLinks(md: MarkdownIt, map: LinkMap): void {
   md.core.ruler.push('repository_links', (state: StateCore) => {
@@ -42,7 +49,17 @@ export function repositoryLinks(md: MarkdownIt, map: LinkMap): void {
             if (url === undefined) continue;
             token.attrSet('href', url);
           } else dropped.push(false);
-          if (href.startsWith('/typedoc/')) token.attrSet('target', '_self');
+          // typedoc's pages are no pages of VitePress's router: the browser loads them.
+          if (String(token.attrGet('href')).startsWith('/typedoc/')) token.attrSet('target', '_self');
+        } else if (token.type === 'code_inline' && !dropped.length) {
+          // A repository path in code (`models/webhook-delivery/`) links to its page.
+          const url = pathUrl(map, token.content);
+          if (url) {
+            const open = new state.Token('link_open', 'a', 1);
+            open.attrs = [['href', url], ...(url.startsWith('/typedoc/') ? [['target', '_self'] as [string, string]] : [])];
+            out.push(open, token, new state.Token('link_close', 'a', -1));
+            continue;
+          }
         } else if (token.type === 'link_close') {
           if (dropped.pop()) continue;
         } else if (token.type === 'image') {
