@@ -129,6 +129,22 @@ describe('the full site in Chromium', () => {
     expect(broken).toEqual([]);
   });
 
+  it('links every page of the API reference back into the workbook, from any depth', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${full.url}/api.html`, { waitUntil: 'load' });
+    const modules = await page.$$eval('.vp-doc a[href^="/typedoc/"]', (as) => as.map((a) => a.getAttribute('href')!));
+    expect(modules.length).toBeGreaterThan(5);
+    const broken: string[] = [];
+    for (const module of modules) {
+      await page.goto(full.url + module, { waitUntil: 'load' });
+      const back = await page.$$eval('a[href]', (as) => as.map((a) => a.getAttribute('href')!).filter((h) => h.startsWith('/') && !h.startsWith('/typedoc/')));
+      if (!back.includes('/index.html')) broken.push(`${module}: no link to the workbook`);
+      for (const href of back) if (!(await fetch(full.url + href)).ok) broken.push(`${module} → ${href}`);
+    }
+    await page.close();
+    expect(broken).toEqual([]);
+  });
+
   it('anchors every task heading, and links a task to its key and back', async () => {
     const page = await browser.newPage();
     for (const task of sources.tasks) {
