@@ -108,6 +108,16 @@ describe('a page of the site', () => {
     expect(page).toContain('```mermaid\nleft alone');
   });
 
+  it('keeps a diagram the renderer cannot draw as its source, with a warning naming the page', () => {
+    const warnings: string[] = [];
+    const diagrams: { file: string; svg: string }[] = [];
+    const page = sitePage(fixture(true), fixture(true).pages[0]!, '# T\n\n```mermaid\nnot a diagram at all\n```\n', [], diagrams, (w) => warnings.push(w));
+    expect(diagrams).toEqual([]);
+    expect(page).toContain('```mermaid\nnot a diagram at all\n```');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^exercises\/09-demo\/README\.md: a Mermaid diagram could not be rendered/);
+  });
+
   it('gives the student site no link to a key', () => {
     const student = fixture(false);
     const page = sitePage(student, student.pages[0]!, chapterText, [], []);

@@ -72,7 +72,7 @@ function navigation(sources: SiteSources, api: boolean) {
 }
 
 /** The site's source folder: every page as Markdown, the diagrams in public/. */
-function writeSources(sources: SiteSources, srcDir: string, api: readonly ApiModule[] | undefined): { links: LinkMap; diagrams: number } {
+function writeSources(sources: SiteSources, srcDir: string, api: readonly ApiModule[] | undefined, log: (line: string) => void): { links: LinkMap; diagrams: number } {
   // VitePress caches each page's rendering by its source text for the life of the process, so
   // a second build in one process (the student site after the full one) would get the first
   // one's pages: each page carries a stamp of what its links depend on, in its front matter.
@@ -103,7 +103,7 @@ function writeSources(sources: SiteSources, srcDir: string, api: readonly ApiMod
     const markdown = readFileSync(join(repoRoot, page.source!), 'utf8');
     if (page.kind === 'model') readmes.set(page.file.replace(/^models\/|\.md$/g, ''), markdown);
     mkdirSync(join(srcDir, posix.dirname(page.file)), { recursive: true });
-    write(page.file, sitePage(sources, page, markdown, api ?? [], rendered));
+    write(page.file, sitePage(sources, page, markdown, api ?? [], rendered, log));
   }
   mkdirSync(join(publicDir, 'diagrams'), { recursive: true });
   for (const diagram of rendered) writeFileSync(join(publicDir, routes.diagram(diagram.file)), diagram.svg);
@@ -138,7 +138,7 @@ export async function buildSite(options: SiteOptions = {}): Promise<SiteReport> 
 
   const sources = await scanSources({ solutions });
   const api = options.api ? apiModules() : undefined;
-  const { links, diagrams } = writeSources(sources, srcDir, api);
+  const { links, diagrams } = writeSources(sources, srcDir, api, (line) => log(`site: ${line}`));
 
   const manifest = {
     srcDir,

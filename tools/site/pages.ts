@@ -79,7 +79,14 @@ function pageHop(sources: SiteSources, page: SitePage, api: readonly ApiModule[]
  * A repository page as the site shows it. `diagrams` receives every diagram rendered, to be
  * written beside the pages.
  */
-export function sitePage(sources: SiteSources, page: SitePage, markdown: string, api: readonly ApiModule[], diagrams: RenderedDiagram[]): string {
+export function sitePage(
+  sources: SiteSources,
+  page: SitePage,
+  markdown: string,
+  api: readonly ApiModule[],
+  diagrams: RenderedDiagram[],
+  warn: (message: string) => void = () => {},
+): string {
   const lines = markdown.split('\n');
   const insertAfter = new Map<number, string>();
   let titleSeen = false;
@@ -112,11 +119,19 @@ export function sitePage(sources: SiteSources, page: SitePage, markdown: string,
     // A ```mermaid fence outside any other becomes a pre-rendered diagram.
     if (marker && fence === null && marker[2] === 'mermaid') {
       const close = lines.findIndex((l, i) => i > index && l.trim() === marker[1]);
-      if (close > index) {
-        const diagram = renderDiagram(lines.slice(index + 1, close).join('\n'));
+      const source = lines.slice(index + 1, close).join('\n');
+      let diagram: RenderedDiagram | undefined;
+      try {
+        diagram = close > index ? renderDiagram(source) : undefined;
+      } catch (error) {
+        // A diagram the renderer cannot draw stays on the page as its source, and the build goes on.
+        warn(`${page.source}: a Mermaid diagram could not be rendered (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); its source is shown instead`);
+      }
+      if (diagram) {
         diagrams.push(diagram);
         const href = routes.diagram(diagram.file);
-        out.push(`<a class="diagram" href="${href}" target="_blank" title="open the diagram full size"><img src="${href}" alt="sequence diagram" loading="lazy"></a>`);
+        const kind = /^\s*(sequence|state)/.exec(source)?.[1];
+        out.push(`<a class="diagram" href="${href}" target="_blank" title="open the diagram full size"><img src="${href}" alt="${kind ? `${kind} diagram` : 'diagram'}" loading="lazy"></a>`);
         index = close;
         continue;
       }
