@@ -136,7 +136,7 @@ export async function buildSite(options: SiteOptions = {}): Promise<SiteReport> 
   rmSync(srcDir, { recursive: true, force: true });
   mkdirSync(srcDir, { recursive: true });
 
-  const sources = await scanSources({ solutions });
+  const sources = await scanSources({ solutions, warn: (line) => log(`site: ${line}`) });
   const api = options.api ? apiModules() : undefined;
   const { links, diagrams } = writeSources(sources, srcDir, api, (line) => log(`site: ${line}`));
 

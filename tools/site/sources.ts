@@ -148,7 +148,17 @@ const invariantBulletsIn = (markdown: string) =>
 /** `models/<slug>/` named anywhere in a text. */
 const modelsNamedIn = (text: string, models: readonly string[]) => models.filter((m) => text.includes(`models/${m}/`) || text.includes(`models/${m}'`));
 
-export async function scanSources(options: { solutions: boolean }): Promise<SiteSources> {
+/** The invariants a specs module exports; none (the source is read instead) if it does not load. */
+async function importedInvariants(file: string, warn: (message: string) => void = () => {}) {
+  try {
+    return invariantsOf(await import(pathToFileURL(file).href));
+  } catch (error) {
+    warn(`${file.slice(repoRoot.length)} does not load (${error instanceof Error ? error.message.split('\n')[0] : String(error)}): its invariants are read from its source`);
+    return [];
+  }
+}
+
+export async function scanSources(options: { solutions: boolean; warn?: (message: string) => void }): Promise<SiteSources> {
   const modelSlugs = readdirSync(join(repoRoot, 'models')).filter((m) => existsSync(join(repoRoot, 'models', m, 'README.md')));
   const pages: SitePage[] = [];
   const addDoc = (source: string, file: string, kind: PageKind) => {
@@ -172,7 +182,7 @@ export async function scanSources(options: { solutions: boolean }): Promise<Site
     const invariantsFile = join(repoRoot, 'specs', entry.slug, 'invariants.ts');
     // Exported invariant objects first (their statements as the checks print them), then
     // those only a function of a config builds, read from the source.
-    const exported = existsSync(invariantsFile) ? invariantsOf(await import(pathToFileURL(invariantsFile).href)) : [];
+    const exported = existsSync(invariantsFile) ? await importedInvariants(invariantsFile, options.warn) : [];
     const written = existsSync(invariantsFile) ? invariantsInSource(readFileSync(invariantsFile, 'utf8')) : [];
     const found = [...exported, ...written.filter((w) => !exported.some((e) => e.id === w.id))];
     for (const inv of found.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }))) {
