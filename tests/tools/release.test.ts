@@ -27,6 +27,7 @@ describe('a student release', () => {
     const scripts = Object.keys(JSON.parse(readFileSync(join(release.dir, 'package.json'), 'utf8')).scripts);
     expect(scripts).toContain('check');
     expect(scripts.filter((s) => /^(build|test|bench|grade|release)$/.test(s))).toEqual([]);
+    expect(JSON.parse(readFileSync(join(release.dir, 'package.json'), 'utf8')).scripts.docs).toMatch(/--no-solutions$/);
   });
 
   // Pending: chapters 2–4 still hold reference text in their models and checks.

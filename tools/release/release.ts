@@ -89,6 +89,8 @@ export async function writeRelease(root: string, target: string, options: Releas
       return !script || existsSync(join(dir, script));
     }),
   );
+  // A release has no keys: its site is the student site.
+  for (const name of ['docs', 'serve']) if (pkg.scripts[name]) pkg.scripts[name] += ' --no-solutions';
   write('package.json', `${JSON.stringify(pkg, null, 2)}\n`);
 
   const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { include: string[] };
