@@ -1,8 +1,9 @@
 /**
  * The explorer: every reachable state of an XState v5 machine, breadth-first.
  *
- * One hash map from a canonical state key to a state number, and per state the number of
- * its predecessor and the event that led to it. Breadth-first order makes the first path
+ * One table from the 64-bit fingerprint of a state's canonical key to a state number
+ * (fingerprints.ts, as TLC keeps states), and per state the number of its predecessor and the
+ * event that led to it. Breadth-first order makes the first path
  * found to a state a shortest one, so a counterexample is rebuilt on demand by walking the
  * predecessor links back instead of keeping a path per state.
  *
@@ -12,6 +13,7 @@
 import { initialTransition, transition, type AnyStateMachine, type EventFromLogic, type SnapshotFrom } from 'xstate';
 import { getHeapStatistics } from 'node:v8';
 import { compileFastStep } from './fast-path.ts';
+import { collisionProbability, FingerprintSet, FingerprintTableFull, fingerprintString } from './fingerprints.ts';
 
 /** A named predicate that must hold in every reachable state. */
 export interface Invariant<TSnapshot> {
@@ -107,6 +109,8 @@ export interface Figures {
   symmetry: boolean;
   /** Whether steps were computed by the fast path rather than xstate's `transition()`. */
   fastPath: boolean;
+  /** The chance that two distinct states shared a 64-bit fingerprint and were counted as one. */
+  collisionProbability?: number;
 }
 
 export interface Edge {
@@ -185,7 +189,8 @@ export function explore<TMachine extends AnyStateMachine>(
   // Per state, numbered in the order found (which is breadth-first order, so the snapshots
   // array doubles as the queue: no Array.shift, no copy). Parent and depth live in typed
   // arrays that grow by doubling; a path is rebuilt from them on demand.
-  const index = new Map<string, number>();
+  const index = new FingerprintSet();
+  const fingerprint = new Uint32Array(2);
   const snapshots: S[] = [];
   let parent = new Int32Array(1024);
   let level = new Int32Array(1024);
@@ -230,10 +235,16 @@ export function explore<TMachine extends AnyStateMachine>(
   };
 
   const addState = (snapshot: S, from: number, event: E | undefined): number => {
-    const k = key(snapshot);
-    const known = index.get(k);
-    if (known !== undefined) return known;
+    fingerprintString(key(snapshot), fingerprint);
     const i = snapshots.length;
+    let known: number;
+    try {
+      known = index.getOrAdd(fingerprint[0]!, fingerprint[1]!, i);
+    } catch (error) {
+      if (!(error instanceof FingerprintTableFull)) throw error;
+      throw new StateBudgetExceeded(i, level[from] ?? 1, { states: i, explored, heapMb: process.memoryUsage().heapUsed / 2 ** 20 }, 'states');
+    }
+    if (known >= 0) return known;
     if (i >= maxStates) {
       const progress = { states: i, explored, heapMb: process.memoryUsage().heapUsed / 2 ** 20 };
       throw new StateBudgetExceeded(maxStates, level[from] ?? 1, progress, 'states');
@@ -247,7 +258,6 @@ export function explore<TMachine extends AnyStateMachine>(
       level = grownLevel;
     }
     if (i % HEAP_SAMPLE_EVERY === 0) sampleHeap(from);
-    index.set(k, i);
     snapshots.push(snapshot);
     parent[i] = from;
     parentEvent.push(event);
@@ -297,6 +307,7 @@ export function explore<TMachine extends AnyStateMachine>(
       peakMemoryMb: peakHeap / 2 ** 20,
       symmetry: options.symmetry !== undefined,
       fastPath: fast !== undefined,
+      collisionProbability: collisionProbability(snapshots.length),
     },
     violations,
     snapshots,
