@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // Seconds of CPU each: `npm run test:slow` (vitest.slow.config.ts) and `npm run bench`.
+    exclude: ['**/node_modules/**', 'tests/**/*.slow.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Several files spend much of their time waiting (a grader's deadline, a child process

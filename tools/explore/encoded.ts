@@ -122,7 +122,7 @@ export function exploreEncoded<TReadable>(
       };
     }
     // Replay: from the concrete state, the successor whose class is the next representative.
-    let concrete = stateAt(0);
+    let concrete: Uint32Array = stateAt(0);
     const steps: EncodedTrace<TReadable>['steps'] = [];
     const candidate = new Uint32Array(words);
     const itsClass = new Uint32Array(words);
