@@ -28,7 +28,7 @@ function shallowestViolation(model: EncodedModel<PaxosCommitState>, bad: (s: Uin
   const initial = new Uint32Array(model.words);
   model.initial(initial);
   const seen = new Set([key(initial)]);
-  let level = [initial];
+  let level: Uint32Array[] = [initial];
   for (let depth = 1; level.length > 0; depth++) {
     if (level.some(bad)) return depth;
     const nextLevel: Uint32Array[] = [];
@@ -46,7 +46,7 @@ function shallowestViolation(model: EncodedModel<PaxosCommitState>, bad: (s: Uin
 
 /** The trace's states as words, by replaying its actions' names through the model. */
 function replay(model: EncodedModel<PaxosCommitState>, trace: { steps: { action: string; state: PaxosCommitState }[] }): Uint32Array {
-  let state = new Uint32Array(model.words);
+  let state: Uint32Array = new Uint32Array(model.words);
   model.initial(state);
   for (const step of trace.steps) {
     const match = successorsOf(model, state).find(

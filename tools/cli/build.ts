@@ -7,8 +7,14 @@
  *   npm run build -- --no-site    skip the HTML site (and its API reference)
  *   npm run build -- --overwrite-answers
  *                                 replace student stubs even where answers were written
+ *   npm run build -- --force      run every step, even those whose inputs did not change
+ *   npm run build -- --timings F  write each step's wall and CPU milliseconds to F (JSON)
+ *
+ * Incremental: a chapter (stubs, key, reference answers checked) or the site is rebuilt only
+ * when a file it reads changed or an output it wrote was changed or removed (tools/build/cache.ts,
+ * recorded in .cache/, not tracked). A fresh clone or CI has no cache: everything runs.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,6 +25,8 @@ import { hasSolutionMarkers, languageOf, stripSolutions, todoCount } from '../bu
 import { fillValues, replaceGeneratedBlock, writeIfChanged } from '../build/generated.ts';
 import type { ChapterKey } from '../build/chapter-key.ts';
 import { buildSite } from '../site/build-site.ts';
+import { BuildCache } from '../build/cache.ts';
+import { stepInputs } from '../build/inputs.ts';
 import { markdownTable } from '../render/table.ts';
 
 const { values } = parseArgs({
@@ -26,13 +34,18 @@ const { values } = parseArgs({
     chapter: { type: 'string', short: 'c' },
     'no-site': { type: 'boolean', default: false },
     'overwrite-answers': { type: 'boolean', default: false },
+    force: { type: 'boolean', default: false },
+    timings: { type: 'string' },
   },
 });
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 const changed: string[] = [];
+/** Every file the current step writes (changed or not): its outputs, for the cache. */
+let written: string[] = [];
 const write = (path: string, content: string) => {
+  written.push(relative(repoRoot, path));
   if (writeIfChanged(path, content)) changed.push(relative(repoRoot, path));
 };
 
@@ -49,6 +62,7 @@ function buildStubs(entry: ChapterEntry) {
     // left than the fresh one has been answered, and is kept unless asked otherwise.
     if (existsSync(target) && !values['overwrite-answers'] && todoCount(readFileSync(target, 'utf8')) < todoCount(stub)) {
       log(`  kept ${relative(repoRoot, target)}: it holds answers (--overwrite-answers replaces it with a fresh stub)`);
+      written.push(relative(repoRoot, target));
       continue;
     }
     write(target, stub);
@@ -63,15 +77,18 @@ const chapterTitle = (entry: ChapterEntry) => {
 
 async function buildKey(entry: ChapterEntry) {
   const module = join(solutionsDir(entry), 'key.ts');
-  if (!existsSync(module)) return log(`  chapter ${entry.number}: no key.ts yet`);
+  if (!existsSync(module)) {
+    log(`  chapter ${entry.number}: no key.ts yet`);
+    return undefined;
+  }
   const { buildKey } = (await import(pathToFileURL(module).href)) as { buildKey: () => Promise<ChapterKey> };
   const key = await buildKey();
-  summaries.push([
+  const summary = [
     `${entry.number}`,
     `[${chapterTitle(entry)}](exercises/${entry.slug}/README.md)`,
     `[answer key](solutions/${entry.slug}/KEY.md)`,
     key.summary ?? '',
-  ]);
+  ];
   write(join(solutionsDir(entry), 'KEY.md'), key.markdown.trimEnd() + '\n');
   for (const [name, content] of Object.entries(key.files)) write(join(solutionsDir(entry), name), content);
   const text = join(exercisesDir(entry), 'README.md');
@@ -80,6 +97,7 @@ async function buildKey(entry: ChapterEntry) {
     const readme = join(repoRoot, 'models', model, 'README.md');
     write(readme, replaceGeneratedBlock(readFileSync(readme, 'utf8'), 'figures', figures, readme));
   }
+  return summary;
 }
 
 /**
@@ -96,14 +114,56 @@ async function verifyReferenceAnswers(entry: ChapterEntry): Promise<string[]> {
   return reports.filter((r) => r.status !== 'pass').map((r) => `${r.id} ${r.status.toUpperCase()}: ${r.message}`);
 }
 
+/** Wall and CPU time of each step, for `npm run bench`. */
+const timings: { step: string; wallMs: number; cpuMs: number; skipped: boolean }[] = [];
+async function timed<T>(step: string, run: () => Promise<T> | T, skipped = false): Promise<T> {
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  const result = await run();
+  const used = process.cpuUsage(cpu);
+  timings.push({ step, wallMs: performance.now() - wall, cpuMs: (used.user + used.system) / 1000, skipped });
+  return result;
+}
+
+/** What a chapter reads: its key's and checks' modules (and their folders), its solutions and text. */
+const chapterInputs = (entry: ChapterEntry) =>
+  stepInputs(
+    [join(solutionsDir(entry), 'key.ts'), chapterModule(entry), ...readdirSync(solutionsDir(entry)).filter((f) => f.endsWith('.ts')).map((f) => join(solutionsDir(entry), f)), join(repoRoot, 'tools/cli/build.ts')],
+    [solutionsDir(entry), join(exercisesDir(entry), 'README.md')],
+    repoRoot,
+  );
+
+interface ChapterReport {
+  summary?: string[];
+}
+
+const cache = new BuildCache(repoRoot, values.force);
 const started = performance.now();
 const broken: string[] = [];
 const entries = values.chapter ? [findChapter(values.chapter)] : chapterEntries.filter((c) => existsSync(solutionsDir(c)));
 for (const entry of entries) {
   const t = performance.now();
-  buildStubs(entry);
-  await buildKey(entry);
-  const failing = await verifyReferenceAnswers(entry);
+  const step = `chapter ${entry.slug}`;
+  const inputs = chapterInputs(entry);
+  const cached = cache.upToDate<ChapterReport>(step, inputs);
+  if (cached) {
+    await timed(step, () => undefined, true);
+    if (cached.summary) summaries.push(cached.summary);
+    log(`chapter ${entry.number} (${entry.slug}): unchanged since the last build, skipped (--force rebuilds it)`);
+    continue;
+  }
+  written = [];
+  cache.forget(step);
+  const failing = await timed(step, async () => {
+    buildStubs(entry);
+    const summary = await buildKey(entry);
+    if (summary) summaries.push(summary);
+    const failing = await verifyReferenceAnswers(entry);
+    // A chapter whose reference answers fail runs again next time: the failure may be the
+    // environment's (a database that did not start), not its inputs'.
+    if (failing.length === 0) cache.record<ChapterReport>(step, chapterInputs(entry), written, { summary });
+    return failing;
+  });
   broken.push(...failing.map((line) => `chapter ${entry.number}: ${line}`));
   log(`chapter ${entry.number} (${entry.slug}): stubs and key in ${seconds(t)}; reference answers ${failing.length ? `FAIL ${failing.length} task(s)` : 'pass'}`);
 }
@@ -114,9 +174,25 @@ if (!values.chapter) {
 }
 if (!values['no-site']) {
   const t = performance.now();
-  await buildSite({ api: true, log: (line) => log(`  ${line}`) });
-  log(`site: docs/site/index.html in ${seconds(t)}`);
+  // The site reads every chapter's text and key, the models' READMEs and the modules typedoc documents.
+  const siteInputs = () =>
+    stepInputs(
+      [join(repoRoot, 'tools/site/build-site.ts'), join(repoRoot, 'tools/explore/explore.ts'), join(repoRoot, 'tools/grading/task.ts'), ...['models', 'specs'].flatMap((dir) => readdirSync(join(repoRoot, dir)).flatMap((sub) => (existsSync(join(repoRoot, dir, sub)) && !sub.includes('.') ? readdirSync(join(repoRoot, dir, sub)).filter((f) => f.endsWith('.ts')).map((f) => join(repoRoot, dir, sub, f)) : [])))],
+      [join(repoRoot, 'README.md'), join(repoRoot, 'ARCHITECTURE.md'), join(repoRoot, 'tsconfig.json'), ...readdirSync(join(repoRoot, 'models')).map((m) => join(repoRoot, 'models', m, 'README.md')), ...chapterEntries.flatMap((c) => [solutionsDir(c), exercisesDir(c)])],
+      repoRoot,
+    );
+  if (cache.upToDate('site', siteInputs())) {
+    await timed('site', () => undefined, true);
+    log('site: unchanged since the last build, skipped');
+  } else {
+    cache.forget('site');
+    await timed('site', () => buildSite({ api: true, log: (line) => log(`  ${line}`) }));
+    cache.record('site', siteInputs(), ['docs/site/index.html'], {});
+    log(`site: docs/site/index.html in ${seconds(t)}`);
+  }
 }
+cache.save();
+if (values.timings) writeFileSync(values.timings, JSON.stringify(timings, null, 1));
 log(changed.length ? `changed:\n${changed.map((f) => `  ${f}`).join('\n')}` : 'no generated file changed');
 log(`build done in ${seconds(started)}`);
 if (broken.length) {
