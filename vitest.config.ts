@@ -12,6 +12,7 @@ const pure = [
   'tests/*/models.test.ts',
   'tests/tools/values.test.ts',
   'tests/tools/stubs.test.ts',
+  'tests/tools/build-cache.test.ts',
 ];
 // Seconds of CPU each: `npm run test:slow` (vitest.slow.config.ts) and `npm run bench`.
 const slow = ['tests/**/*.slow.test.ts'];
