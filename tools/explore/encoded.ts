@@ -13,7 +13,7 @@
  * rebuilds its traces by re-running the next-state relation the same way).
  */
 import { getHeapStatistics } from 'node:v8';
-import { StateBudgetExceeded, type Figures } from './explore.ts';
+import { StateBudgetExceeded, usedMemory, type Figures } from './explore.ts';
 import { collisionProbability, FingerprintSet, FingerprintTableFull, fingerprintWords } from './fingerprints.ts';
 
 export interface EncodedModel<TReadable> {
@@ -74,10 +74,6 @@ export interface EncodedExploration<TReadable> {
 /** States are found in millions: sample memory rarely. */
 const MEMORY_SAMPLE_EVERY = 1 << 16;
 
-const usedMemory = () => {
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
-};
 
 export function exploreEncoded<TReadable>(
   model: EncodedModel<TReadable>,

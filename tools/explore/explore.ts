@@ -103,7 +103,10 @@ export interface Figures {
   /** States with no enabled event. */
   terminal: number;
   ms: number;
-  /** Peak `process.memoryUsage().heapUsed` seen during the run, in MB (sampled). */
+  /**
+   * Peak memory seen during the run, in MB (sampled): `heapUsed` plus `arrayBuffers`, where
+   * the fingerprint table and other typed arrays live.
+   */
   peakMemoryMb: number;
   /** Whether `states` counts symmetry classes rather than states. */
   symmetry: boolean;
@@ -160,6 +163,12 @@ export function defaultStateKey(snapshot: { value: unknown; context: unknown }):
   return JSON.stringify({ value: snapshot.value, context: snapshot.context });
 }
 
+/** The heap and the typed arrays' buffers (outside the heap), in bytes. */
+export function usedMemory(): number {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
 /** How often (in states found) the heap is sampled: rare enough to cost nothing measurable. */
 const HEAP_SAMPLE_EVERY = 4096;
 
@@ -202,7 +211,7 @@ export function explore<TMachine extends AnyStateMachine>(
   let generated = 1;
   let transitions = 0;
   let maxDepth = 1;
-  let peakHeap = process.memoryUsage().heapUsed;
+  let peakHeap = usedMemory();
   let explored = 0;
 
   const pathTo = (i: number): Trace<S, E> => {
@@ -226,7 +235,7 @@ export function explore<TMachine extends AnyStateMachine>(
   };
 
   const sampleHeap = (from: number) => {
-    const heap = process.memoryUsage().heapUsed;
+    const heap = usedMemory();
     if (heap > peakHeap) peakHeap = heap;
     if (heap > maxHeapBytes) {
       const progress = { states: snapshots.length, explored, heapMb: heap / 2 ** 20 };
@@ -242,11 +251,11 @@ export function explore<TMachine extends AnyStateMachine>(
       known = index.getOrAdd(fingerprint[0]!, fingerprint[1]!, i);
     } catch (error) {
       if (!(error instanceof FingerprintTableFull)) throw error;
-      throw new StateBudgetExceeded(i, level[from] ?? 1, { states: i, explored, heapMb: process.memoryUsage().heapUsed / 2 ** 20 }, 'states');
+      throw new StateBudgetExceeded(i, level[from] ?? 1, { states: i, explored, heapMb: usedMemory() / 2 ** 20 }, 'states');
     }
     if (known >= 0) return known;
     if (i >= maxStates) {
-      const progress = { states: i, explored, heapMb: process.memoryUsage().heapUsed / 2 ** 20 };
+      const progress = { states: i, explored, heapMb: usedMemory() / 2 ** 20 };
       throw new StateBudgetExceeded(maxStates, level[from] ?? 1, progress, 'states');
     }
     if (i === parent.length) {
@@ -294,7 +303,7 @@ export function explore<TMachine extends AnyStateMachine>(
     if (enabled === 0) terminal.push(at);
     explored++;
   }
-  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  peakHeap = Math.max(peakHeap, usedMemory());
 
   return {
     figures: {
