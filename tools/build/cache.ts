@@ -58,6 +58,15 @@ export class BuildCache {
     };
   }
 
+  /** What is recorded for a step (for a parent build to merge a child's work). */
+  entry<TReport>(step: string): StepRecord<TReport> | undefined {
+    return this.records[step] as StepRecord<TReport> | undefined;
+  }
+
+  put<TReport>(step: string, record: StepRecord<TReport>): void {
+    this.records[step] = record;
+  }
+
   /** Forget a step (it failed, or was interrupted). */
   forget(step: string): void {
     delete this.records[step];

@@ -9,14 +9,18 @@
  *                                 replace student stubs even where answers were written
  *   npm run build -- --force      run every step, even those whose inputs did not change
  *   npm run build -- --timings F  write each step's wall and CPU milliseconds to F (JSON)
+ *   npm run build -- --jobs N     chapters built at once, each in a process of its own
+ *                                 (default: the machine's cores; 1 builds them in this process)
  *
  * Incremental: a chapter (stubs, key, reference answers checked) or the site is rebuilt only
  * when a file it reads changed or an output it wrote was changed or removed (tools/build/cache.ts,
  * recorded in .cache/, not tracked). A fresh clone or CI has no cache: everything runs.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chapterEntries, chapterModule, exercisesDir, findChapter, repoRoot, solutionsDir, type ChapterEntry } from '../chapters.ts';
 import { loadAnswersOrReport, runTask } from '../grading/run-task.ts';
@@ -25,7 +29,7 @@ import { hasSolutionMarkers, languageOf, stripSolutions, todoCount } from '../bu
 import { fillValues, replaceGeneratedBlock, writeIfChanged } from '../build/generated.ts';
 import type { ChapterKey } from '../build/chapter-key.ts';
 import { buildSite } from '../site/build-site.ts';
-import { BuildCache } from '../build/cache.ts';
+import { BuildCache, type StepRecord } from '../build/cache.ts';
 import { stepInputs } from '../build/inputs.ts';
 import { markdownTable } from '../render/table.ts';
 
@@ -36,6 +40,9 @@ const { values } = parseArgs({
     'overwrite-answers': { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
     timings: { type: 'string' },
+    jobs: { type: 'string' },
+    // Internal: a chapter built by a parent build writes its outcome here instead of the cache.
+    outcome: { type: 'string' },
   },
 });
 
@@ -137,26 +144,80 @@ interface ChapterReport {
   summary?: string[];
 }
 
+/** What building one chapter produced, as a child build hands it to its parent. */
+interface ChapterOutcome {
+  summary?: string[];
+  failing: string[];
+  changed: string[];
+  timings: typeof timings;
+  record?: StepRecord<ChapterReport>;
+}
+
+/** Build chapters each in a process of its own, `jobs` at a time (two cores build two chapters at once). */
+async function buildInChildren(stale: readonly ChapterEntry[], jobs: number): Promise<Map<ChapterEntry, ChapterOutcome>> {
+  const dir = mkdtempSync(join(tmpdir(), 'build-'));
+  const outcomes = new Map<ChapterEntry, ChapterOutcome>();
+  const queue = [...stale];
+  const script = fileURLToPath(import.meta.url);
+  const worker = async () => {
+    for (let entry = queue.shift(); entry; entry = queue.shift()) {
+      const file = join(dir, `${entry.slug}.json`);
+      const args = ['--import', 'tsx', script, '--chapter', entry.slug, '--no-site', '--outcome', file];
+      if (values.force) args.push('--force');
+      if (values['overwrite-answers']) args.push('--overwrite-answers');
+      const code = await new Promise<number>((done) => {
+        const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+        child.on('exit', (status) => done(status ?? 1));
+        child.on('error', () => done(1));
+      });
+      if (existsSync(file)) outcomes.set(entry, JSON.parse(readFileSync(file, 'utf8')) as ChapterOutcome);
+      else outcomes.set(entry, { failing: [`the chapter's build exited with code ${code} before it finished`], changed: [], timings: [] });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, stale.length) }, worker));
+  rmSync(dir, { recursive: true, force: true });
+  return outcomes;
+}
+
 const cache = new BuildCache(repoRoot, values.force);
 const started = performance.now();
 const broken: string[] = [];
 const entries = values.chapter ? [findChapter(values.chapter)] : chapterEntries.filter((c) => existsSync(solutionsDir(c)));
+const jobs = values.jobs ? Math.max(1, Number(values.jobs)) : availableParallelism();
+const stale = entries.filter((entry) => !cache.upToDate(`chapter ${entry.slug}`, chapterInputs(entry)));
+const built = !values.chapter && jobs > 1 && stale.length > 1 ? await buildInChildren(stale, jobs) : new Map<ChapterEntry, ChapterOutcome>();
 for (const entry of entries) {
   const t = performance.now();
   const step = `chapter ${entry.slug}`;
+  const outcome = built.get(entry);
+  if (outcome) {
+    if (outcome.summary) summaries.push(outcome.summary);
+    if (outcome.record) cache.put(step, outcome.record);
+    else cache.forget(step);
+    changed.push(...outcome.changed);
+    timings.push(...outcome.timings);
+    broken.push(...outcome.failing.map((line) => `chapter ${entry.number}: ${line}`));
+    continue;
+  }
   const inputs = chapterInputs(entry);
   const cached = cache.upToDate<ChapterReport>(step, inputs);
   if (cached) {
     await timed(step, () => undefined, true);
     if (cached.summary) summaries.push(cached.summary);
     log(`chapter ${entry.number} (${entry.slug}): unchanged since the last build, skipped (--force rebuilds it)`);
+    if (values.outcome) {
+      const outcome: ChapterOutcome = { summary: cached.summary, failing: [], changed, timings, record: cache.entry<ChapterReport>(step) };
+      writeFileSync(values.outcome, JSON.stringify(outcome));
+      process.exit(0);
+    }
     continue;
   }
   written = [];
   cache.forget(step);
+  let summary: string[] | undefined;
   const failing = await timed(step, async () => {
     buildStubs(entry);
-    const summary = await buildKey(entry);
+    summary = await buildKey(entry);
     if (summary) summaries.push(summary);
     const failing = await verifyReferenceAnswers(entry);
     // A chapter whose reference answers fail runs again next time: the failure may be the
@@ -166,6 +227,11 @@ for (const entry of entries) {
   });
   broken.push(...failing.map((line) => `chapter ${entry.number}: ${line}`));
   log(`chapter ${entry.number} (${entry.slug}): stubs and key in ${seconds(t)}; reference answers ${failing.length ? `FAIL ${failing.length} task(s)` : 'pass'}`);
+  if (values.outcome) {
+    const outcome: ChapterOutcome = { summary, failing, changed, timings, record: cache.entry<ChapterReport>(step) };
+    writeFileSync(values.outcome, JSON.stringify(outcome));
+    process.exit(0);
+  }
 }
 if (!values.chapter) {
   const readme = join(repoRoot, 'README.md');
