@@ -130,7 +130,8 @@ if (only.has('profile')) {
   const timed = measureNode(tsx('tools/cli/build.ts', '--force', '--timings', timingsFile), repoRoot);
   const steps = existsSync(timingsFile) ? (JSON.parse(readFileSync(timingsFile, 'utf8')) as { step: string; wallMs: number; cpuMs: number }[]) : [];
   const profileDir = join(scratch, 'profile');
-  measureNode(['--cpu-prof', '--cpu-prof-dir', profileDir, ...tsx('tools/cli/build.ts', '--force', '--no-site')], repoRoot);
+  // One process (--jobs 1): a profile covers the process it was started with.
+  measureNode(['--cpu-prof', '--cpu-prof-dir', profileDir, ...tsx('tools/cli/build.ts', '--force', '--no-site', '--jobs', '1')], repoRoot);
   const places = existsSync(profileDir) ? selfTimeByPlace(profileDir, repoRoot) : [];
   const total = places.reduce((sum, p) => sum + p.ms, 0);
   sections.push(
@@ -141,7 +142,7 @@ if (only.has('profile')) {
     '',
     markdownTable(['step', 'wall s', 'CPU s'], steps.map((step) => [step.step, secs(step.wallMs), secs(step.cpuMs)]), ['left', 'right', 'right']),
     '',
-    'A CPU profile of a cold build without the site (`node --cpu-prof`), self time summed by package or file, the largest first:',
+    'A CPU profile of a cold build without the site, in one process (`node --cpu-prof`, `--jobs 1`), self time summed by package or file, the largest first:',
     '',
     markdownTable(
       ['where', 'CPU s', 'share'],
