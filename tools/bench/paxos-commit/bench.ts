@@ -104,6 +104,9 @@ export function writePaxosReadme(bench: PaxosBench): void {
     '|---|---|---|---|---|---|',
     `| full | ${count(f.states)} | ${count(f.generated)} | ${f.depth} | ${(bench.fullCpuMs / 1000).toFixed(2)} s | ${Math.round(bench.fullRssMb)} MB |`,
     `| symmetry | ${count(r.states)} | ${count(r.generated)} | ${r.depth} | ${(bench.reducedCpuMs / 1000).toFixed(2)} s | ${Math.round(bench.reducedRssMb)} MB |`,
+    '',
+    `States are kept as 64-bit fingerprints: the chance that two of the full run's states shared one (and were counted as one) is ` +
+      `${(f.collisionProbability ?? NaN).toExponential(1)} (n² / 2⁶⁵).`,
   ].join('\n');
   writeIfChanged(path, replaceGeneratedBlock(readFileSync(path, 'utf8'), 'figures', figures, path));
 }
