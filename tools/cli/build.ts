@@ -170,8 +170,10 @@ async function buildInChildren(stale: readonly ChapterEntry[], jobs: number): Pr
         child.on('exit', (status) => done(status ?? 1));
         child.on('error', () => done(1));
       });
+      // A process that died before reporting (killed, out of memory, a check that threw) is not
+      // trusted with a verdict: its chapter is built again in this process.
       if (existsSync(file)) outcomes.set(entry, JSON.parse(readFileSync(file, 'utf8')) as ChapterOutcome);
-      else outcomes.set(entry, { failing: [`the chapter's build exited with code ${code} before it finished`], changed: [], timings: [] });
+      else log(`chapter ${entry.number} (${entry.slug}): its build process exited with code ${code} before reporting; building it again here`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, stale.length) }, worker));
