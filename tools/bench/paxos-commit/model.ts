@@ -140,8 +140,8 @@ export function createPaxosCommitModel(config: PaxosCommitConfig = tlaExamplesCo
         if (heard) put(rm, word, w2 | (1 << (shift + 3 + 2 + val)), PHASE_2A[rm]!);
       }
     }
-    // Decide: TLC enumerates the existential quantifiers of an action, so each (ballot,
-    // majority) witness of Decided(rm, v) yields its own (equal) successor.
+    // Decide: each witness of the quantifiers (RM, ballot, majority) counts as its own, equal,
+    // successor; counted so, the generated total is exactly TLC's published one.
     let commitWays = 1;
     let abortWays = 0;
     for (let rm = 0; rm < RMS; rm++) {
