@@ -246,7 +246,7 @@ if (!values['no-site']) {
   const siteInputs = () =>
     stepInputs(
       [join(repoRoot, 'tools/site/build-site.ts'), join(repoRoot, 'tools/explore/explore.ts'), join(repoRoot, 'tools/grading/task.ts'), ...['models', 'specs'].flatMap((dir) => readdirSync(join(repoRoot, dir)).flatMap((sub) => (existsSync(join(repoRoot, dir, sub)) && !sub.includes('.') ? readdirSync(join(repoRoot, dir, sub)).filter((f) => f.endsWith('.ts')).map((f) => join(repoRoot, dir, sub, f)) : [])))],
-      [join(repoRoot, 'README.md'), join(repoRoot, 'ARCHITECTURE.md'), join(repoRoot, 'tsconfig.json'), ...readdirSync(join(repoRoot, 'models')).map((m) => join(repoRoot, 'models', m, 'README.md')), ...chapterEntries.flatMap((c) => [solutionsDir(c), exercisesDir(c)])],
+      [join(repoRoot, 'README.md'), join(repoRoot, 'ARCHITECTURE.md'), join(repoRoot, 'bench', 'results.md'), join(repoRoot, 'tsconfig.json'), ...readdirSync(join(repoRoot, 'models')).map((m) => join(repoRoot, 'models', m, 'README.md')), ...chapterEntries.flatMap((c) => [solutionsDir(c), exercisesDir(c)])],
       repoRoot,
     );
   if (cache.upToDate('site', siteInputs())) {
