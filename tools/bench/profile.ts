@@ -21,6 +21,7 @@ interface CpuProfile {
 function placeOf(frame: ProfileNode['callFrame'], root: string): string {
   const { url, functionName } = frame;
   if (!url) return functionName.startsWith('(') ? functionName : '(native code)';
+  if (url.startsWith('wasm:')) return 'WebAssembly (PGlite\'s PostgreSQL)';
   if (url.startsWith('node:')) return 'Node.js internals';
   const path = url.startsWith('file:') ? fileURLToPath(url) : url;
   const inModules = path.lastIndexOf('/node_modules/');
@@ -31,7 +32,11 @@ function placeOf(frame: ProfileNode['callFrame'], root: string): string {
   return relative(root, path);
 }
 
-/** Milliseconds of self time per place, over every profile in `dir` (one per thread), largest first. */
+/**
+ * Milliseconds of self time per place, over every profile in `dir` (one per thread), largest
+ * first. `(idle)` is time the thread waited (for a child process, a timer, the disk, or a CPU
+ * another process held): not CPU time, so left out.
+ */
 export function selfTimeByPlace(dir: string, root: string): { place: string; ms: number }[] {
   const totals = new Map<string, number>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
@@ -43,5 +48,6 @@ export function selfTimeByPlace(dir: string, root: string): { place: string; ms:
       totals.set(place, (totals.get(place) ?? 0) + (profile.timeDeltas[i + 1] ?? 0) / 1000);
     });
   }
+  totals.delete('(idle)');
   return [...totals].map(([place, ms]) => ({ place, ms })).sort((a, b) => b.ms - a.ms);
 }
