@@ -7,9 +7,14 @@
  *
  *   npm run bench                 everything (a few minutes: the explorer's large run included)
  *   npm run bench -- --repeat 5   medians of 5 runs (default 3)
+ *   npm run bench -- --only commands,tests,profile,paxos,explorer,models,checks
+ *                                 some sections only (the file then holds only those)
+ *
+ * Commands are measured in CPU time (user + system, children included) as well as wall time:
+ * on a machine shared with other work, wall time measures the neighbours.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,11 +22,22 @@ import { parseArgs } from 'node:util';
 import { chapterEntries, repoRoot, solutionsDir } from '../chapters.ts';
 import { markdownTable } from '../render/table.ts';
 import type { Figures } from '../explore/explore.ts';
+import { measureNode, measureRepeated, median, type Measured } from '../bench/measure.ts';
+import { selfTimeByPlace } from '../bench/profile.ts';
+import { benchPaxosCommit, paxosMarkdown, writePaxosReadme } from '../bench/paxos-commit/bench.ts';
 
-const { values } = parseArgs({ options: { repeat: { type: 'string', default: '3' } } });
+const SECTIONS = ['models', 'checks', 'commands', 'tests', 'profile', 'paxos', 'explorer'] as const;
+const { values } = parseArgs({ options: { repeat: { type: 'string', default: '3' }, only: { type: 'string' } } });
 const repeat = Math.max(1, Number(values.repeat));
+const only = new Set(values.only ? values.only.split(',') : SECTIONS);
+for (const name of only) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only: no section "${name}" (the sections are ${SECTIONS.join(', ')})`);
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const secs = (ms: number) => (Number.isNaN(ms) ? '—' : (ms / 1000).toFixed(1));
+const tsx = (script: string, ...args: string[]) => ['--import', 'tsx', join(repoRoot, script), ...args];
+const vitest = join(repoRoot, 'node_modules/vitest/vitest.mjs');
+const scratch = join(repoRoot, '.tmp', 'bench');
+rmSync(scratch, { recursive: true, force: true });
+mkdirSync(scratch, { recursive: true });
 
 const sections: string[] = [
   '# Benchmarks',
@@ -32,7 +48,7 @@ const sections: string[] = [
 
 // 1. Every chapter model, at the configs its checks and key use.
 const modelRows: (string | number)[][] = [];
-for (const entry of chapterEntries) {
+for (const entry of only.has('models') ? chapterEntries : []) {
   const module = join(repoRoot, 'specs', entry.slug, 'bench.ts');
   if (!existsSync(module)) continue;
   const { benchModels } = (await import(pathToFileURL(module).href)) as { benchModels: { model: string; config: string; run: () => Figures }[] };
@@ -45,7 +61,7 @@ for (const entry of chapterEntries) {
     log(`model ${bench.model} / ${bench.config}: ${figures.states} states in ${ms.toFixed(1)} ms`);
   }
 }
-sections.push(
+if (only.has('models')) sections.push(
   '## Chapter models: explore and check every invariant',
   '',
   markdownTable(['chapter', 'model', 'config', 'states', 'transitions', 'depth', 'ms', 'states/s'], modelRows, ['right', 'left', 'left', 'right', 'right', 'right', 'right', 'right']),
@@ -54,7 +70,7 @@ sections.push(
 
 // 2. A student's command, end to end (process start, worker, database start-up included).
 const checkRows: (string | number)[][] = [];
-for (const entry of chapterEntries.filter((c) => existsSync(solutionsDir(c)))) {
+for (const entry of only.has('checks') ? chapterEntries.filter((c) => existsSync(solutionsDir(c))) : []) {
   const times: number[] = [];
   for (let i = 0; i < repeat; i++) {
     const started = performance.now();
@@ -68,7 +84,7 @@ for (const entry of chapterEntries.filter((c) => existsSync(solutionsDir(c)))) {
   checkRows.push([`npm run check -- ${entry.number}`, (median(times) / 1000).toFixed(2)]);
   log(`check ${entry.number}: ${(median(times) / 1000).toFixed(2)} s`);
 }
-sections.push('## A student’s check, end to end (reference answers)', '', markdownTable(['command', 'seconds'], checkRows, ['left', 'right']), '');
+if (only.has('checks')) sections.push('## A student’s check, end to end (reference answers)', '', markdownTable(['command', 'seconds'], checkRows, ['left', 'right']), '');
 
 // 2b. Timings a chapter measures itself (`benchTimings` in specs/<slug>/bench.ts: seconds).
 const timingRows: (string | number)[][] = [];
@@ -86,34 +102,115 @@ if (timingRows.length > 0) {
   sections.push('## Chapters’ own timings', '', markdownTable(['chapter', 'what', 'seconds (median)', 'runs'], timingRows, ['right', 'left', 'right', 'right']), '');
 }
 
-// 3. The instructor's and contributor's commands, once each (they rewrite nothing when the
-//    generated files are up to date).
-const commandRows: (string | number)[][] = [];
-const docs = ['--import', 'tsx', join(repoRoot, 'tools/cli/docs.ts')];
-for (const [label, args] of [
-  ['npm run build -- --no-site', ['--import', 'tsx', join(repoRoot, 'tools/cli/build.ts'), '--no-site']],
-  // typedoc's reference is reused while its sources are unchanged: timed both ways.
-  ['npm run docs (API reference regenerated)', docs],
-  ['npm run docs', docs],
-  ['npm run docs -- --no-solutions', [...docs, '--no-solutions']],
-  ['npm test', [join(repoRoot, 'node_modules/vitest/vitest.mjs'), 'run']],
-] as const) {
-  if (label.includes('regenerated')) rmSync(join(repoRoot, '.tmp', 'typedoc'), { recursive: true, force: true });
-  const started = performance.now();
-  try {
-    execFileSync(process.execPath, [...args], { stdio: 'pipe', cwd: repoRoot });
-  } catch {
-    // Timed all the same; failures are the test suite's business.
+// 3. The instructor's and contributor's commands. The build is measured cold (--force: every
+//    step runs, as in CI), with nothing changed (every step skipped), and after one chapter's
+//    change (its cache record dropped: the same work as an edited parameter of that chapter).
+const cacheFile = join(repoRoot, '.cache', 'build.json');
+const dropCacheRecord = (step: string) => () => {
+  if (!existsSync(cacheFile)) return;
+  const records = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, unknown>;
+  delete records[step];
+  writeFileSync(cacheFile, JSON.stringify(records));
+};
+const commandRow = (label: string, m: Measured & { runs?: number }) => {
+  log(`${label}: ${secs(m.wallMs)} s wall, ${secs(m.cpuMs)} s CPU${m.ok ? '' : ' (FAILED)'}`);
+  return [label + (m.ok ? '' : ' (failed)'), secs(m.wallMs), secs(m.cpuMs), Number.isNaN(m.peakRssMb) ? '—' : `${Math.round(m.peakRssMb)} MB`];
+};
+if (only.has('commands')) {
+  const commandRows: string[][] = [];
+  const build = (...args: string[]) => tsx('tools/cli/build.ts', ...args);
+  commandRows.push(commandRow('npm run build -- --force (cold: every step, the site included)', measureRepeated(build('--force'), repoRoot, repeat)));
+  commandRows.push(commandRow('npm run build -- --force --no-site', measureRepeated(build('--force', '--no-site'), repoRoot, repeat)));
+  commandRows.push(commandRow('npm run build (nothing changed)', measureRepeated(build(), repoRoot, repeat)));
+  for (const entry of chapterEntries.filter((c) => existsSync(solutionsDir(c)))) {
+    const label = `npm run build -- --no-site after a change in chapter ${entry.number}`;
+    commandRows.push(commandRow(label, measureRepeated(build('--no-site'), repoRoot, repeat, dropCacheRecord(`chapter ${entry.slug}`))));
   }
-  const s = (performance.now() - started) / 1000;
-  commandRows.push([label, s.toFixed(1)]);
-  log(`${label}: ${s.toFixed(1)} s`);
+  // typedoc's reference is reused while its sources are unchanged: timed both ways.
+  const dropTypedoc = () => rmSync(join(repoRoot, '.tmp', 'typedoc'), { recursive: true, force: true });
+  commandRows.push(commandRow('npm run docs (API reference regenerated)', measureRepeated(tsx('tools/cli/docs.ts'), repoRoot, repeat, dropTypedoc)));
+  commandRows.push(commandRow('npm run docs', measureRepeated(tsx('tools/cli/docs.ts'), repoRoot, repeat)));
+  commandRows.push(commandRow('npm run docs -- --no-solutions', measureRepeated(tsx('tools/cli/docs.ts', '--no-solutions'), repoRoot, repeat)));
+  commandRows.push(commandRow('npm test', measureRepeated([vitest, 'run'], repoRoot, repeat)));
+  sections.push(
+    '## The instructor’s and contributor’s commands',
+    '',
+    `Median of ${repeat} runs each. CPU is user + system time of the command and every process it started (GNU time); ` +
+      'peak RSS is the largest process\'s. On two cores a command can take at most twice its wall time in CPU.',
+    '',
+    markdownTable(['command', 'wall s', 'CPU s', 'peak RSS'], commandRows, ['left', 'right', 'right', 'right']),
+    '',
+  );
 }
-sections.push('## The instructor’s and contributor’s commands (one run each)', '', markdownTable(['command', 'seconds'], commandRows, ['left', 'right']), '');
 
-// 4. The explorer against @xstate/graph, and on large state spaces.
+// 4. Where the build's time goes: each step (from the build's own --timings), then a CPU
+//    profile of a cold build by package and file.
+if (only.has('profile')) {
+  const timingsFile = join(scratch, 'timings.json');
+  const timed = measureNode(tsx('tools/cli/build.ts', '--force', '--timings', timingsFile), repoRoot);
+  const steps = existsSync(timingsFile) ? (JSON.parse(readFileSync(timingsFile, 'utf8')) as { step: string; wallMs: number; cpuMs: number }[]) : [];
+  const profileDir = join(scratch, 'profile');
+  // One process (--jobs 1): a profile covers the process it was started with.
+  measureNode(['--cpu-prof', '--cpu-prof-dir', profileDir, ...tsx('tools/cli/build.ts', '--force', '--no-site', '--jobs', '1')], repoRoot);
+  const places = existsSync(profileDir) ? selfTimeByPlace(profileDir, repoRoot) : [];
+  const total = places.reduce((sum, p) => sum + p.ms, 0);
+  sections.push(
+    '## Where the build’s time goes',
+    '',
+    `One cold build (\`npm run build -- --force\`, ${secs(timed.wallMs)} s wall, ${secs(timed.cpuMs)} s CPU with process start-up), step by step ` +
+      '(CPU is the build process\'s own, measured around each step):',
+    '',
+    markdownTable(['step', 'wall s', 'CPU s'], steps.map((step) => [step.step, secs(step.wallMs), secs(step.cpuMs)]), ['left', 'right', 'right']),
+    '',
+    'A CPU profile of a cold build without the site, in one process (`node --cpu-prof`, `--jobs 1`), self time summed by package or file, the largest first:',
+    '',
+    markdownTable(
+      ['where', 'CPU s', 'share'],
+      places.slice(0, 15).map((p) => [p.place, secs(p.ms), `${((100 * p.ms) / total).toFixed(0)} %`]),
+      ['left', 'right', 'right'],
+    ),
+    '',
+  );
+  log(`profile: ${steps.length} steps, ${places.length} places`);
+}
+
+// 5. The test suite file by file: wall time inside one full run (files run side by side, so
+//    these overlap), and CPU time of the file run alone (vitest's start-up, ~1 s, included).
+if (only.has('tests')) {
+  const report = join(scratch, 'vitest.json');
+  measureNode([vitest, 'run', '--reporter=json', `--outputFile=${report}`], repoRoot);
+  const results = existsSync(report)
+    ? (JSON.parse(readFileSync(report, 'utf8')) as { testResults: { name: string; startTime: number; endTime: number; assertionResults: unknown[] }[] }).testResults
+    : [];
+  const rows = results.map((file) => {
+    const name = file.name.startsWith(repoRoot) ? file.name.slice(repoRoot.length) : file.name;
+    const alone = measureNode([vitest, 'run', name], repoRoot);
+    log(`test file ${name}: ${secs(alone.cpuMs)} s CPU alone`);
+    return { name, tests: file.assertionResults.length, wallMs: file.endTime - file.startTime, cpuMs: alone.cpuMs };
+  });
+  rows.sort((a, b) => b.cpuMs - a.cpuMs);
+  sections.push(
+    '## The test suite, file by file',
+    '',
+    'Wall time of each file within one `npm test` (files run side by side, so the times overlap), and CPU time of the file run ' +
+      'alone with `npx vitest run FILE` (vitest\'s start-up included), the largest first.',
+    '',
+    markdownTable(['file', 'tests', 'wall s in the suite', 'CPU s alone'], rows.map((r) => [r.name, r.tests, secs(r.wallMs), secs(r.cpuMs)]), ['left', 'right', 'right', 'right']),
+    '',
+  );
+}
+
+// 6. The explorer at TLC's scale.
+if (only.has('paxos')) {
+  log('Paxos Commit…');
+  const paxos = benchPaxosCommit(repeat, log);
+  writePaxosReadme(paxos);
+  sections.push(paxosMarkdown(paxos, repeat));
+}
+
+// 7. The explorer against @xstate/graph, and on large state spaces.
 const explorerBench = join(repoRoot, 'tools/bench/explorer.ts');
-if (existsSync(explorerBench)) {
+if (only.has('explorer') && existsSync(explorerBench)) {
   const { benchExplorer } = (await import(pathToFileURL(explorerBench).href)) as { benchExplorer: () => Promise<string> };
   log('explorer against @xstate/graph, and a large run…');
   sections.push(await benchExplorer());

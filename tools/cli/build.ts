@@ -9,10 +9,20 @@
  *                                 a cohort's scenario figures (see tools/variant.ts)
  *   npm run build -- --overwrite-answers
  *                                 replace student stubs even where answers were written
+ *   npm run build -- --force      run every step, even those whose inputs did not change
+ *   npm run build -- --timings F  write each step's wall and CPU milliseconds to F (JSON)
+ *   npm run build -- --jobs N     chapters built at once, each in a process of its own
+ *                                 (default: the machine's cores; 1 builds them in this process)
+ *
+ * Incremental: a chapter (stubs, key, reference answers checked) or the site is rebuilt only
+ * when a file it reads changed or an output it wrote was changed or removed (tools/build/cache.ts,
+ * recorded in .cache/, not tracked). A fresh clone or CI has no cache: everything runs.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chapterEntries, chapterModule, exercisesDir, findChapter, repoRoot, solutionsDir, type ChapterEntry } from '../chapters.ts';
 import { loadAnswersOrReport, runTask } from '../grading/run-task.ts';
@@ -21,6 +31,8 @@ import { hasSolutionMarkers, languageOf, stripSolutions, todoCount } from '../bu
 import { fillValues, replaceGeneratedBlock, writeIfChanged } from '../build/generated.ts';
 import type { ChapterKey } from '../build/chapter-key.ts';
 import { buildSite } from '../site/build-site.ts';
+import { BuildCache, type StepRecord } from '../build/cache.ts';
+import { stepInputs } from '../build/inputs.ts';
 import { markdownTable } from '../render/table.ts';
 
 const { values } = parseArgs({
@@ -29,6 +41,11 @@ const { values } = parseArgs({
     'no-site': { type: 'boolean', default: false },
     'overwrite-answers': { type: 'boolean', default: false },
     variant: { type: 'string' },
+    force: { type: 'boolean', default: false },
+    timings: { type: 'string' },
+    jobs: { type: 'string' },
+    // Internal: a chapter built by a parent build writes its outcome here instead of the cache.
+    outcome: { type: 'string' },
   },
 });
 // Before any chapter is imported: each reads its scenario figures when it loads.
@@ -37,7 +54,10 @@ if (values.variant) process.env.WORKBOOK_VARIANT = resolve(values.variant);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 const changed: string[] = [];
+/** Every file the current step writes (changed or not): its outputs, for the cache. */
+let written: string[] = [];
 const write = (path: string, content: string) => {
+  written.push(relative(repoRoot, path));
   if (writeIfChanged(path, content)) changed.push(relative(repoRoot, path));
 };
 
@@ -54,6 +74,7 @@ function buildStubs(entry: ChapterEntry) {
     // left than the fresh one has been answered, and is kept unless asked otherwise.
     if (existsSync(target) && !values['overwrite-answers'] && todoCount(readFileSync(target, 'utf8')) < todoCount(stub)) {
       log(`  kept ${relative(repoRoot, target)}: it holds answers (--overwrite-answers replaces it with a fresh stub)`);
+      written.push(relative(repoRoot, target));
       continue;
     }
     write(target, stub);
@@ -68,15 +89,18 @@ const chapterTitle = (entry: ChapterEntry) => {
 
 async function buildKey(entry: ChapterEntry) {
   const module = join(solutionsDir(entry), 'key.ts');
-  if (!existsSync(module)) return log(`  chapter ${entry.number}: no key.ts yet`);
+  if (!existsSync(module)) {
+    log(`  chapter ${entry.number}: no key.ts yet`);
+    return undefined;
+  }
   const { buildKey } = (await import(pathToFileURL(module).href)) as { buildKey: () => Promise<ChapterKey> };
   const key = await buildKey();
-  summaries.push([
+  const summary = [
     `${entry.number}`,
     `[${chapterTitle(entry)}](exercises/${entry.slug}/README.md)`,
     `[answer key](solutions/${entry.slug}/KEY.md)`,
     key.summary ?? '',
-  ]);
+  ];
   write(join(solutionsDir(entry), 'KEY.md'), key.markdown.trimEnd() + '\n');
   for (const [name, content] of Object.entries(key.files)) write(join(solutionsDir(entry), name), content);
   const text = join(exercisesDir(entry), 'README.md');
@@ -85,6 +109,7 @@ async function buildKey(entry: ChapterEntry) {
     const readme = join(repoRoot, 'models', model, 'README.md');
     write(readme, replaceGeneratedBlock(readFileSync(readme, 'utf8'), 'figures', figures, readme));
   }
+  return summary;
 }
 
 /**
@@ -101,16 +126,119 @@ async function verifyReferenceAnswers(entry: ChapterEntry): Promise<string[]> {
   return reports.filter((r) => r.status !== 'pass').map((r) => `${r.id} ${r.status.toUpperCase()}: ${r.message}`);
 }
 
+/** Wall and CPU time of each step, for `npm run bench`. */
+const timings: { step: string; wallMs: number; cpuMs: number; skipped: boolean }[] = [];
+async function timed<T>(step: string, run: () => Promise<T> | T, skipped = false): Promise<T> {
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  const result = await run();
+  const used = process.cpuUsage(cpu);
+  timings.push({ step, wallMs: performance.now() - wall, cpuMs: (used.user + used.system) / 1000, skipped });
+  return result;
+}
+
+/** What a chapter reads: its key's and checks' modules (and their folders), its solutions and text. */
+const chapterInputs = (entry: ChapterEntry) =>
+  stepInputs(
+    [join(solutionsDir(entry), 'key.ts'), chapterModule(entry), ...readdirSync(solutionsDir(entry)).filter((f) => f.endsWith('.ts')).map((f) => join(solutionsDir(entry), f)), join(repoRoot, 'tools/cli/build.ts')],
+    [solutionsDir(entry), join(exercisesDir(entry), 'README.md')],
+    repoRoot,
+  );
+
+interface ChapterReport {
+  summary?: string[];
+}
+
+/** What building one chapter produced, as a child build hands it to its parent. */
+interface ChapterOutcome {
+  summary?: string[];
+  failing: string[];
+  changed: string[];
+  timings: typeof timings;
+  record?: StepRecord<ChapterReport>;
+}
+
+/** Build chapters each in a process of its own, `jobs` at a time (two cores build two chapters at once). */
+async function buildInChildren(stale: readonly ChapterEntry[], jobs: number): Promise<Map<ChapterEntry, ChapterOutcome>> {
+  const dir = mkdtempSync(join(tmpdir(), 'build-'));
+  const outcomes = new Map<ChapterEntry, ChapterOutcome>();
+  const queue = [...stale];
+  const script = fileURLToPath(import.meta.url);
+  const worker = async () => {
+    for (let entry = queue.shift(); entry; entry = queue.shift()) {
+      const file = join(dir, `${entry.slug}.json`);
+      const args = ['--import', 'tsx', script, '--chapter', entry.slug, '--no-site', '--outcome', file];
+      if (values.force) args.push('--force');
+      if (values['overwrite-answers']) args.push('--overwrite-answers');
+      const code = await new Promise<number>((done) => {
+        const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+        child.on('exit', (status) => done(status ?? 1));
+        child.on('error', () => done(1));
+      });
+      // A process that died before reporting (killed, out of memory, a check that threw) is not
+      // trusted with a verdict: its chapter is built again in this process.
+      if (existsSync(file)) outcomes.set(entry, JSON.parse(readFileSync(file, 'utf8')) as ChapterOutcome);
+      else log(`chapter ${entry.number} (${entry.slug}): its build process exited with code ${code} before reporting; building it again here`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, stale.length) }, worker));
+  rmSync(dir, { recursive: true, force: true });
+  return outcomes;
+}
+
+const cache = new BuildCache(repoRoot, values.force);
 const started = performance.now();
 const broken: string[] = [];
 const entries = values.chapter ? [findChapter(values.chapter)] : chapterEntries.filter((c) => existsSync(solutionsDir(c)));
+const jobs = values.jobs ? Math.max(1, Number(values.jobs)) : availableParallelism();
+const stale = entries.filter((entry) => !cache.upToDate(`chapter ${entry.slug}`, chapterInputs(entry)));
+const built = !values.chapter && jobs > 1 && stale.length > 1 ? await buildInChildren(stale, jobs) : new Map<ChapterEntry, ChapterOutcome>();
 for (const entry of entries) {
   const t = performance.now();
-  buildStubs(entry);
-  await buildKey(entry);
-  const failing = await verifyReferenceAnswers(entry);
+  const step = `chapter ${entry.slug}`;
+  const outcome = built.get(entry);
+  if (outcome) {
+    if (outcome.summary) summaries.push(outcome.summary);
+    if (outcome.record) cache.put(step, outcome.record);
+    else cache.forget(step);
+    changed.push(...outcome.changed);
+    timings.push(...outcome.timings);
+    broken.push(...outcome.failing.map((line) => `chapter ${entry.number}: ${line}`));
+    continue;
+  }
+  const inputs = chapterInputs(entry);
+  const cached = cache.upToDate<ChapterReport>(step, inputs);
+  if (cached) {
+    await timed(step, () => undefined, true);
+    if (cached.summary) summaries.push(cached.summary);
+    log(`chapter ${entry.number} (${entry.slug}): unchanged since the last build, skipped (--force rebuilds it)`);
+    if (values.outcome) {
+      const outcome: ChapterOutcome = { summary: cached.summary, failing: [], changed, timings, record: cache.entry<ChapterReport>(step) };
+      writeFileSync(values.outcome, JSON.stringify(outcome));
+      process.exit(0);
+    }
+    continue;
+  }
+  written = [];
+  cache.forget(step);
+  let summary: string[] | undefined;
+  const failing = await timed(step, async () => {
+    buildStubs(entry);
+    summary = await buildKey(entry);
+    if (summary) summaries.push(summary);
+    const failing = await verifyReferenceAnswers(entry);
+    // A chapter whose reference answers fail runs again next time: the failure may be the
+    // environment's (a database that did not start), not its inputs'.
+    if (failing.length === 0) cache.record<ChapterReport>(step, chapterInputs(entry), written, { summary });
+    return failing;
+  });
   broken.push(...failing.map((line) => `chapter ${entry.number}: ${line}`));
   log(`chapter ${entry.number} (${entry.slug}): stubs and key in ${seconds(t)}; reference answers ${failing.length ? `FAIL ${failing.length} task(s)` : 'pass'}`);
+  if (values.outcome) {
+    const outcome: ChapterOutcome = { summary, failing, changed, timings, record: cache.entry<ChapterReport>(step) };
+    writeFileSync(values.outcome, JSON.stringify(outcome));
+    process.exit(0);
+  }
 }
 if (!values.chapter) {
   const readme = join(repoRoot, 'README.md');
@@ -119,9 +247,25 @@ if (!values.chapter) {
 }
 if (!values['no-site']) {
   const t = performance.now();
-  await buildSite({ api: true, log: (line) => log(`  ${line}`) });
-  log(`site: docs/site/index.html in ${seconds(t)}`);
+  // The site reads every chapter's text and key, the models' READMEs and the modules typedoc documents.
+  const siteInputs = () =>
+    stepInputs(
+      [join(repoRoot, 'tools/site/build-site.ts'), join(repoRoot, 'tools/explore/explore.ts'), join(repoRoot, 'tools/grading/task.ts'), ...['models', 'specs'].flatMap((dir) => readdirSync(join(repoRoot, dir)).flatMap((sub) => (existsSync(join(repoRoot, dir, sub)) && !sub.includes('.') ? readdirSync(join(repoRoot, dir, sub)).filter((f) => f.endsWith('.ts')).map((f) => join(repoRoot, dir, sub, f)) : [])))],
+      [join(repoRoot, 'README.md'), join(repoRoot, 'ARCHITECTURE.md'), join(repoRoot, 'bench', 'results.md'), join(repoRoot, 'tsconfig.json'), ...readdirSync(join(repoRoot, 'models')).map((m) => join(repoRoot, 'models', m, 'README.md')), ...chapterEntries.flatMap((c) => [solutionsDir(c), exercisesDir(c)])],
+      repoRoot,
+    );
+  if (cache.upToDate('site', siteInputs())) {
+    await timed('site', () => undefined, true);
+    log('site: unchanged since the last build, skipped');
+  } else {
+    cache.forget('site');
+    await timed('site', () => buildSite({ api: true, log: (line) => log(`  ${line}`) }));
+    cache.record('site', siteInputs(), ['docs/site/index.html'], {});
+    log(`site: docs/site/index.html in ${seconds(t)}`);
+  }
 }
+cache.save();
+if (values.timings) writeFileSync(values.timings, JSON.stringify(timings, null, 1));
 log(changed.length ? `changed:\n${changed.map((f) => `  ${f}`).join('\n')}` : 'no generated file changed');
 log(`build done in ${seconds(started)}`);
 if (broken.length) {

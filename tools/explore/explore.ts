@@ -1,8 +1,9 @@
 /**
  * The explorer: every reachable state of an XState v5 machine, breadth-first.
  *
- * One hash map from a canonical state key to a state number, and per state the number of
- * its predecessor and the event that led to it. Breadth-first order makes the first path
+ * One table from the 64-bit fingerprint of a state's canonical key to a state number
+ * (fingerprints.ts, as TLC keeps states), and per state the number of its predecessor and the
+ * event that led to it. Breadth-first order makes the first path
  * found to a state a shortest one, so a counterexample is rebuilt on demand by walking the
  * predecessor links back instead of keeping a path per state.
  *
@@ -12,6 +13,7 @@
 import { initialTransition, transition, type AnyStateMachine, type EventFromLogic, type SnapshotFrom } from 'xstate';
 import { getHeapStatistics } from 'node:v8';
 import { compileFastStep } from './fast-path.ts';
+import { collisionProbability, FingerprintSet, FingerprintTableFull, fingerprintString } from './fingerprints.ts';
 
 /** A named predicate that must hold in every reachable state. */
 export interface Invariant<TSnapshot> {
@@ -101,12 +103,17 @@ export interface Figures {
   /** States with no enabled event. */
   terminal: number;
   ms: number;
-  /** Peak `process.memoryUsage().heapUsed` seen during the run, in MB (sampled). */
+  /**
+   * Peak memory seen during the run, in MB (sampled): `heapUsed` plus `arrayBuffers`, where
+   * the fingerprint table and other typed arrays live.
+   */
   peakMemoryMb: number;
   /** Whether `states` counts symmetry classes rather than states. */
   symmetry: boolean;
   /** Whether steps were computed by the fast path rather than xstate's `transition()`. */
   fastPath: boolean;
+  /** The chance that two distinct states shared a 64-bit fingerprint and were counted as one. */
+  collisionProbability?: number;
 }
 
 export interface Edge {
@@ -156,6 +163,12 @@ export function defaultStateKey(snapshot: { value: unknown; context: unknown }):
   return JSON.stringify({ value: snapshot.value, context: snapshot.context });
 }
 
+/** The heap and the typed arrays' buffers (outside the heap), in bytes. */
+export function usedMemory(): number {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
 /** How often (in states found) the heap is sampled: rare enough to cost nothing measurable. */
 const HEAP_SAMPLE_EVERY = 4096;
 
@@ -185,7 +198,8 @@ export function explore<TMachine extends AnyStateMachine>(
   // Per state, numbered in the order found (which is breadth-first order, so the snapshots
   // array doubles as the queue: no Array.shift, no copy). Parent and depth live in typed
   // arrays that grow by doubling; a path is rebuilt from them on demand.
-  const index = new Map<string, number>();
+  const index = new FingerprintSet();
+  const fingerprint = new Uint32Array(2);
   const snapshots: S[] = [];
   let parent = new Int32Array(1024);
   let level = new Int32Array(1024);
@@ -197,7 +211,7 @@ export function explore<TMachine extends AnyStateMachine>(
   let generated = 1;
   let transitions = 0;
   let maxDepth = 1;
-  let peakHeap = process.memoryUsage().heapUsed;
+  let peakHeap = usedMemory();
   let explored = 0;
 
   const pathTo = (i: number): Trace<S, E> => {
@@ -221,7 +235,7 @@ export function explore<TMachine extends AnyStateMachine>(
   };
 
   const sampleHeap = (from: number) => {
-    const heap = process.memoryUsage().heapUsed;
+    const heap = usedMemory();
     if (heap > peakHeap) peakHeap = heap;
     if (heap > maxHeapBytes) {
       const progress = { states: snapshots.length, explored, heapMb: heap / 2 ** 20 };
@@ -230,12 +244,18 @@ export function explore<TMachine extends AnyStateMachine>(
   };
 
   const addState = (snapshot: S, from: number, event: E | undefined): number => {
-    const k = key(snapshot);
-    const known = index.get(k);
-    if (known !== undefined) return known;
+    fingerprintString(key(snapshot), fingerprint);
     const i = snapshots.length;
+    let known: number;
+    try {
+      known = index.getOrAdd(fingerprint[0]!, fingerprint[1]!, i);
+    } catch (error) {
+      if (!(error instanceof FingerprintTableFull)) throw error;
+      throw new StateBudgetExceeded(i, level[from] ?? 1, { states: i, explored, heapMb: usedMemory() / 2 ** 20 }, 'states');
+    }
+    if (known >= 0) return known;
     if (i >= maxStates) {
-      const progress = { states: i, explored, heapMb: process.memoryUsage().heapUsed / 2 ** 20 };
+      const progress = { states: i, explored, heapMb: usedMemory() / 2 ** 20 };
       throw new StateBudgetExceeded(maxStates, level[from] ?? 1, progress, 'states');
     }
     if (i === parent.length) {
@@ -247,7 +267,6 @@ export function explore<TMachine extends AnyStateMachine>(
       level = grownLevel;
     }
     if (i % HEAP_SAMPLE_EVERY === 0) sampleHeap(from);
-    index.set(k, i);
     snapshots.push(snapshot);
     parent[i] = from;
     parentEvent.push(event);
@@ -284,7 +303,7 @@ export function explore<TMachine extends AnyStateMachine>(
     if (enabled === 0) terminal.push(at);
     explored++;
   }
-  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  peakHeap = Math.max(peakHeap, usedMemory());
 
   return {
     figures: {
@@ -297,6 +316,7 @@ export function explore<TMachine extends AnyStateMachine>(
       peakMemoryMb: peakHeap / 2 ** 20,
       symmetry: options.symmetry !== undefined,
       fastPath: fast !== undefined,
+      collisionProbability: collisionProbability(snapshots.length),
     },
     violations,
     snapshots,
