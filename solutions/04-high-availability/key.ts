@@ -14,7 +14,7 @@ import { solutionRegions } from '../../tools/build/stubs.ts';
 import type { ChapterKey } from '../../tools/build/chapter-key.ts';
 import type { Trace } from '../../tools/explore/explore.ts';
 import { scenarioConfig as failoverScenario } from '../../models/region-failover/machine.ts';
-import { sagaScenario, type SagaEvent, type SagaSnapshot } from '../../models/cross-region-transfer/saga.ts';
+import { type SagaEvent, type SagaSnapshot } from '../../models/cross-region-transfer/saga.ts';
 import { twoPhaseScenario, type TwoPhaseSnapshot, type TwoPhaseTransferEvent } from '../../models/cross-region-transfer/two-phase.ts';
 import { sagaSequence, twoPhaseSequence } from '../../models/cross-region-transfer/describe.ts';
 import { createCircuitBreakerModel, letThrough, type CircuitBreakerConfig, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
@@ -36,7 +36,7 @@ import {
   twoPhaseTraceText,
   type BreakerSnapshot,
 } from '../../specs/04-high-availability/analysis.ts';
-import { BREAKER_BOUNDS, BREAKER_WALKS, breakerConfigFor, chapter, MIN_PROMOTION_SECONDS } from '../../specs/04-high-availability/chapter.ts';
+import { BREAKER_BOUNDS, BREAKER_WALKS, breakerConfigFor, chapter, MIN_PROMOTION_SECONDS, sagaConfigFor } from '../../specs/04-high-availability/chapter.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import { describeRecoveryState, describeRecoveryStep } from '../../models/circuit-breaker/describe.ts';
 import type { RecoveryStep } from '../../models/circuit-breaker/timeout-recovery.ts';
@@ -160,6 +160,7 @@ export async function buildKey(): Promise<ChapterKey> {
   });
 
   // 4.2
+  const sagaScenario = sagaConfigFor(reference.crossRegionTransfer());
   const saga = exploreSaga(sagaScenario);
   const twoPhase = exploreTwoPhase(twoPhaseScenario);
   const crashStop = exploreTwoPhase({ ...twoPhaseScenario, coordinatorRecovers: false });
