@@ -13,6 +13,7 @@
  * The steps come from the config, so that a student's plan runs as it is written.
  */
 import { assign, setup } from 'xstate';
+import { highAvailabilityScenario as figures } from './scenario.ts';
 import { apply, regionOf, type Balances, type LocalAction, type Region } from './ledger.ts';
 
 export interface SagaStep {
@@ -40,13 +41,13 @@ export interface SagaConfig {
  */
 export const uncompensatedPlan: readonly SagaStep[] = (['debit_payer_into_transit', 'credit_payee_from_transit'] as const).map((action) => ({ action, compensation: null }));
 
-export const initialBalances: Balances = { payer: 50_000, usTransit: 0, euTransit: 0, payee: 0 };
+export const initialBalances: Balances = { payer: figures.payerBalanceMinor, usTransit: 0, euTransit: 0, payee: 0 };
 
 /** The scenario a plan runs in; the plan (the steps) is the answer, so it is not part of it. */
 export type SagaScenario = Omit<SagaConfig, 'steps'>;
 
 export const sagaScenario: SagaScenario = {
-  amountMinor: 25_000,
+  amountMinor: figures.transferAmountMinor,
   initial: initialBalances,
   payerMayLackFunds: true,
   payeeMayRefuse: true,

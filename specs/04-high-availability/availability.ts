@@ -9,6 +9,7 @@
  * its regions' (the share of transactions that succeed when requests arrive at random times).
  */
 import type { ActiveActiveArchitecture, RegionPlan } from './answer-types.ts';
+import { highAvailabilityScenario } from '../../models/cross-region-transfer/scenario.ts';
 
 export type Block =
   | { kind: 'component'; name: string; availability: number }
@@ -34,8 +35,11 @@ export function availabilityOf(block: Block): number {
 export const SECONDS_PER_YEAR = 365.25 * 24 * 3600;
 export const MINUTES_PER_YEAR = SECONDS_PER_YEAR / 60;
 
-/** The target of the exercise: 99.999 %. */
-export const TARGET = 0.99999;
+/** The target of the exercise, as a fraction (the scenario's figure is in percent). */
+export const TARGET = highAvailabilityScenario.availabilityTargetPercent / 100;
+
+/** The target as the text writes it: `99.999 %`. */
+export const TARGET_TEXT = `${highAvailabilityScenario.availabilityTargetPercent} %`;
 
 export const downtimeMinutesPerYear = (availability: number) => (1 - availability) * MINUTES_PER_YEAR;
 
