@@ -57,6 +57,31 @@ function scenarioDesign(arch: ActiveActiveArchitecture): ActiveActiveArchitectur
   };
 }
 
+/** The figures the chapter's text quotes, by name (`<!-- value:NAME -->`), from the scenario and the checks' bounds. */
+export function textValues(): Record<string, string> {
+  return {
+    countWindowMin: String(BREAKER_BOUNDS.countWindowCalls.min),
+    countWindowMax: String(BREAKER_BOUNDS.countWindowCalls.max),
+    timeWindowMin: String(BREAKER_BOUNDS.timeWindowSeconds.min),
+    timeWindowMax: String(BREAKER_BOUNDS.timeWindowSeconds.max),
+    minimumCallsMin: String(BREAKER_BOUNDS.minimumCalls.min),
+    minimumCallsMax: String(BREAKER_BOUNDS.minimumCalls.max),
+    fewestFailuresToOpen: String(BREAKER_BOUNDS.fewestFailuresToOpen),
+    waitMin: String(BREAKER_BOUNDS.waitInOpenSeconds.min),
+    waitMax: String(BREAKER_BOUNDS.waitInOpenSeconds.max),
+    probesMin: String(BREAKER_BOUNDS.halfOpenProbes.min),
+    probesMax: String(BREAKER_BOUNDS.halfOpenProbes.max),
+    breakerWalks: String(BREAKER_WALKS),
+    minPromotionSeconds: String(MIN_PROMOTION_SECONDS),
+    annualVolume: `$${S.annualVolumeTrillionsUsd}T`,
+    countries: String(S.countries),
+    largestRegion: S.largestRegion,
+    largestRegionShare: `${S.largestRegionSharePercent} %`,
+    target: TARGET_TEXT,
+    downtimeBudget: `${downtimeMinutesPerYear(TARGET).toFixed(2)} minutes`,
+  };
+}
+
 /** Calls a second through the breaker in the outage timeline (a small acquirer's Visa traffic, enough to show the rule). */
 export const TIMELINE_CALLS_PER_SECOND = 4;
 
@@ -456,27 +481,7 @@ export async function buildKey(): Promise<ChapterKey> {
       'circuit-breaker': figuresOf(libraryRuns.map((r) => ({ name: r.name, exploration: r.exploration }))),
       'payment-intent': figuresOf(intentRuns),
     },
-    textValues: {
-      countWindowMin: String(BREAKER_BOUNDS.countWindowCalls.min),
-      countWindowMax: String(BREAKER_BOUNDS.countWindowCalls.max),
-      timeWindowMin: String(BREAKER_BOUNDS.timeWindowSeconds.min),
-      timeWindowMax: String(BREAKER_BOUNDS.timeWindowSeconds.max),
-      minimumCallsMin: String(BREAKER_BOUNDS.minimumCalls.min),
-      minimumCallsMax: String(BREAKER_BOUNDS.minimumCalls.max),
-      fewestFailuresToOpen: String(BREAKER_BOUNDS.fewestFailuresToOpen),
-      waitMin: String(BREAKER_BOUNDS.waitInOpenSeconds.min),
-      waitMax: String(BREAKER_BOUNDS.waitInOpenSeconds.max),
-      probesMin: String(BREAKER_BOUNDS.halfOpenProbes.min),
-      probesMax: String(BREAKER_BOUNDS.halfOpenProbes.max),
-      breakerWalks: String(BREAKER_WALKS),
-      minPromotionSeconds: String(MIN_PROMOTION_SECONDS),
-      annualVolume: `$${S.annualVolumeTrillionsUsd}T`,
-      countries: String(S.countries),
-      largestRegion: S.largestRegion,
-      largestRegionShare: `${S.largestRegionSharePercent} %`,
-      target: TARGET_TEXT,
-      downtimeBudget: `${downtimeMinutesPerYear(TARGET).toFixed(2)} minutes`,
-    },
+    textValues: textValues(),
     summary: `4 tasks; availability ${percent(report.overall)} computed; 2PC blocking found in ${blocked.trace.steps.length} steps; ${totalStates} states over ${failoverRuns.length + 3 + 1 + intentRuns.length} configs; reference answers ${reports.filter((r) => r.status === 'pass').length}/${reports.length} pass`,
   };
 }
