@@ -4,16 +4,17 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { fail, pass, type Chapter, type Task, importAnswersModule } from '../../tools/grading/task.ts';
+import { fail, pass, type Chapter, type CheckResult, type Task, importAnswersModule } from '../../tools/grading/task.ts';
 import { describedAs, expectShape, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import { localActions } from '../../models/cross-region-transfer/ledger.ts';
 import { initialBalances, sagaScenario, type SagaConfig } from '../../models/cross-region-transfer/saga.ts';
 import { twoPhaseScenario } from '../../models/cross-region-transfer/two-phase.ts';
+import type { RegionFailoverConfig } from '../../models/region-failover/machine.ts';
 import { letThrough, TIME_WINDOW_MARGIN, windowCapacity, type BreakerMode, type CircuitBreakerConfig, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
 import { recoverySteps } from '../../models/circuit-breaker/timeout-recovery.ts';
 import { describeBreakerState, describeBreakerStep, describeRecoveryState, describeRecoveryStep } from '../../models/circuit-breaker/describe.ts';
-import { scenarioConfig as intentScenario, statuses, statusOf, type ConfirmResponse } from '../../models/payment-intent/machine.ts';
+import { scenarioConfig as intentScenario, statuses, statusOf, type ConfirmResponse, type PaymentIntentConfig } from '../../models/payment-intent/machine.ts';
 import { availabilityReport, downtimeBreakdown, downtimeMinutesPerYear, percent, TARGET, TARGET_TEXT, UNCITED_CEILING } from './availability.ts';
 import { highAvailabilityScenario } from '../../models/cross-region-transfer/scenario.ts';
 import { alwaysFinishes, endsSettled, noAcknowledgedWriteLost, singleWriter, twoPhaseNeverBlocks } from './invariants.ts';
@@ -122,12 +123,12 @@ function implausibleInputs(arch: ActiveActiveArchitecture): string | undefined {
   return undefined;
 }
 
-const architecture: Task<ChapterFourAnswers> = {
-  id: '4.1',
-  title: 'Multi-region active-active payments database',
-  answer: 'answers.ts: architecture()',
-  hint: 'A region that is cut off but alive cannot see the lease store: what still stops it from acknowledging writes? When a write is acknowledged, which replicas hold it, and is the new writer one of them? What does a failover itself depend on, and how available is that?',
-  check(answers) {
+/** The failover model's configs a descriptor is explored in: the visible check's one, an account homed in the largest region. */
+export type FailoverConfigs = (arch: ActiveActiveArchitecture) => RegionFailoverConfig[];
+const visibleFailoverConfigs: FailoverConfigs = (arch) => [failoverConfigFor(arch)];
+
+/** 4.1's check, exploring the failover model in the configs `failoverConfigs` gives for the descriptor. */
+export const architectureCheck = (failoverConfigs: FailoverConfigs) => (answers: ChapterFourAnswers): CheckResult => {
     const arch = answers.architecture();
     checkArchitectureShape(arch);
     const names = arch.regions.map((r) => r.name);
@@ -156,14 +157,15 @@ const architecture: Task<ChapterFourAnswers> = {
         'during a partition you accept writes for an account on both sides: each side can then debit the same balance, and no side can refuse what it cannot see (CAP: a partitioned system chooses consistency or availability for those accounts; a ledger cannot give up consistency)',
       );
     }
-    const failoverConfig = failoverConfigFor(arch);
-    const exploration = exploreFailover(failoverConfig);
+    const runs = failoverConfigs(arch).map((config) => ({ config, exploration: exploreFailover(config) }));
+    // The first run that breaks a property, else the first run: its figures are the ones shown.
+    const { config: failoverConfig, exploration } = runs.find((r) => r.exploration.violations.length > 0) ?? runs[0]!;
     const report = availabilityReport(arch);
     const figures = {
       availability: percent(report.overall),
       downtimeMinutesPerYear: +downtimeMinutesPerYear(report.overall).toFixed(2),
       blastRadiusPercent: report.blastRadiusPercent,
-      failoverStates: exploration.figures.states,
+      failoverStates: runs.reduce((n, r) => n + r.exploration.figures.states, 0),
     };
     const twoWriters = exploration.violations.find((v) => v.property.id === singleWriter(failoverConfig).id);
     if (twoWriters) {
@@ -211,10 +213,17 @@ const architecture: Task<ChapterFourAnswers> = {
       );
     }
     return pass(
-      `availability ${percent(report.overall)} ≥ ${TARGET_TEXT} (${figures.downtimeMinutesPerYear} min/year, control plane counted); in all ${exploration.figures.states} states of failover, partitions and cut-off regions, one region at most acknowledges writes and no acknowledged payment is lost; a region's failure affects at most ${report.blastRadiusPercent} % of transactions, for ${arch.failover.promotionSeconds} s`,
+      `availability ${percent(report.overall)} ≥ ${TARGET_TEXT} (${figures.downtimeMinutesPerYear} min/year, control plane counted); in all ${figures.failoverStates} states of failover, partitions and cut-off regions, one region at most acknowledges writes and no acknowledged payment is lost; a region's failure affects at most ${report.blastRadiusPercent} % of transactions, for ${arch.failover.promotionSeconds} s`,
       { figures },
     );
-  },
+};
+
+const architecture: Task<ChapterFourAnswers> = {
+  id: '4.1',
+  title: 'Multi-region active-active payments database',
+  answer: 'answers.ts: architecture()',
+  hint: 'A region that is cut off but alive cannot see the lease store: what still stops it from acknowledging writes? When a write is acknowledged, which replicas hold it, and is the new writer one of them? What does a failover itself depend on, and how available is that?',
+  check: architectureCheck(visibleFailoverConfigs),
 };
 
 // ── 4.2 ─────────────────────────────────────────────────────────────────────────────────────
@@ -222,16 +231,19 @@ const architecture: Task<ChapterFourAnswers> = {
 /** The saga model run with the student's steps. */
 export const sagaConfigFor = (answer: CrossRegionAnswer): SagaConfig => ({ ...sagaScenario, steps: answer.steps });
 
-const crossRegionTransfer: Task<ChapterFourAnswers> = {
-  id: '4.2',
-  title: 'Cross-region transactions (a cross-border payment)',
-  answer: 'answers.ts: crossRegionTransfer()',
-  hint: 'What does a participant that voted yes do while its coordinator is down, and what if the coordinator’s decision survived its crash? If money moves one region at a time, what undoes a step when a later one is refused?',
-  check(answers) {
+/** How many crashes (of the coordinator or orchestrator) and partitions one run of the transfer may have. */
+export interface TransferFaults {
+  crashes: number;
+  partitions: number;
+}
+const visibleFaults: TransferFaults = { crashes: 1, partitions: 1 };
+
+/** 4.2's check, with the transfer models allowed `faults` in one run. */
+export const crossRegionCheck = (faults: TransferFaults) => (answers: ChapterFourAnswers): CheckResult => {
     const answer = expectShape('4.2 crossRegionTransfer()', answers.crossRegionTransfer(), { protocol: isOneOf('two_phase_commit', 'saga') });
     if (answer.protocol === 'two_phase_commit') {
       const { coordinator } = expectShape('4.2 crossRegionTransfer()', answer, { coordinator: isOneOf('single_node', 'replicated_consensus') });
-      const run = exploreTwoPhase({ ...twoPhaseScenario, coordinator: coordinator! });
+      const run = exploreTwoPhase({ ...twoPhaseScenario, coordinator: coordinator!, maxCoordinatorCrashes: faults.crashes, maxPartitions: faults.partitions });
       const e = run.exploration;
       const figures = { states: e.figures.states, transitions: e.figures.transitions, completed: run.ends.completed.length, compensated: run.ends.compensated.length };
       const blocked = e.violations.find((v) => v.property.id === twoPhaseNeverBlocks.id);
@@ -258,7 +270,7 @@ const crossRegionTransfer: Task<ChapterFourAnswers> = {
     answer.steps.forEach((step, i) =>
       expectShape(`4.2 crossRegionTransfer().steps[${i}]`, step, { action: isOneOf(...localActions), compensation: isOneOf(...localActions, null) }),
     );
-    const config = sagaConfigFor(answer);
+    const config = { ...sagaConfigFor(answer), maxOrchestratorCrashes: faults.crashes, maxPartitions: faults.partitions };
     const run = exploreSaga(config);
     const e = run.exploration;
     const figures = { states: e.figures.states, transitions: e.figures.transitions, finishedRuns: e.figures.terminal, completed: run.ends.completed.length, compensated: run.ends.compensated.length };
@@ -280,7 +292,14 @@ const crossRegionTransfer: Task<ChapterFourAnswers> = {
       `over ${e.figures.states} states with a crash, a partition and refusals: money conserved, never paid out before collected, every run finishes settled (${figures.completed} completed, ${figures.compensated} compensated end states)`,
       { figures },
     );
-  },
+};
+
+const crossRegionTransfer: Task<ChapterFourAnswers> = {
+  id: '4.2',
+  title: 'Cross-region transactions (a cross-border payment)',
+  answer: 'answers.ts: crossRegionTransfer()',
+  hint: 'What does a participant that voted yes do while its coordinator is down, and what if the coordinator’s decision survived its crash? If money moves one region at a time, what undoes a step when a later one is refused?',
+  check: crossRegionCheck(visibleFaults),
 };
 
 // ── 4.3 ─────────────────────────────────────────────────────────────────────────────────────
@@ -430,7 +449,7 @@ const breakerFormat = { step: describeBreakerStep, state: describeBreakerState }
  * put to the student's function from the model's state; then walks through the model's graph
  * with the student's own states threaded through, under a fixed seed.
  */
-function conformsToModel(answers: ChapterFourAnswers, policy: BreakerPolicy) {
+function conformsToModel(answers: ChapterFourAnswers, policy: BreakerPolicy, { walks: walkCount, seed }: BreakerWalks) {
   const config = breakerConfigFor(policy);
   const exploration = exploreBreaker(config);
   const policyJson = JSON.stringify(policy);
@@ -457,7 +476,7 @@ function conformsToModel(answers: ChapterFourAnswers, policy: BreakerPolicy) {
   // Walks through the graph: the student's own state carried from step to step.
   const outgoing = snapshots.map(() => [] as typeof exploration.edges);
   for (const edge of exploration.edges) outgoing[edge.from]!.push(edge);
-  const walks = fc.sample(fc.array(fc.nat(), { minLength: 50, maxLength: 4 * windowCapacity(config) + 50 }), { seed: PROPERTY_SEED, numRuns: BREAKER_WALKS });
+  const walks = fc.sample(fc.array(fc.nat(), { minLength: 50, maxLength: 4 * windowCapacity(config) + 50 }), { seed, numRuns: walkCount });
   for (const choices of walks) {
     let at = 0;
     let mine: BreakerState = { ...closedBreaker };
@@ -467,23 +486,26 @@ function conformsToModel(answers: ChapterFourAnswers, policy: BreakerPolicy) {
       const event = eventOf(edge.eventType);
       const yours = stepOnce(answers, mine, event, policyJson);
       const wrong = disagreement({ initial: snapshots[0]!, steps: [...steps] }, event, yours, snapshots[edge.to]!, snapshots[at]!);
-      if (wrong) return fail(`your breakerStep disagrees with the model on a longer run (seed ${PROPERTY_SEED}), carrying its own state from step to step`, { trace: wrong, figures });
+      if (wrong) return fail(`your breakerStep disagrees with the model on a longer run (seed ${seed}), carrying its own state from step to step`, { trace: wrong, figures });
       steps.push({ event, snapshot: snapshots[edge.to]! });
       mine = yours.state;
       at = edge.to;
     }
   }
-  figures.walks = BREAKER_WALKS;
-  figures.seed = PROPERTY_SEED;
+  figures.walks = walkCount;
+  figures.seed = seed;
   return { figures, exploration };
 }
 
-const circuitBreaker: Task<ChapterFourAnswers> = {
-  id: '4.3',
-  title: 'Circuit breaker for card network calls',
-  answer: 'answers.ts: breakerPolicy(), classifyOutcome() and breakerStep()',
-  hint: 'Which outcomes say the network is unwell, and which only say the issuer said no? What does one breaker guard? Over how many calls is a failure rate worth judging? After a timeout, could the cardholder already hold an approval you never saw?',
-  check(answers) {
+/** The seeded walks through the breaker model that follow the exhaustive pass. */
+export interface BreakerWalks {
+  walks: number;
+  seed: number;
+}
+const visibleWalks: BreakerWalks = { walks: BREAKER_WALKS, seed: PROPERTY_SEED };
+
+/** 4.3's check, with `walks` seeded walks after the exhaustive pass. */
+export const circuitBreakerCheck = (walks: BreakerWalks) => (answers: ChapterFourAnswers): CheckResult => {
     const policy = checkPolicyShape(answers.breakerPolicy());
     const classification = misclassified(answers);
     if (classification) return fail(classification);
@@ -501,19 +523,26 @@ const circuitBreaker: Task<ChapterFourAnswers> = {
     }
     const paid = recovery.exploration.snapshots.some((s) => s.context.answer === 'paid');
     try {
-      const conformance = conformsToModel(answers, policy);
+      const conformance = conformsToModel(answers, policy, walks);
       if ('status' in conformance) return conformance;
       const { figures, exploration } = conformance;
       figures.recoveryStates = recovery.exploration.figures.states;
       return pass(
-        `outcomes classified as a card network needs; one breaker per ${policy.scope.join(' and ')}; your breakerStep agrees with the model on all ${exploration.edges.length} transitions of its ${exploration.figures.states} states and on ${BREAKER_WALKS} longer runs (seed ${PROPERTY_SEED}); after a timeout your plan never leaves two holds on a card, nor one on a payment not made${paid ? '' : ' (it never reroutes: the payment is declined when a request times out)'}`,
+        `outcomes classified as a card network needs; one breaker per ${policy.scope.join(' and ')}; your breakerStep agrees with the model on all ${exploration.edges.length} transitions of its ${exploration.figures.states} states and on ${walks.walks} longer runs (seed ${walks.seed}); after a timeout your plan never leaves two holds on a card, nor one on a payment not made${paid ? '' : ' (it never reroutes: the payment is declined when a request times out)'}`,
         { figures },
       );
     } catch (error) {
       if (error instanceof ImpureStep) return fail(error.message);
       throw error;
     }
-  },
+};
+
+const circuitBreaker: Task<ChapterFourAnswers> = {
+  id: '4.3',
+  title: 'Circuit breaker for card network calls',
+  answer: 'answers.ts: breakerPolicy(), classifyOutcome() and breakerStep()',
+  hint: 'Which outcomes say the network is unwell, and which only say the issuer said no? What does one breaker guard? Over how many calls is a failure rate worth judging? After a timeout, could the cardholder already hold an approval you never saw?',
+  check: circuitBreakerCheck(visibleWalks),
 };
 
 // ── 4.4 ─────────────────────────────────────────────────────────────────────────────────────
@@ -538,12 +567,12 @@ const intentEventTypes: readonly IntentEventType[] = [
   'AUTHORISATION_EXPIRES',
 ];
 
-const paymentIntent: Task<ChapterFourAnswers> = {
-  id: '4.4',
-  title: 'Stripe’s PaymentIntent and retry safety',
-  answer: 'answers.ts: paymentIntentTransitions() and confirmRetrySafety()',
-  hint: 'In which statuses can a confirm charge the card, and what does a retry that arrives later find there? A retry days later may find no idempotency key left: what still tells it which payment it is?',
-  check(answers) {
+/** The PaymentIntent configs a retry choice is run in (its retry key set from the answer): the visible check's one, manual capture. */
+export type RetryConfigs = readonly Omit<PaymentIntentConfig, 'confirmRetryKey'>[];
+const visibleRetryConfigs: RetryConfigs = [intentScenario];
+
+/** 4.4's check, running the retry choice in each of `retryConfigs`. */
+export const paymentIntentCheck = (retryConfigs: RetryConfigs) => (answers: ChapterFourAnswers): CheckResult => {
     const given = answers.paymentIntentTransitions();
     if (!Array.isArray(given)) throw new WrongShape('4.4 paymentIntentTransitions() should return a list of { from, event, to }');
     given.forEach((t, i) =>
@@ -579,13 +608,16 @@ const paymentIntent: Task<ChapterFourAnswers> = {
     if (safety.confirmRetries === 'new_payment_intent') {
       return fail('a new PaymentIntent per retry defeats the design: each intent allows one successful charge, so two intents for one order allow two', { figures });
     }
-    const config = { ...intentScenario, confirmRetryKey: safety.confirmRetries === 'same_idempotency_key' ? ('same_key' as const) : ('new_key' as const) };
-    const exploration = exploreIntent(config);
-    const maxCharges = Math.max(...exploration.snapshots.map((s) => s.context.successfulCharges));
+    const confirmRetryKey = safety.confirmRetries === 'same_idempotency_key' ? ('same_key' as const) : ('new_key' as const);
+    const explorations = retryConfigs.map((config) => exploreIntent({ ...config, confirmRetryKey }));
+    const exploration = { figures: { states: explorations.reduce((n, e) => n + e.figures.states, 0) } };
+    const maxCharges = explorations.reduce((m, e) => e.snapshots.reduce((n, s) => Math.max(n, s.context.successfulCharges), m), 0);
     // A retry arriving after its payment method's first confirm was executed.
     const answered = new Set(
-      exploration.snapshots.flatMap((s) =>
-        s.context.results.filter((r) => r.attempt > 1 && s.context.results.some((first) => first.attempt < r.attempt && first.response === 'executed' && first.key.split('_')[1] === r.key.split('_')[1])).map((r) => r.response),
+      explorations.flatMap((e) =>
+        e.snapshots.flatMap((s) =>
+          s.context.results.filter((r) => r.attempt > 1 && s.context.results.some((first) => first.attempt < r.attempt && first.response === 'executed' && first.key.split('_')[1] === r.key.split('_')[1])).map((r) => r.response),
+        ),
       ),
     );
     figures.statesRetryConfig = exploration.figures.states;
@@ -614,7 +646,14 @@ const paymentIntent: Task<ChapterFourAnswers> = {
       `your ${transitions.length} status changes are exactly the model's (${states} states over ${lifecycleConfigs.length} configs)${loopsNote}; with ${safety.confirmRetries.replaceAll('_', ' ')} a late retry gets “${safety.retryAfterConfirmGets}”, no run has more than ${maxCharges} successful charge, and a retry days later finds the order's own intent`,
       { figures },
     );
-  },
+};
+
+const paymentIntent: Task<ChapterFourAnswers> = {
+  id: '4.4',
+  title: 'Stripe’s PaymentIntent and retry safety',
+  answer: 'answers.ts: paymentIntentTransitions() and confirmRetrySafety()',
+  hint: 'In which statuses can a confirm charge the card, and what does a retry that arrives later find there? A retry days later may find no idempotency key left: what still tells it which payment it is?',
+  check: paymentIntentCheck(visibleRetryConfigs),
 };
 
 export const chapter: Chapter<ChapterFourAnswers> = {
