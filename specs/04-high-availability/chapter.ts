@@ -373,10 +373,10 @@ function misclassified(answers: ChapterFourAnswers): string | undefined {
 
 function badScope(policy: BreakerPolicy): string | undefined {
   if (!policy.scope.includes('network')) {
-    return `your breakers are scoped by ${policy.scope.join(' and ')} without the card network: a Visa outage then opens the breaker that Mastercard payments go through too`;
+    return `your breakers are scoped by ${policy.scope.join(' and ')}: a Visa outage then opens the breaker that Mastercard payments go through too`;
   }
   if (!policy.scope.includes('acquirer')) {
-    return `your breakers are scoped by ${policy.scope.join(' and ')} without the acquirer: the payments of one card network reach it through several acquirers, and one acquirer's failing link either opens the breaker for all of them or is diluted by the healthy ones`;
+    return `your breakers are scoped by ${policy.scope.join(' and ')}: the payments of one card network reach it along several paths, and when one path fails your breaker either opens for all of them or has the failures diluted by the healthy ones`;
   }
   return undefined;
 }
