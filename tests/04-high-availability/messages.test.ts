@@ -32,6 +32,13 @@ const wrongAnswers: WrongAnswer[] = [
     answers: { crossRegionTransfer: () => ({ protocol: 'saga', steps: [{ action: 'debit_payer_into_transit', compensation: null }, { action: 'credit_payee_from_transit', compensation: null }] }) },
     mustNotShow: ['refund_payer_from_transit'],
   },
+  {
+    name: 'a saga whose debit is undone by the EU’s reversal',
+    task: '4.2',
+    answers: { crossRegionTransfer: () => ({ protocol: 'saga', steps: [{ action: 'debit_payer_into_transit', compensation: 'reverse_payee_credit' }, { action: 'credit_payee_from_transit', compensation: null }] }) },
+    mustNotShow: ['refund_payer_from_transit'],
+  },
+  { name: 'a saga that never pays the payee', task: '4.2', answers: { crossRegionTransfer: () => ({ protocol: 'saga', steps: [{ action: 'debit_payer_into_transit', compensation: 'refund_payer_from_transit' }] }) }, mustNotShow: ['credit_payee_from_transit'] },
   { name: '2PC with one coordinator process', task: '4.2', answers: { crossRegionTransfer: () => ({ protocol: 'two_phase_commit', coordinator: 'single_node', steps: [] }) }, mustNotShow: ['replicated_consensus'] },
   { name: 'a breaker that counts declines as failures', task: '4.3', answers: { classifyOutcome: (o) => (o === 'approved' ? 'success' : 'failure') }, mustNotShow: ['"success"', "'success'", 'not_counted'] },
   { name: 'one breaker per network only', task: '4.3', answers: { breakerPolicy: () => ({ ...policy, scope: ['network'] }) }, mustNotShow: [/without the acquirer/, /'acquirer'/] },
@@ -65,5 +72,17 @@ describe('chapter 4’s wrong answers', () => {
       if (typeof pattern === 'string') expect(shown, `${pattern} in what the check shows`).not.toContain(pattern);
       else expect(shown, `${pattern} in what the check shows`).not.toMatch(pattern);
     }
+  }, 30_000);
+});
+
+describe('chapter 4’s right answers that differ from the key', () => {
+  it.each([
+    ['4.2', 'a saga whose last step names a compensation it never needs', { crossRegionTransfer: () => ({ protocol: 'saga', steps: [{ action: 'debit_payer_into_transit', compensation: 'refund_payer_from_transit' }, { action: 'credit_payee_from_transit', compensation: 'reverse_payee_credit' }] }) }],
+    ['4.1', 'a Spanner-style design: quorum writes, leases with bounded clock uncertainty', { architecture: () => ({ ...arch, failover: { ...arch.failover, fencing: 'lease_bounded_drift' } }) }],
+    ['4.1', 'synchronous replication to the failover region, epochs checked by the replicas', { architecture: () => ({ ...arch, replication: 'synchronous' }) }],
+    ['4.3', 'breakers per network, acquirer and merchant', { breakerPolicy: () => ({ ...policy, scope: ['network', 'acquirer', 'merchant'] }) }],
+  ] as [string, string, Partial<ChapterFourAnswers>][])('%s: %s passes', async (task, _, answers) => {
+    const report = await runTask(chapter, chapter.tasks.find((t) => t.id === task)!, { ...reference, ...answers });
+    expect(report.status, report.message).toBe('pass');
   }, 30_000);
 });
