@@ -227,3 +227,16 @@ describe('the PaymentIntent', () => {
     );
   });
 });
+
+describe('the models carry no answer', () => {
+  it('the breaker model’s example config and the saga model’s example plan are not the reference answers', async () => {
+    const { breakerPolicy } = await import('../../solutions/04-high-availability/answers.ts');
+    const { breakerConfigFor } = await import('../../specs/04-high-availability/chapter.ts');
+    const reference = breakerConfigFor(breakerPolicy());
+    const differing = (['windowKind', 'windowSize', 'minimumCalls', 'failureRateThresholdPercent', 'halfOpenProbes', 'halfOpenDecision', 'waitInOpenSeconds'] as const).filter((k) => exampleBreakerConfig[k] !== reference[k]);
+    expect(differing.length).toBeGreaterThanOrEqual(5);
+    expect(uncompensatedPlan).not.toEqual(crossRegionTransfer().steps);
+    // The example plan is one the model refutes, not a second right answer.
+    expect(exploreSaga(sagaConfig(uncompensatedPlan)).ends.unsettled.length).toBeGreaterThan(0);
+  });
+});
