@@ -13,6 +13,7 @@
  * The steps come from the config, so that a student's plan runs as it is written.
  */
 import { assign, setup } from 'xstate';
+import { highAvailabilityScenario as figures } from './scenario.ts';
 import { apply, regionOf, type Balances, type LocalAction, type Region } from './ledger.ts';
 
 export interface SagaStep {
@@ -33,23 +34,29 @@ export interface SagaConfig {
   maxPartitions: number;
 }
 
-/** The plan of the reference answer: debit first (into transit), then credit; a refused credit refunds the payer. */
-export const referenceSteps: readonly SagaStep[] = [
-  { action: 'debit_payer_into_transit', compensation: 'refund_payer_from_transit' },
-  { action: 'credit_payee_from_transit', compensation: null },
-];
+/**
+ * The model's own example plan, for its tests and benchmarks: debit, then credit, with no
+ * compensation anywhere. It is the plan the model exists to refute: when the EU refuses the
+ * credit, the payer's money stays in transit for good. The check runs the student's plan.
+ */
+export const uncompensatedPlan: readonly SagaStep[] = (['debit_payer_into_transit', 'credit_payee_from_transit'] as const).map((action) => ({ action, compensation: null }));
 
-export const initialBalances: Balances = { payer: 50_000, usTransit: 0, euTransit: 0, payee: 0 };
+export const initialBalances: Balances = { payer: figures.payerBalanceMinor, usTransit: 0, euTransit: 0, payee: 0 };
 
-export const sagaScenario: SagaConfig = {
-  amountMinor: 25_000,
+/** The scenario a plan runs in; the plan (the steps) is the answer, so it is not part of it. */
+export type SagaScenario = Omit<SagaConfig, 'steps'>;
+
+export const sagaScenario: SagaScenario = {
+  amountMinor: figures.transferAmountMinor,
   initial: initialBalances,
-  steps: referenceSteps,
   payerMayLackFunds: true,
   payeeMayRefuse: true,
   maxOrchestratorCrashes: 1,
   maxPartitions: 1,
 };
+
+/** The scenario with a plan: what the model runs. */
+export const sagaConfig = (steps: readonly SagaStep[]): SagaConfig => ({ ...sagaScenario, steps });
 
 export type Direction = 'forward' | 'compensate';
 

@@ -22,6 +22,7 @@
 import { assign, setup } from 'xstate';
 import { apply, type Balances, type Region } from './ledger.ts';
 import { initialBalances } from './saga.ts';
+import { highAvailabilityScenario } from './scenario.ts';
 
 export interface TwoPhaseTransferConfig {
   amountMinor: number;
@@ -37,7 +38,7 @@ export interface TwoPhaseTransferConfig {
 }
 
 export const twoPhaseScenario: TwoPhaseTransferConfig = {
-  amountMinor: 25_000,
+  amountMinor: highAvailabilityScenario.transferAmountMinor,
   initial: initialBalances,
   payerMayLackFunds: true,
   payeeMayRefuse: true,

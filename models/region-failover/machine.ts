@@ -30,6 +30,9 @@
  *                        holder has stopped first (DDIA ch. 8, "Process Pauses").
  *   lease_unbounded_drift the same lease, but nothing bounds the holder's clock or pauses: the
  *                        store may grant the lease while the old holder still believes it valid.
+ * Both lease kinds also carry the epoch, checked as local_epoch checks it (the lease's epoch is a
+ * fencing token, DDIA ch. 8): a lease alone cannot stop a paused holder, the epoch check at the
+ * replicas can, where the write must reach replicas other than the holder's own.
  */
 import { assign, setup } from 'xstate';
 

@@ -14,12 +14,12 @@ import { solutionRegions } from '../../tools/build/stubs.ts';
 import type { ChapterKey } from '../../tools/build/chapter-key.ts';
 import type { Trace } from '../../tools/explore/explore.ts';
 import { scenarioConfig as failoverScenario } from '../../models/region-failover/machine.ts';
-import { sagaScenario, type SagaEvent, type SagaSnapshot } from '../../models/cross-region-transfer/saga.ts';
+import { type SagaEvent, type SagaSnapshot } from '../../models/cross-region-transfer/saga.ts';
 import { twoPhaseScenario, type TwoPhaseSnapshot, type TwoPhaseTransferEvent } from '../../models/cross-region-transfer/two-phase.ts';
 import { sagaSequence, twoPhaseSequence } from '../../models/cross-region-transfer/describe.ts';
 import { createCircuitBreakerModel, letThrough, type CircuitBreakerConfig, type CircuitBreakerEvent } from '../../models/circuit-breaker/machine.ts';
 import { statuses, statusOf, terminalStatuses } from '../../models/payment-intent/machine.ts';
-import { availabilityReport, downtimeMinutesPerYear, MINUTES_PER_YEAR, percent, TARGET } from '../../specs/04-high-availability/availability.ts';
+import { availabilityReport, downtimeMinutesPerYear, MINUTES_PER_YEAR, percent, TARGET, TARGET_TEXT } from '../../specs/04-high-availability/availability.ts';
 import { alwaysFinishes, breakerStepProperties, endsSettled, halfOpenProbesBounded, noAcknowledgedWriteLost, noStrandedHold, oneHoldAtATime, singleWriter, twoPhaseNeverBlocks } from '../../specs/04-high-availability/invariants.ts';
 import {
   exploreBreaker,
@@ -36,23 +36,49 @@ import {
   twoPhaseTraceText,
   type BreakerSnapshot,
 } from '../../specs/04-high-availability/analysis.ts';
-import { BREAKER_BOUNDS, BREAKER_WALKS, breakerConfigFor, chapter, MIN_PROMOTION_SECONDS } from '../../specs/04-high-availability/chapter.ts';
+import { BREAKER_BOUNDS, BREAKER_WALKS, breakerConfigFor, chapter, MIN_PROMOTION_SECONDS, sagaConfigFor } from '../../specs/04-high-availability/chapter.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import { describeRecoveryState, describeRecoveryStep } from '../../models/circuit-breaker/describe.ts';
 import type { RecoveryStep } from '../../models/circuit-breaker/timeout-recovery.ts';
 import { authorisationOutcomes, type ActiveActiveArchitecture, type BreakerPolicy } from '../../specs/04-high-availability/answer-types.ts';
 import * as reference from './answers.ts';
+import { highAvailabilityScenario as S } from '../../models/cross-region-transfer/scenario.ts';
 
 const minutes = (m: number) => (m < 1 ? `${(m * 60).toFixed(1)} s` : m < 120 ? `${m.toFixed(2)} min` : `${(m / 60).toFixed(2)} h`);
 
-/** The scenario's design: US-East the single writer of its 40 % of transactions, no failover region. */
+/** The scenario's design: its largest region the single writer of its share of transactions, no failover region. */
 function scenarioDesign(arch: ActiveActiveArchitecture): ActiveActiveArchitecture {
   return {
     ...arch,
     regions: [
-      { name: 'us-east', shareOfTransactionsPercent: 40, databaseReplicas: 3, failoverTo: 'us-east' },
-      { name: 'elsewhere', shareOfTransactionsPercent: 60, databaseReplicas: 3, failoverTo: 'elsewhere' },
+      { name: 'largest', shareOfTransactionsPercent: S.largestRegionSharePercent, databaseReplicas: 3, failoverTo: 'largest' },
+      { name: 'elsewhere', shareOfTransactionsPercent: 100 - S.largestRegionSharePercent, databaseReplicas: 3, failoverTo: 'elsewhere' },
     ],
+  };
+}
+
+/** The figures the chapter's text quotes, by name (`<!-- value:NAME -->`), from the scenario and the checks' bounds. */
+export function textValues(): Record<string, string> {
+  return {
+    countWindowMin: String(BREAKER_BOUNDS.countWindowCalls.min),
+    countWindowMax: String(BREAKER_BOUNDS.countWindowCalls.max),
+    timeWindowMin: String(BREAKER_BOUNDS.timeWindowSeconds.min),
+    timeWindowMax: String(BREAKER_BOUNDS.timeWindowSeconds.max),
+    minimumCallsMin: String(BREAKER_BOUNDS.minimumCalls.min),
+    minimumCallsMax: String(BREAKER_BOUNDS.minimumCalls.max),
+    fewestFailuresToOpen: String(BREAKER_BOUNDS.fewestFailuresToOpen),
+    waitMin: String(BREAKER_BOUNDS.waitInOpenSeconds.min),
+    waitMax: String(BREAKER_BOUNDS.waitInOpenSeconds.max),
+    probesMin: String(BREAKER_BOUNDS.halfOpenProbes.min),
+    probesMax: String(BREAKER_BOUNDS.halfOpenProbes.max),
+    breakerWalks: String(BREAKER_WALKS),
+    minPromotionSeconds: String(MIN_PROMOTION_SECONDS),
+    annualVolume: `$${S.annualVolumeTrillionsUsd}T`,
+    countries: String(S.countries),
+    largestRegion: S.largestRegion,
+    largestRegionShare: `${S.largestRegionSharePercent} %`,
+    target: TARGET_TEXT,
+    downtimeBudget: `${downtimeMinutesPerYear(TARGET).toFixed(2)} minutes`,
   };
 }
 
@@ -160,6 +186,7 @@ export async function buildKey(): Promise<ChapterKey> {
   });
 
   // 4.2
+  const sagaScenario = sagaConfigFor(reference.crossRegionTransfer());
   const saga = exploreSaga(sagaScenario);
   const twoPhase = exploreTwoPhase(twoPhaseScenario);
   const crashStop = exploreTwoPhase({ ...twoPhaseScenario, coordinatorRecovers: false });
@@ -232,7 +259,7 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     '_Generated by `npm run build` from the models in `models/region-failover/`, `models/cross-region-transfer/`, `models/circuit-breaker/` and `models/payment-intent/`, the availability calculation in `specs/04-high-availability/availability.ts`, and the reference answers in `solutions/04-high-availability/answers.ts`. Do not edit by hand._',
     '',
-    'The scenario: $1T a year across 42 countries; a database failure in US-East would stop 40 % of transactions; the target is 99.999 % availability.',
+    `The scenario: $${S.annualVolumeTrillionsUsd}T a year across ${S.countries} countries; a database failure in ${S.largestRegion} would stop ${S.largestRegionSharePercent} % of transactions; the target is ${TARGET_TEXT} availability.`,
     '',
     '## Checks of the reference answers',
     '',
@@ -240,9 +267,9 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     '## 4.1 — Multi-region active-active',
     '',
-    `**Answer.** Partition accounts by home region: each account has exactly one writer region at a time, the region nearest its customers, and the homes are spread so that no region carries more than ${report.blastRadiusPercent} % of transactions (US-East carries 40 % today). Every region is active: it writes its own accounts and holds replicas of others. A write is acknowledged once a majority of the account's replicas hold it (${arch.replication} replication, what a consensus-replicated database such as Spanner or CockroachDB does: DDIA ch. 9), and every replica refuses a writer epoch older than one it has seen. So a region that is cut off but alive, and still believes it is the writer, reaches no majority and acknowledges nothing, while the promoted region catches up from a majority, which holds every acknowledged payment: RPO ${arch.rpoSeconds} s, RTO ${arch.rtoSeconds} s (detection and promotion). During a partition the accounts whose writer is on the other side refuse writes: of consistency and availability, a ledger keeps consistency for those accounts (CAP: Gilbert and Lynch, 2002; DDIA ch. 9. PACELC adds that even without a partition, consistency is paid in latency, here the round trip to another region on every majority write: Abadi, IEEE Computer 2012). Computed from the components below, the design is ${percent(report.overall)} available: ${minutes(downtimeMinutesPerYear(report.overall))} of downtime a year, within the ${minutes(downtimeMinutesPerYear(TARGET))} that 99.999 % allows. A one-region failure stops ${report.blastRadiusPercent} % of transactions (the accounts homed in ${report.worstRegion}) for the ${arch.failover.promotionSeconds} s of promotion, then none. The scenario's design, US-East alone writing its 40 %, is ${percent(single.perRegion[0]!.accounts)} available for those transactions: ${minutes(downtimeMinutesPerYear(single.perRegion[0]!.accounts))} a year.`,
+    `**Answer.** Partition accounts by home region: each account has exactly one writer region at a time, the region nearest its customers, and the homes are spread so that no region carries more than ${report.blastRadiusPercent} % of transactions (${S.largestRegion} carries ${S.largestRegionSharePercent} % today). Every region is active: it writes its own accounts and holds replicas of others. A write is acknowledged once a majority of the account's replicas hold it (${arch.replication} replication, what a consensus-replicated database such as Spanner or CockroachDB does: DDIA ch. 9), and every replica refuses a writer epoch older than one it has seen. So a region that is cut off but alive, and still believes it is the writer, reaches no majority and acknowledges nothing, while the promoted region catches up from a majority, which holds every acknowledged payment: RPO ${arch.rpoSeconds} s, RTO ${arch.rtoSeconds} s (detection and promotion). During a partition the accounts whose writer is on the other side refuse writes: of consistency and availability, a ledger keeps consistency for those accounts (CAP: Gilbert and Lynch, 2002; DDIA ch. 9. PACELC adds that even without a partition, consistency is paid in latency, here the round trip to another region on every majority write: Abadi, IEEE Computer 2012). Computed from the components below, the design is ${percent(report.overall)} available: ${minutes(downtimeMinutesPerYear(report.overall))} of downtime a year, within the ${minutes(downtimeMinutesPerYear(TARGET))} that ${TARGET_TEXT} allows. A one-region failure stops ${report.blastRadiusPercent} % of transactions (the accounts homed in ${report.worstRegion}) for the ${arch.failover.promotionSeconds} s of promotion, then none. The scenario's design, ${S.largestRegion} alone writing its ${S.largestRegionSharePercent} %, is ${percent(single.perRegion[0]!.accounts)} available for those transactions: ${minutes(downtimeMinutesPerYear(single.perRegion[0]!.accounts))} a year.`,
     '',
-    `Availabilities, each with its source: one database replica assumed at ${percent(c.databaseReplica, 2)}, about ${minutes(downtimeMinutesPerYear(c.databaseReplica))} down a year (patching, instance retirement, failures): for scale, a provider commits to no more than this for a single instance (EC2 instance-level SLA, https://aws.amazon.com/compute/sla/), and an SLA is a commitment, not a measurement; a replicated deployment's SLA (RDS Multi-AZ, 99.95 %: https://aws.amazon.com/rds/sla/) is not one replica's availability at all; a region's services at ${percent(c.regionServices, 2)} (EC2 region-level SLA, same page); global routing at ${percent(c.globalRouting, 4)} (Route 53's SLA commits to 100 %: https://aws.amazon.com/route53/sla/; a margin kept); the control plane a failover needs (health checks, lease store, promotion) at ${percent(c.controlPlane, 2)}, counted in series with the failover path: a service is only as available as its critical dependencies (Treynor, Dahlin, Rau, Beyer, "The Calculus of Service Availability", ACM Queue 2017: https://queue.acm.org/detail.cfm?id=3096459). ${arch.failover.regionFailuresPerYear} region failures a year, each costing ${arch.failover.promotionSeconds} s of promotion (assumed). Series: multiply availabilities; parallel: multiply unavailabilities, which assumes independent failures: the replicas of one region share its services, so those are in series with them. A year is ${MINUTES_PER_YEAR} minutes.`,
+    `Availabilities, each with its source: one database replica assumed at ${percent(c.databaseReplica, 2)}, about ${minutes(downtimeMinutesPerYear(c.databaseReplica))} down a year (patching, instance retirement, failures): for scale, a provider commits to no more than this for a single instance (RDS Single-DB Instance SLA, https://aws.amazon.com/rds/sla/; EC2 instance-level SLA, https://aws.amazon.com/compute/sla/), and an SLA is a commitment, not a measurement; a replicated deployment's SLA (RDS Multi-AZ, 99.95 %: https://aws.amazon.com/rds/sla/) is not one replica's availability at all; a region's services at ${percent(c.regionServices, 2)} (EC2 region-level SLA, same page); global routing at ${percent(c.globalRouting, 4)} (Route 53's SLA commits to 100 %: https://aws.amazon.com/route53/sla/; a margin kept); the control plane a failover needs (health checks, lease store, promotion) at ${percent(c.controlPlane, 2)}, counted in series with the failover path: a service is only as available as its critical dependencies (Treynor, Dahlin, Rau, Beyer, "The Calculus of Service Availability", ACM Queue 2017: https://queue.acm.org/detail.cfm?id=3096459). ${arch.failover.regionFailuresPerYear} region failures a year, each costing ${arch.failover.promotionSeconds} s of promotion (assumed). Series: multiply availabilities; parallel: multiply unavailabilities, which assumes independent failures: the replicas of one region share its services, so those are in series with them. A year is ${MINUTES_PER_YEAR} minutes.`,
     '',
     markdownTable(
       ['block', 'composition', 'availability', 'downtime per year'],
@@ -254,7 +281,7 @@ export async function buildKey(): Promise<ChapterKey> {
         ...report.perRegion.map((r) => [`${r.region} write path`, `services × (${arch.regions.find((x) => x.name === r.region)!.databaseReplicas} replicas in parallel)`, percent(r.writePath), minutes(downtimeMinutesPerYear(r.writePath))]),
         ...report.perRegion.map((r) => [`${r.region} accounts (${r.sharePercent} %)`, `routing × switch-over × (home ∥ control plane × ${arch.regions.find((x) => x.name === r.region)!.failoverTo})`, percent(r.accounts), minutes(downtimeMinutesPerYear(r.accounts))]),
         ['**whole system** (weighted by share)', 'Σ share × accounts', `**${percent(report.overall)}**`, `**${minutes(downtimeMinutesPerYear(report.overall))}**`],
-        ['the scenario: US-East alone writes its 40 %', 'routing × services × (3 replicas)', percent(single.perRegion[0]!.accounts), minutes(downtimeMinutesPerYear(single.perRegion[0]!.accounts))],
+        [`the scenario: ${S.largestRegion} alone writes its ${S.largestRegionSharePercent} %`, 'routing × services × (3 replicas)', percent(single.perRegion[0]!.accounts), minutes(downtimeMinutesPerYear(single.perRegion[0]!.accounts))],
         ['target', '', percent(TARGET), minutes(downtimeMinutesPerYear(TARGET))],
       ],
       ['left', 'left', 'right', 'right'],
@@ -408,7 +435,7 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     '## 4.4 — Stripe\'s PaymentIntent',
     '',
-    `**Answer.** A PaymentIntent is one object per payment whose status says what it needs next (https://docs.stripe.com/payments/paymentintents/lifecycle): \`requires_payment_method\` → \`requires_confirmation\` → (\`requires_action\` for 3-D Secure) → \`processing\` → \`requires_capture\` (manual capture) or \`succeeded\`; a confirm may also supply the payment method itself and go straight from \`requires_payment_method\` (the \`payment_method\` parameter of confirm: https://docs.stripe.com/api/payment_intents/confirm); a decline returns it to \`requires_payment_method\`; \`canceled\` and \`succeeded\` are final. It improves retry safety because a confirm executes only while the intent waits for one: a retried confirm finds the intent already processing or done and cannot charge again; sent with the same idempotency key (https://docs.stripe.com/api/idempotent_requests) it gets the first response replayed. In every state of the models, an intent has at most one successful charge, terminal statuses absorb, and capture never exceeds the authorised amount. A new key on each retry is not as safe: the model finds a stale retry that confirms the *next* card after a decline.`,
+    `**Answer.** A PaymentIntent is one object per payment whose status says what it needs next (https://docs.stripe.com/payments/paymentintents/lifecycle): \`requires_payment_method\` → \`requires_confirmation\` → (\`requires_action\` for 3-D Secure) → \`processing\` → \`requires_capture\` (manual capture) or \`succeeded\`; a confirm may also supply the payment method itself and go straight from \`requires_payment_method\` (the \`payment_method\` parameter of confirm: https://docs.stripe.com/api/payment_intents/confirm); a decline returns it to \`requires_payment_method\`; \`canceled\` and \`succeeded\` are final. The model's \`processing\` is the authorisation request in flight, the window a retried confirm can arrive in; Stripe's lifecycle page says a card is processed quickly and usually does not show \`processing\` (bank debits stay in it for days), and that a capture passes through \`processing\` on its way to \`succeeded\` (same page): the model folds that capture into one step, since no retry hazard lives in it. It improves retry safety because a confirm executes only while the intent waits for one: a retried confirm finds the intent already processing or done and cannot charge again; sent with the same idempotency key (https://docs.stripe.com/api/idempotent_requests) it gets the first response replayed. In every state of the models, an intent has at most one successful charge, terminal statuses absorb, and capture never exceeds the authorised amount. A new key on each retry is not as safe: the model finds a stale retry that confirms the *next* card after a decline.`,
     '',
     `**One intent per order: what closes chapter 1.3's open end.** An idempotency key protects a retry only while the key is kept: Stripe may remove keys once they are 24 hours old (https://docs.stripe.com/idempotency), so a client that retries days later (a queue drained after an outage, a customer pressing pay again) is no longer recognised by its key. The durable handle is the PaymentIntent itself: create one per order and store its id on the order, and every later attempt, whatever its key, acts on the same intent, whose status allows one successful charge. A retry that creates a new intent instead has nothing tying it to the first: two intents for one order can end with ${2 * Math.max(...retryRuns.map((r) => r.maxCharges))} successful charges.`,
     '',
@@ -454,21 +481,7 @@ export async function buildKey(): Promise<ChapterKey> {
       'circuit-breaker': figuresOf(libraryRuns.map((r) => ({ name: r.name, exploration: r.exploration }))),
       'payment-intent': figuresOf(intentRuns),
     },
-    textValues: {
-      countWindowMin: String(BREAKER_BOUNDS.countWindowCalls.min),
-      countWindowMax: String(BREAKER_BOUNDS.countWindowCalls.max),
-      timeWindowMin: String(BREAKER_BOUNDS.timeWindowSeconds.min),
-      timeWindowMax: String(BREAKER_BOUNDS.timeWindowSeconds.max),
-      minimumCallsMin: String(BREAKER_BOUNDS.minimumCalls.min),
-      minimumCallsMax: String(BREAKER_BOUNDS.minimumCalls.max),
-      fewestFailuresToOpen: String(BREAKER_BOUNDS.fewestFailuresToOpen),
-      waitMin: String(BREAKER_BOUNDS.waitInOpenSeconds.min),
-      waitMax: String(BREAKER_BOUNDS.waitInOpenSeconds.max),
-      probesMin: String(BREAKER_BOUNDS.halfOpenProbes.min),
-      probesMax: String(BREAKER_BOUNDS.halfOpenProbes.max),
-      breakerWalks: String(BREAKER_WALKS),
-      minPromotionSeconds: String(MIN_PROMOTION_SECONDS),
-    },
+    textValues: textValues(),
     summary: `4 tasks; availability ${percent(report.overall)} computed; 2PC blocking found in ${blocked.trace.steps.length} steps; ${totalStates} states over ${failoverRuns.length + 3 + 1 + intentRuns.length} configs; reference answers ${reports.filter((r) => r.status === 'pass').length}/${reports.length} pass`,
   };
 }

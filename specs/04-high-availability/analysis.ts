@@ -77,8 +77,8 @@ const memo = <K, V>(compute: (key: K) => V) => {
  * The failover model for a descriptor: an account homed in the region with the largest share,
  * failing over as planned, with its third replica in the next region of the list.
  */
-export function failoverConfigFor(arch: ActiveActiveArchitecture): RegionFailoverConfig {
-  const home = [...arch.regions].sort((a, b) => b.shareOfTransactionsPercent - a.shareOfTransactionsPercent)[0]!;
+export function failoverConfigFor(arch: ActiveActiveArchitecture, homeName?: string): RegionFailoverConfig {
+  const home = arch.regions.find((r) => r.name === homeName) ?? [...arch.regions].sort((a, b) => b.shareOfTransactionsPercent - a.shareOfTransactionsPercent)[0]!;
   const third = arch.regions.find((r) => r.name !== home.name && r.name !== home.failoverTo)!;
   return { regions: [home.name, home.failoverTo, third.name], replication: arch.replication, fencing: arch.failover.fencing, maxRegionFailures: 1, maxWrites: 2 };
 }

@@ -9,6 +9,7 @@
  * its regions' (the share of transactions that succeed when requests arrive at random times).
  */
 import type { ActiveActiveArchitecture, RegionPlan } from './answer-types.ts';
+import { highAvailabilityScenario } from '../../models/cross-region-transfer/scenario.ts';
 
 export type Block =
   | { kind: 'component'; name: string; availability: number }
@@ -34,8 +35,11 @@ export function availabilityOf(block: Block): number {
 export const SECONDS_PER_YEAR = 365.25 * 24 * 3600;
 export const MINUTES_PER_YEAR = SECONDS_PER_YEAR / 60;
 
-/** The target of the exercise: 99.999 %. */
-export const TARGET = 0.99999;
+/** The target of the exercise, as a fraction (the scenario's figure is in percent). */
+export const TARGET = highAvailabilityScenario.availabilityTargetPercent / 100;
+
+/** The target as the text writes it: `99.999 %`. */
+export const TARGET_TEXT = `${highAvailabilityScenario.availabilityTargetPercent} %`;
 
 export const downtimeMinutesPerYear = (availability: number) => (1 - availability) * MINUTES_PER_YEAR;
 
@@ -76,10 +80,11 @@ export function accountsBlock(region: RegionPlan, arch: ActiveActiveArchitecture
  * it comes from. Above it, the answer must cite one (`availabilitySources`).
  */
 export const UNCITED_CEILING: Record<keyof ActiveActiveArchitecture['componentAvailability'], { max: number; why: string }> = {
-  // One instance, not a replicated deployment: a provider commits to 99.5 % for a single EC2
+  // One instance, not a replicated deployment: a provider commits to 99.5 % for a single RDS
+  // database instance (Single-DB Instance SLA, https://aws.amazon.com/rds/sla/) and a single EC2
   // instance (instance-level SLA, https://aws.amazon.com/compute/sla/); RDS Multi-AZ's 99.95 %
   // (https://aws.amazon.com/rds/sla/) is for a deployment of several instances already.
-  databaseReplica: { max: 0.995, why: 'what a provider commits to for one instance (EC2 instance-level SLA: 99.5 %); a replicated deployment’s SLA is not one replica’s availability' },
+  databaseReplica: { max: 0.995, why: 'what a provider commits to for one database instance (RDS Single-DB Instance SLA and EC2 instance-level SLA: 99.5 %); a replicated deployment’s SLA is not one replica’s availability' },
   // EC2's region-level commitment: 99.99 % (https://aws.amazon.com/compute/sla/).
   regionServices: { max: 0.9999, why: 'a provider’s region-level commitment (EC2: 99.99 %)' },
   globalRouting: { max: 0.9999, why: 'a region-level service’s figure; a global one may do better, with a source' },

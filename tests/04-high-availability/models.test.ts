@@ -8,9 +8,10 @@ import { describeBreakerState, describeBreakerStep } from '../../models/circuit-
 import { describeIntentState, describeIntentStep } from '../../models/payment-intent/describe.ts';
 import { describeSagaState, describeSagaStep } from '../../models/cross-region-transfer/describe.ts';
 import { scenarioConfig as failoverScenario, type Replication, type WriterFencing } from '../../models/region-failover/machine.ts';
-import { sagaScenario, referenceSteps } from '../../models/cross-region-transfer/saga.ts';
+import { sagaConfig, uncompensatedPlan } from '../../models/cross-region-transfer/saga.ts';
+import { crossRegionTransfer } from '../../solutions/04-high-availability/answers.ts';
 import { twoPhaseScenario } from '../../models/cross-region-transfer/two-phase.ts';
-import { candidateEvents as breakerEvents, createCircuitBreakerModel, visaConfig } from '../../models/circuit-breaker/machine.ts';
+import { candidateEvents as breakerEvents, createCircuitBreakerModel, exampleBreakerConfig } from '../../models/circuit-breaker/machine.ts';
 import { candidateEvents as intentEvents, createPaymentIntentModel, scenarioConfig as intentScenario } from '../../models/payment-intent/machine.ts';
 import { exploreBreaker, exploreFailover, exploreTimeoutRecovery, exploreIntent, exploreSaga, exploreTwoPhase, lifecycleConfigs } from '../../specs/04-high-availability/analysis.ts';
 import { atMostOneSuccessfulCharge, captureWithinAuthorised, halfOpenProbesBounded, twoPhaseNeverBlocks } from '../../specs/04-high-availability/invariants.ts';
@@ -130,8 +131,9 @@ describe('the cross-region transfer, exhaustively', () => {
   });
 
   it('the saga conserves money, never blocks, and every run ends completed or compensated', () => {
-    const run = exploreSaga(sagaScenario);
-    expect(violationTraces(run.exploration.violations, { step: describeSagaStep(sagaScenario), state: describeSagaState })).toEqual([]);
+    const reference = sagaConfig(crossRegionTransfer().steps);
+    const run = exploreSaga(reference);
+    expect(violationTraces(run.exploration.violations, { step: describeSagaStep(reference), state: describeSagaState })).toEqual([]);
     expect(run.stuck).toEqual([]);
     expect(run.ends.unsettled).toEqual([]);
     expect(run.ends.completed.length).toBeGreaterThan(0);
@@ -139,25 +141,25 @@ describe('the cross-region transfer, exhaustively', () => {
   });
 
   it('a saga without the refund leaves money in transit when the EU refuses', () => {
-    const run = exploreSaga({ ...sagaScenario, steps: [{ ...referenceSteps[0]!, compensation: null }, referenceSteps[1]!] });
+    const run = exploreSaga(sagaConfig(uncompensatedPlan));
     expect(run.ends.unsettled.length).toBeGreaterThan(0);
   });
 });
 
 describe('the circuit breaker', () => {
   it('every property holds in every reachable state and transition', () => {
-    const e = exploreBreaker(visaConfig);
+    const e = exploreBreaker(exampleBreakerConfig);
     expect(e.figures.states).toBeGreaterThan(100);
     expect(violationTraces(e.violations, breakerFormat)).toEqual([]);
     expect(new Set(e.snapshots.map((s) => s.value))).toEqual(new Set(['closed', 'open', 'half_open']));
   });
 
   it('on random runs a half-open breaker never lets more than N probes through', () => {
-    const machine = createCircuitBreakerModel(visaConfig);
+    const machine = createCircuitBreakerModel(exampleBreakerConfig);
     fc.assert(
       fc.property(fc.array(fc.nat(), { maxLength: 150 }), (choices) => {
         const walk = randomWalk(machine, breakerEvents, choices) as never;
-        expect(firstBrokenOnWalk(walk, (snapshot) => halfOpenProbesBounded(visaConfig).holds(snapshot), breakerFormat)).toBeUndefined();
+        expect(firstBrokenOnWalk(walk, (snapshot) => halfOpenProbesBounded(exampleBreakerConfig).holds(snapshot), breakerFormat)).toBeUndefined();
       }),
       { seed: 4, numRuns: 200 },
     );
@@ -186,18 +188,18 @@ describe('the recovery after a timed-out authorisation', () => {
 
 describe('the circuit breaker’s window abstraction', () => {
   it('a count window drops an outcome only when full; a time window whenever it holds one', () => {
-    const count = exploreBreaker({ ...visaConfig, windowKind: 'calls', windowSize: 12, minimumCalls: 10 });
+    const count = exploreBreaker({ ...exampleBreakerConfig, windowKind: 'calls', windowSize: 12, minimumCalls: 10 });
     const leaves = (e: typeof count) => e.edges.filter((edge) => edge.eventType.startsWith('OLDEST_')).map((edge) => e.snapshots[edge.from]!.context.callsInWindow);
     expect(new Set(leaves(count))).toEqual(new Set([12]));
-    const time = exploreBreaker(visaConfig);
+    const time = exploreBreaker(exampleBreakerConfig);
     expect(Math.min(...leaves(time))).toBe(1);
   });
 
   it('the breaker opens on the outcome that brings the window to the minimum volume at the threshold rate, not before', () => {
-    const e = exploreBreaker(visaConfig);
+    const e = exploreBreaker(exampleBreakerConfig);
     const opening = e.edges.filter((edge) => e.snapshots[edge.from]!.value === 'closed' && e.snapshots[edge.to]!.value === 'open').map((edge) => e.snapshots[edge.from]!.context);
-    expect(Math.min(...opening.map((c) => c.callsInWindow + 1))).toBe(visaConfig.minimumCalls);
-    expect(opening.every((c) => c.callsInWindow + 1 >= visaConfig.minimumCalls)).toBe(true);
+    expect(Math.min(...opening.map((c) => c.callsInWindow + 1))).toBe(exampleBreakerConfig.minimumCalls);
+    expect(opening.every((c) => c.callsInWindow + 1 >= exampleBreakerConfig.minimumCalls)).toBe(true);
   });
 });
 
@@ -223,5 +225,18 @@ describe('the PaymentIntent', () => {
       }),
       { seed: 4, numRuns: 200 },
     );
+  });
+});
+
+describe('the models carry no answer', () => {
+  it('the breaker model’s example config and the saga model’s example plan are not the reference answers', async () => {
+    const { breakerPolicy } = await import('../../solutions/04-high-availability/answers.ts');
+    const { breakerConfigFor } = await import('../../specs/04-high-availability/chapter.ts');
+    const reference = breakerConfigFor(breakerPolicy());
+    const differing = (['windowKind', 'windowSize', 'minimumCalls', 'failureRateThresholdPercent', 'halfOpenProbes', 'halfOpenDecision', 'waitInOpenSeconds'] as const).filter((k) => exampleBreakerConfig[k] !== reference[k]);
+    expect(differing.length).toBeGreaterThanOrEqual(5);
+    expect(uncompensatedPlan).not.toEqual(crossRegionTransfer().steps);
+    // The example plan is one the model refutes, not a second right answer.
+    expect(exploreSaga(sagaConfig(uncompensatedPlan)).ends.unsettled.length).toBeGreaterThan(0);
   });
 });

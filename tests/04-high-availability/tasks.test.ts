@@ -277,8 +277,8 @@ describe('chapter 4’s checks', () => {
   });
 
   it.each([
-    ['per network only', ['network'], /without the acquirer/],
-    ['per acquirer only', ['acquirer'], /without the card network/],
+    ['per network only', ['network'], /scoped by network: .*several paths/],
+    ['per acquirer only', ['acquirer'], /scoped by acquirer: a Visa outage/],
   ] as const)('4.3: breakers scoped %s fail', async (_, scope, message) => {
     expect(await check('4.3', withPolicy({ scope: [...scope] }))).toMatchObject({ status: 'fail', message: expect.stringMatching(message) });
   });

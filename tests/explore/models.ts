@@ -31,7 +31,7 @@ import {
 import {
   candidateEvents as circuitBreakerEvents,
   createCircuitBreakerModel,
-  visaConfig,
+  exampleBreakerConfig,
 } from '../../models/circuit-breaker/machine.ts';
 import { createTimeoutRecoveryModel, timeoutRecoveryEvents } from '../../models/circuit-breaker/timeout-recovery.ts';
 import {
@@ -39,7 +39,7 @@ import {
   createPaymentIntentModel,
   scenarioConfig as paymentIntentScenario,
 } from '../../models/payment-intent/machine.ts';
-import { createSagaTransferModel, sagaEvents, sagaScenario } from '../../models/cross-region-transfer/saga.ts';
+import { createSagaTransferModel, sagaConfig, sagaEvents, uncompensatedPlan } from '../../models/cross-region-transfer/saga.ts';
 import {
   createTwoPhaseTransferModel,
   twoPhaseEvents as twoPhaseTransferEvents,
@@ -122,14 +122,14 @@ export const modelsUnderTest: ModelUnderTest[] = [
   },
   {
     folder: 'circuit-breaker',
-    label: 'the Visa breaker',
-    machine: createCircuitBreakerModel(visaConfig),
+    label: 'the example breaker (time window)',
+    machine: createCircuitBreakerModel(exampleBreakerConfig),
     events: circuitBreakerEvents,
   },
   {
     folder: 'circuit-breaker',
     label: 'a count window of 12 calls, the first failed probe reopening',
-    machine: createCircuitBreakerModel({ ...visaConfig, windowKind: 'calls', windowSize: 12, minimumCalls: 10, halfOpenDecision: 'first_failed_probe_reopens' }),
+    machine: createCircuitBreakerModel({ ...exampleBreakerConfig, windowKind: 'calls', windowSize: 12, minimumCalls: 10, halfOpenDecision: 'first_failed_probe_reopens' }),
     events: circuitBreakerEvents,
   },
   {
@@ -146,8 +146,8 @@ export const modelsUnderTest: ModelUnderTest[] = [
   },
   {
     folder: 'cross-region-transfer',
-    label: 'the saga, with a crash and a partition',
-    machine: createSagaTransferModel(sagaScenario),
+    label: 'the saga without compensation, with a crash and a partition',
+    machine: createSagaTransferModel(sagaConfig(uncompensatedPlan)),
     events: () => sagaEvents,
   },
   {
