@@ -1,0 +1,186 @@
+/**
+ * The grader's side of a sandboxed submission (trusted): starts the process that holds the
+ * answers, sends it one request at a time, and reads its replies as bounded data.
+ *
+ * The process runs Node with the permission model (read access to the answers' bundles only:
+ * no other file, no writes, no child processes, no worker threads, no inspector), an empty
+ * environment, a heap limit and an address-space limit, in its own process group; where the
+ * kernel allows it, also in its own user, PID and network namespaces (so it can neither see
+ * nor signal any process of the grader's, nor listen on or reach the network).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { childPids, cpuMsOf, procAvailable } from '../cpu.ts';
+import type { PreparedSubmission } from './submission.ts';
+
+export const sandboxLimits = {
+  /** Bytes of one reply (a returned value); more ends the process. */
+  replyBytes: 4_000_000,
+  heapMb: 256,
+  /** Address space: V8 reserves ~0.6 GB of it at start; Buffers and ArrayBuffers count here. */
+  addressSpaceBytes: 1_500_000_000,
+  /** A backstop only: the grader stops a task long before (see grade-chapter.ts). */
+  cpuSeconds: 600,
+};
+
+export type Reply =
+  | { kind: 'loaded'; exports: Record<string, Reply> }
+  | { kind: 'value'; json: string; async?: boolean }
+  | { kind: 'undefined'; async?: boolean }
+  | { kind: 'function' }
+  | { kind: 'unserialisable'; message: string }
+  | { kind: 'threw'; name: string; message: string; stack: string }
+  | { kind: 'stopped'; message: string };
+
+export type Request = { op: 'load'; file: string } | { op: 'call'; file: string; name: string; args: string };
+
+
+let namespacesWork: boolean | undefined;
+/** Whether `unshare` can give an unprivileged process its own user, PID and network namespaces here. */
+export function namespacesAvailable(): boolean {
+  namespacesWork ??= process.platform === 'linux' && spawnSync('unshare', ['-Urpn', '--fork', '--kill-child', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+  return namespacesWork;
+}
+let prlimitWorks: boolean | undefined;
+const prlimitAvailable = () => (prlimitWorks ??= process.platform === 'linux' && spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status === 0);
+
+export class Sandbox {
+  readonly process: ChildProcess;
+  /** Why the process ended, once it has. */
+  ended?: string;
+  private nextId = 0;
+  private pending?: { id: number; resolve: (reply: Reply) => void };
+  private line = '';
+  private killedByGrader = false;
+  private nodePid?: number;
+  readonly exited: Promise<string>;
+
+  constructor(prepared: PreparedSubmission) {
+    const node = [
+      process.execPath,
+      '--experimental-permission',
+      `--allow-fs-read=${prepared.runDir}/*`,
+      `--max-old-space-size=${sandboxLimits.heapMb}`,
+      '--enable-source-maps',
+      '--no-warnings',
+      join(prepared.runDir, 'sandbox-child.mjs'),
+      prepared.runDir,
+    ];
+    const contained = namespacesAvailable() ? ['unshare', '-Urpn', '--fork', '--kill-child', '--', ...node] : node;
+    const limited = prlimitAvailable()
+      ? ['prlimit', `--as=${sandboxLimits.addressSpaceBytes}`, `--cpu=${sandboxLimits.cpuSeconds}`, '--fsize=0', '--core=0', '--', ...contained]
+      : contained;
+    this.process = spawn(limited[0]!, limited.slice(1), {
+      env: {},
+      cwd: prepared.runDir,
+      // stdin: requests; stdout/stderr: whatever the answer prints, read and dropped; fd 3: replies.
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      // Its own process group, so that the whole group is killed when its grading ends.
+      detached: true,
+    });
+    this.process.stdout!.resume();
+    this.process.stderr!.resume();
+    this.process.stdin!.on('error', () => {});
+    const replies = this.process.stdio[3] as NodeJS.ReadableStream;
+    replies.setEncoding('utf8');
+    replies.on('data', (chunk: string) => this.receive(chunk));
+    this.exited = new Promise((resolve) => {
+      this.process.on('exit', (code, signal) => {
+        this.ended ??= this.killedByGrader ? 'stopped by the grader' : describeExit(code, signal);
+        this.pending?.resolve({ kind: 'stopped', message: this.ended });
+        this.pending = undefined;
+        resolve(this.ended);
+      });
+      this.process.on('error', (error) => {
+        this.ended ??= `could not start: ${error.message}`;
+        this.pending?.resolve({ kind: 'stopped', message: this.ended });
+        this.pending = undefined;
+        resolve(this.ended);
+      });
+    });
+  }
+
+  /** Send one request; resolves with the reply, or `stopped` if the process ends first. */
+  request(request: Request): Promise<Reply> {
+    if (this.ended) return Promise.resolve({ kind: 'stopped', message: this.ended });
+    if (this.pending) return Promise.resolve({ kind: 'stopped', message: 'one request at a time' });
+    const id = ++this.nextId;
+    this.line = '';
+    return new Promise((resolve) => {
+      this.pending = { id, resolve };
+      this.process.stdin!.write(JSON.stringify({ id, ...request }) + '\n');
+    });
+  }
+
+  private receive(chunk: string) {
+    this.line += chunk;
+    if (this.line.length > sandboxLimits.replyBytes) {
+      this.ended = `returned more than ${sandboxLimits.replyBytes / 1e6} MB`;
+      this.kill();
+      return;
+    }
+    let newline;
+    while ((newline = this.line.indexOf('\n')) >= 0) {
+      const text = this.line.slice(0, newline);
+      this.line = this.line.slice(newline + 1);
+      const reply = readReply(text);
+      // Only the reply to the request in flight counts; anything else the answer wrote is noise.
+      if (reply && this.pending && reply.id === this.pending.id) {
+        const { resolve } = this.pending;
+        this.pending = undefined;
+        resolve(reply.reply);
+      }
+    }
+  }
+
+  /** CPU time used by the answers' process so far, in ms (undefined without /proc). */
+  cpuMs(): number | undefined {
+    if (!procAvailable || this.process.pid === undefined) return undefined;
+    // With namespaces the answers run in the child of `unshare`; without, in the process itself.
+    this.nodePid ??= namespacesAvailable() ? childPids(this.process.pid)[0] : this.process.pid;
+    return this.nodePid === undefined ? 0 : (cpuMsOf(`/proc/${this.nodePid}/stat`) ?? 0);
+  }
+
+  /** Kill the whole process group (idempotent). */
+  kill() {
+    if (this.process.exitCode !== null || this.process.signalCode !== null || this.process.pid === undefined) return;
+    this.killedByGrader = true;
+    try {
+      process.kill(-this.process.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /** Close its input and wait for it to end; killed if it does not within a moment. */
+  async close() {
+    this.process.stdin!.end();
+    const timer = setTimeout(() => this.kill(), 500);
+    await this.exited;
+    clearTimeout(timer);
+    this.kill();
+  }
+}
+
+const replyKinds = new Set(['loaded', 'value', 'undefined', 'function', 'unserialisable', 'threw']);
+
+/** A reply line as data: anything that is not a well-formed reply reads as nothing. */
+function readReply(text: string): { id: number; reply: Reply } | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!data || typeof data !== 'object') return undefined;
+  const { id, ...reply } = data as { id?: unknown; kind?: unknown };
+  if (typeof id !== 'number' || typeof reply.kind !== 'string' || !replyKinds.has(reply.kind)) return undefined;
+  return { id, reply: reply as Reply };
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (code === 134 || signal === 'SIGABRT') return 'ran out of memory (or aborted)';
+  if (signal === 'SIGXCPU') return 'used up its CPU time';
+  if (signal) return `was killed by ${signal} (process.kill?)`;
+  return `ended with exit code ${code} (process.exit?)`;
+}
