@@ -1,25 +1,14 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findChapter, repoRoot } from '../../tools/chapters.ts';
 import { gradeChapter } from '../../tools/grading/grade-chapter.ts';
 import { toJson } from '../../tools/grading/report.ts';
 import { stripSolutions } from '../../tools/build/stubs.ts';
+import { withReference } from './fixture-dirs.ts';
 
 const chapterOne = findChapter('1');
 
-/**
- * A fixture folder whose answers.ts takes some answers from the reference: the grader bundles
- * only a submission's own files, so the reference answers are copied in beside it.
- */
-export function withReference(fixture: string, root = join(repoRoot, 'tests/fixtures')): string {
-  const dir = join(repoRoot, '.tmp', 'fixtures', fixture, '01-idempotency');
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(join(repoRoot, 'solutions/01-idempotency/answers.ts'), join(dir, 'reference.ts'));
-  const answers = readFileSync(join(root, fixture, '01-idempotency/answers.ts'), 'utf8');
-  writeFileSync(join(dir, 'answers.ts'), answers.replace(/'(\.\.\/)+solutions\/01-idempotency\/answers\.ts'/g, "'./reference.ts'"));
-  return dir;
-}
 
 describe('the grader', () => {
   it('survives answers that throw, return the wrong type, or never return, and goes on', async () => {

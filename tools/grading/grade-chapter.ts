@@ -40,6 +40,10 @@ const POLL_MS = 50;
 
 type TaskTitle = { id: string; title: string; hint: string };
 
+// SIGUSR1 would open an inspector on the grader (Node's default), through which a process that
+// can signal it could run code here; a listener of its own turns that off (measured on Node 20).
+process.on('SIGUSR1', () => {});
+
 const boot = fileURLToPath(new URL('./boot.mjs', import.meta.url));
 const entry = new URL('./worker.ts', import.meta.url).href;
 
@@ -62,6 +66,7 @@ export async function gradeChapter(chapter: ChapterEntry, answersDir: string, op
   };
   let tasks: TaskTitle[] = [];
   const timedOut = new Set<string>();
+  const endedBefore = new Set<number>();
   try {
     // Tasks report in order, one report each: the number of reports is the next task to run.
     while (reports.length < tasks.length || tasks.length === 0) {
@@ -78,7 +83,12 @@ export async function gradeChapter(chapter: ChapterEntry, answersDir: string, op
         for (const task of remaining) add(environmentReport({ chapter: chapter.number, ...task }, outcome.message));
         return reports;
       }
-      // Stopped between two tasks: the answers' process ended by itself; the next task's.
+      // The answers' process ended between two tasks (a timer of the last task's, say): start
+      // afresh once; if it ends again before the same task, that task gets the ERR.
+      if (outcome.kind === 'answer-ended' && outcome.index === BETWEEN_TASKS && !endedBefore.has(reports.length)) {
+        endedBefore.add(reports.length);
+        continue;
+      }
       const index = outcome.index === BETWEEN_TASKS ? reports.length : outcome.index;
       // Stopped while loading the answers: every remaining task; in a task: that one.
       const failed = index === LOADING ? remaining : [tasks[index]!];
@@ -153,9 +163,8 @@ function runOnce(
       settled = true;
       clearInterval(watchdog);
       clearTimeout(prepareTimer);
-      void worker?.terminate();
-      void sandbox.close();
-      resolve(outcome);
+      // Resolved only once the answers' process group is gone: nothing outlives its grading.
+      void Promise.all([worker?.terminate(), sandbox.close()]).then(() => resolve(outcome));
     };
     const watchdog = setInterval(() => {
       if (!clock) return;
@@ -191,6 +200,7 @@ function runOnce(
     };
     worker = new Worker(boot, { workerData: input, transferList: [port2 as never] });
     port1.on('message', (call: { id: number; file: string; name: string; args: string }) => {
+      if (settled) return;
       void sandbox.request({ op: 'call', file: call.file, name: call.name, args: call.args }).then((reply) => {
         port1.postMessage({ id: call.id, reply });
         Atomics.store(signal, 0, 1);
@@ -210,6 +220,8 @@ function runOnce(
       });
     };
     worker.on('message', (message: WorkerMessage) => {
+      // A worker being terminated may still post: once settled, nothing it says counts.
+      if (settled) return;
       switch (message.type) {
         case 'thread':
           threadStat = message.stat;

@@ -179,8 +179,8 @@ function readReply(text: string): { id: number; reply: Reply } | undefined {
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  if (code === 134 || signal === 'SIGABRT') return 'ran out of memory (or aborted)';
+  if (code === 134 || signal === 'SIGABRT' || signal === 'SIGSEGV' || signal === 'SIGTRAP') return `ran out of memory (ended by ${signal ?? 'an abort'})`;
   if (signal === 'SIGXCPU') return 'used up its CPU time';
-  if (signal) return `was killed by ${signal} (process.kill?)`;
+  if (signal) return `was killed by ${signal} (process.kill? the system running out of memory?)`;
   return `ended with exit code ${code} (process.exit?)`;
 }

@@ -10,7 +10,7 @@
  */
 import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { repoRoot } from '../../chapters.ts';
@@ -37,7 +37,9 @@ export interface PreparedSubmission {
 const skippedDirs = new Set(['node_modules', '.git']);
 
 export async function prepareSubmission(chapterDir: string, chapterSlug: string): Promise<PreparedSubmission> {
-  const root = mkdtempSync(join(tmpdir(), 'grading-'));
+  // Named after the submission (the student's folder), so that its processes can be told apart.
+  const owner = basename(dirname(resolve(chapterDir))).replace(/[^\w-]/g, '_').slice(0, 40);
+  const root = mkdtempSync(join(tmpdir(), `grading-${owner}-`));
   const sourceDir = join(root, 'src', chapterSlug);
   const runDir = join(root, 'run');
   mkdirSync(sourceDir, { recursive: true });
