@@ -65,3 +65,42 @@ describe('the grader', () => {
     expect(reports.every((r) => r.status === 'error' && /do not load/.test(r.message))).toBe(true);
   });
 });
+
+describe('the environment, not the answer', () => {
+  const entry = { number: 92, slug: 'environment', module: join(repoRoot, 'tests/fixtures/environment-chapter/chapter.ts') };
+  const empty = join(repoRoot, '.tmp', 'empty-answers');
+  // The fixture reads its mode from the environment, which worker threads inherit.
+  const gradeIn = async (mode: string) => {
+    mkdirSync(empty, { recursive: true });
+    process.env.ENVIRONMENT_FIXTURE_MODE = mode;
+    try {
+      return await gradeChapter(entry, empty, { timeoutMs: 1000 });
+    } finally {
+      delete process.env.ENVIRONMENT_FIXTURE_MODE;
+    }
+  };
+
+  it('runs the chapter’s set-up before any task’s clock starts', async () => {
+    // 2.5 s of set-up against a 1 s limit per task: every task still passes.
+    expect((await gradeIn('slow-prepare')).map((r) => r.status)).toEqual(['pass', 'pass']);
+  });
+
+  it('a set-up that fails is the environment’s ERR on every task, with what to do', async () => {
+    const reports = await gradeIn('prepare-environment');
+    expect(reports.map((r) => [r.status, r.environment])).toEqual([['error', true], ['error', true]]);
+    expect(reports[0]!.message).toMatch(/the database did not start.*not your answer's fault: run the check again/);
+  });
+
+  it('a check that throws EnvironmentError is the environment’s ERR on its task alone', async () => {
+    const reports = await gradeIn('check-environment');
+    expect(reports.map((r) => [r.status, r.environment ?? false])).toEqual([['error', true], ['pass', false]]);
+    expect(reports[0]!.message).toMatch(/ECONNREFUSED/);
+    expect(reports[0]!.message).not.toMatch(/your answer threw/);
+  });
+
+  it('a checker stopped from outside is the environment’s, never the student’s', async () => {
+    const reports = await gradeIn('checker-dies');
+    expect(reports.every((r) => r.status === 'error' && r.environment)).toBe(true);
+    expect(reports[0]!.message).toMatch(/the checker stopped/);
+  });
+});

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +51,7 @@ function leftRunning(owner: string): string[] {
 
 async function grade(name: string, options: { reference?: boolean; timeoutMs?: number } = {}) {
   const dir = options.reference === false ? join(hostile, name, '01-idempotency') : withReference(name, hostile);
-  const reports = await gradeChapter(chapterOne, dir, { timeoutMs: options.timeoutMs ?? 4000, loadTimeoutMs: 2000, wallFactor: 3 });
+  const reports = await gradeChapter(chapterOne, dir, { timeoutMs: options.timeoutMs ?? 4000, loadTimeoutMs: 2000 });
   expect(reports.map((r) => r.id)).toEqual(['1.1', '1.2', '1.3', '1.4']);
   if (process.platform === 'linux') expect(leftRunning(name)).toEqual([]);
   // No report is the environment's: every one is the submission's own.
@@ -104,7 +105,10 @@ describe('hostile submissions', () => {
   });
 
   it('the inspector cannot be opened, on the answer or on the grader', async () => {
-    expect(statuses(await grade('inspector'))).toEqual(['error', ...honestRest]);
+    // Its signal may also end its own process later (its other tasks are its own affair).
+    const reports = await grade('inspector');
+    expect(reports[0]!.status).toBe('error');
+    expect(inspector.url()).toBeUndefined();
   });
 
   it('writing outside the folder, poisoning a cache or starting processes is refused', async () => {
@@ -155,14 +159,13 @@ describe('hostile submissions', () => {
   it('a loop at the top of the file fails every task, within the load limit', async () => {
     const reports = await grade('busy-top');
     expect(statuses(reports)).toEqual(['error', 'error', 'error', 'error']);
-    // CPU time, or on a machine so busy that it got little of it, the wall-clock backstop.
-    expect(reports[0]!.message).toMatch(/loading the answers (used more than 2 s of CPU time|gave no result within 6 s)/);
+    expect(reports[0]!.message).toMatch(/loading the answers used more than 2 s of CPU time/);
   });
 
-  it('an answer that sleeps without using the CPU is stopped at the wall-clock limit', async () => {
-    const reports = await grade('sleeps', { timeoutMs: 1000 });
+  it('an answer that sleeps without using the CPU is stopped after the limit asleep', async () => {
+    const reports = await grade('sleeps', { timeoutMs: 2000 });
     expect(statuses(reports)).toEqual(['error', ...honestRest]);
-    expect(reports[0]!.message).toMatch(/gave no result within 3 s/);
+    expect(reports[0]!.message).toMatch(/waited without working for more than 2 s/);
   });
 
   it('left the reference answers, the stubs and the fixtures as they were, and the reference still passes', async () => {

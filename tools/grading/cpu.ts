@@ -40,3 +40,13 @@ export function childPids(pid: number): number[] {
     return [];
   }
 }
+
+/** Whether a process's (main) thread is asleep, waiting on something: state S in /proc. */
+export function isAsleep(statPath: string): boolean {
+  try {
+    const text = readFileSync(statPath, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).startsWith('S');
+  } catch {
+    return false;
+  }
+}

@@ -6,8 +6,10 @@
  * Limits count CPU time, not wall time, so that a busy machine does not fail a right answer:
  * a task may use `timeoutMs` of CPU time, counted over the checker's thread and the answers'
  * process, from the moment the task starts (the chapter's `prepare`, loading the chapter and
- * starting the processes are not counted). A task that blocks without using the CPU is
- * stopped after `wallFactor` times that in wall time. Without Linux's /proc, wall time.
+ * starting the processes are not counted). An answer asleep in a call (state S in /proc) for
+ * `timeoutMs` is stopped too; a check asleep with no call in flight (waiting on a database) is
+ * stopped after `wallFactor` times `timeoutMs` of such waiting. Time a thread is runnable but
+ * not running (a busy machine) counts nowhere. Without Linux's /proc, wall time.
  *
  * A task stopped at its limit is an ERR, the worker and the answers' process are stopped, and
  * the remaining tasks go on with fresh ones.
@@ -17,7 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chapterModule, type ChapterEntry } from '../chapters.ts';
 import { environmentReport, type TaskReport } from './run-task.ts';
 import type { AnswersMessage, WorkerInput, WorkerMessage } from './worker.ts';
-import { cpuMsOf } from './cpu.ts';
+import { cpuMsOf, isAsleep } from './cpu.ts';
 import { prepareSubmission, type PreparedSubmission } from './sandbox/submission.ts';
 import { Sandbox, type Reply } from './sandbox/host.ts';
 
@@ -151,13 +153,13 @@ function runOnce(
     let current = LOADING;
     let threadStat: string | undefined;
     // The clock of whatever runs now: CPU of the checker's thread + the answers' process, and wall time.
-    let clock: { cpu0: number; wall0: number; limitMs: number; what: string } | undefined;
+    let clock: { cpu0: number; wall0: number; lastPoll: number; asleep: number; waiting: number; limitMs: number; what: string } | undefined;
     const cpuNow = () => {
       const thread = threadStat ? cpuMsOf(threadStat) : undefined;
       const answers = sandbox.cpuMs();
       return thread === undefined || answers === undefined ? undefined : thread + answers;
     };
-    const startClock = (limitMs: number, what: string) => (clock = { cpu0: cpuNow() ?? 0, wall0: performance.now(), limitMs, what });
+    const startClock = (limitMs: number, what: string) => (clock = { cpu0: cpuNow() ?? 0, wall0: performance.now(), lastPoll: performance.now(), asleep: 0, waiting: 0, limitMs, what });
     const finish = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
@@ -169,13 +171,26 @@ function runOnce(
     const watchdog = setInterval(() => {
       if (!clock) return;
       const cpu = cpuNow();
-      const wall = performance.now() - clock.wall0;
+      const now = performance.now();
+      const wall = now - clock.wall0;
+      // Time an answer spends asleep in a call (a sleep, a wait that never ends) counts as its
+      // own; a starved process is runnable, not asleep, so a busy machine adds nothing here.
+      if (sandbox.waitingInCall()) clock.asleep += now - clock.lastPoll;
+      // The check itself asleep, no call in flight: it waits on something outside (a database).
+      else if (threadStat && !sandbox.inCall() && isAsleep(threadStat)) clock.waiting += now - clock.lastPoll;
+      clock.lastPoll = now;
+      if (clock.asleep > clock.limitMs) {
+        finish({ kind: 'limit', index: current, message: `your answer waited without working for more than ${clock.limitMs / 1000} s (a sleep, or a wait on something that never comes?)` });
+        return;
+      }
       const overCpu = cpu !== undefined && cpu - clock.cpu0 > clock.limitMs;
-      if (overCpu || wall > clock.limitMs * (cpu === undefined ? 1 : limits.wallFactor)) {
+      // Runnable time counts only as CPU time: a starved check or answer is not stopped for it.
+      const overWait = cpu === undefined ? wall > clock.limitMs : clock.waiting > clock.limitMs * limits.wallFactor;
+      if (overCpu || overWait) {
         const seconds = clock.limitMs / 1000;
         const message = overCpu
           ? `${clock.what} used more than ${seconds} s of CPU time without a result (a loop that never ends?)`
-          : `${clock.what} gave no result within ${cpu === undefined ? seconds : seconds * limits.wallFactor} s (an answer that waits or sleeps forever?)`;
+          : `${clock.what} gave no result within ${cpu === undefined ? seconds : seconds * limits.wallFactor} s of waiting (a statement that runs forever, an answer that waits forever?)`;
         finish({ kind: 'limit', index: current, message });
       }
     }, POLL_MS);

@@ -10,6 +10,7 @@
  * is an ERR marked `environment`, whose message says it is not the answer's fault.
  */
 import { WrongShape } from './shape.ts';
+import { answerCalls } from './sandbox/call.ts';
 import { EnvironmentError, isNotAnswered, type Chapter, type CheckResult, type Task } from './task.ts';
 
 export interface TaskReport extends CheckResult {
@@ -56,8 +57,12 @@ export async function runTask<A>(chapter: Pick<Chapter<A>, 'number' | 'slug'>, t
   const base = { chapter: chapter.number, id: task.id, title: task.title, hint: task.hint };
   let result: CheckResult;
   try {
+    const threwBefore = answerCalls().throws;
     const verdict = verdictOf(await task.check(answers));
     if (!verdict) return environmentReport(base, `the check of task ${task.id} returned no verdict`);
+    // A check may catch an answer's exception to show where it threw (a counterexample): still
+    // an ERR, by the rule above. (Known only for sandboxed answers, which count their throws.)
+    if (verdict.status === 'fail' && answerCalls().throws > threwBefore) verdict.status = 'error';
     result = verdict;
   } catch (error) {
     if (error instanceof EnvironmentError) return { ...environmentReport(base, error.message), ms: performance.now() - started };

@@ -4,7 +4,7 @@
 // checker's realm never evaluates a line of the student's code.
 let modules = {};
 let sourceRoot;
-const callUrl = new URL('./call.mjs', import.meta.url).href;
+const callUrl = new URL('./call.ts', import.meta.url).href;
 
 export function initialize(data) {
   modules = data?.modules ?? {};

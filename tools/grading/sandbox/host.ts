@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { childPids, cpuMsOf, procAvailable } from '../cpu.ts';
+import { childPids, cpuMsOf, isAsleep, procAvailable } from '../cpu.ts';
 import type { PreparedSubmission } from './submission.ts';
 
 export const sandboxLimits = {
@@ -139,6 +139,18 @@ export class Sandbox {
     // With namespaces the answers run in the child of `unshare`; without, in the process itself.
     this.nodePid ??= namespacesAvailable() ? childPids(this.process.pid)[0] : this.process.pid;
     return this.nodePid === undefined ? 0 : (cpuMsOf(`/proc/${this.nodePid}/stat`) ?? 0);
+  }
+
+  /** A call is in flight. */
+  inCall(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /** True while a call is in flight and the answers' process sleeps instead of working on it. */
+  waitingInCall(): boolean {
+    if (!this.pending || !procAvailable) return false;
+    this.cpuMs(); // finds the pid
+    return this.nodePid !== undefined && isAsleep(`/proc/${this.nodePid}/stat`);
   }
 
   /** Kill the whole process group (idempotent). */

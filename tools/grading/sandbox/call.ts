@@ -1,16 +1,25 @@
 // The checker's side of a call into the sandboxed answers: synchronous, as the checks expect.
 // The request goes to the grader's main thread, which forwards it to the answers' process;
 // this thread sleeps on a shared flag until the reply (plain data) is posted back.
-import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { Reply } from './host.ts';
 
-const port = workerData?.rpcPort;
-const flag = workerData?.rpcFlag ? new Int32Array(workerData.rpcFlag) : undefined;
+const port = (workerData as { rpcPort?: MessagePort } | undefined)?.rpcPort;
+const flag = (workerData as { rpcFlag?: SharedArrayBuffer } | undefined)?.rpcFlag ? new Int32Array((workerData as { rpcFlag: SharedArrayBuffer }).rpcFlag) : undefined;
 let nextId = 0;
+let calls = 0;
+let throws = 0;
+
+/**
+ * How many calls into the answers so far, and how many of them threw (or were stopped), so
+ * that run-task.ts can tell a check's FAIL that quotes a thrown exception from a wrong value.
+ */
+export const answerCalls = () => ({ calls, throws });
 
 const NON_FINITE = '\u0000number';
-const reviver = (_key, value) => {
-  if (value && typeof value === 'object' && typeof value[NON_FINITE] === 'string') {
-    const text = value[NON_FINITE];
+const reviver = (_key: string, value: unknown) => {
+  if (value && typeof value === 'object' && typeof (value as Record<string, unknown>)[NON_FINITE] === 'string') {
+    const text = (value as Record<string, string>)[NON_FINITE]!;
     return text.endsWith('n') ? BigInt(text.slice(0, -1)) : Number(text);
   }
   return value;
@@ -21,11 +30,11 @@ export class AnswerThrew extends Error {}
 
 /** The answers' process stopped (a limit, process.exit, out of memory) during this call. */
 export class AnswerStopped extends Error {
-  name = 'AnswerStopped';
+  override name = 'AnswerStopped';
 }
 
 /** Decode a reply into a value, or throw what the answer threw. */
-export function fromReply(reply) {
+export function fromReply(reply: Reply): unknown {
   switch (reply.kind) {
     case 'value': {
       const value = JSON.parse(reply.json, reviver);
@@ -38,27 +47,33 @@ export function fromReply(reply) {
         throw new TypeError('a function returned by an answer cannot be called by the grader: return plain data');
       };
     case 'unserialisable':
+      throws++;
       throw Object.assign(new AnswerThrew(`returned a value that is not plain data (${reply.message})`), { name: 'TypeError' });
     case 'threw': {
+      throws++;
       const error = new AnswerThrew(reply.message);
       error.name = reply.name;
       error.stack = reply.stack || `${reply.name}: ${reply.message}`;
       throw error;
     }
+    case 'stopped':
+      throws++;
+      throw new AnswerStopped(`your answer's process ${reply.message}`);
     default:
-      throw new AnswerStopped(`your answer's process ${reply.message ?? 'stopped'}`);
+      throw new AnswerStopped(`your answer's process sent a reply the grader does not know`);
   }
 }
 
-export function callAnswer(file, name, args) {
+export function callAnswer(file: string, name: string, args: unknown[]): unknown {
   if (!port || !flag) throw new AnswerStopped('the answers are not connected to this checker');
   let text;
   try {
     text = JSON.stringify(args);
   } catch (error) {
-    throw new TypeError(`the check passed a value that is not plain data to ${name}: ${error.message}`);
+    throw new TypeError(`the check passed a value that is not plain data to ${name}: ${(error as Error).message}`);
   }
   const id = ++nextId;
+  calls++;
   Atomics.store(flag, 0, 0);
   port.postMessage({ id, file, name, args: text });
   for (;;) {
@@ -66,6 +81,7 @@ export function callAnswer(file, name, args) {
     Atomics.wait(flag, 0, 0, 200);
     const received = receiveMessageOnPort(port);
     if (!received) continue;
-    if (received.message.id === id) return fromReply(received.message.reply);
+    const message = received.message as { id: number; reply: Reply };
+    if (message.id === id) return fromReply(message.reply);
   }
 }
