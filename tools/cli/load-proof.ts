@@ -50,12 +50,15 @@ for (const entry of entries) {
   const seconds = (performance.now() - t0) / 1000;
   const wrong = reports.filter((r) => r.status !== 'pass');
   falseVerdicts.push(...wrong);
-  rows.push([entry.number, reports.length, reports.length - wrong.length, wrong.length, seconds.toFixed(1)]);
+  // The task closest to its limit: how much room the reference answers leave.
+  const heaviest = reports.reduce<TaskReport | undefined>((most, r) => ((r.cpuMs ?? 0) > (most?.cpuMs ?? -1) ? r : most), undefined);
+  const cpu = heaviest?.cpuMs === undefined ? 'n/a' : `${heaviest.id}: ${(heaviest.cpuMs / 1000).toFixed(1)} s`;
+  rows.push([entry.number, reports.length, reports.length - wrong.length, wrong.length, seconds.toFixed(1), cpu]);
   log(`chapter ${entry.number}: ${reports.length - wrong.length}/${reports.length} pass in ${seconds.toFixed(1)} s`);
 }
 stopHogs();
 
-console.log(markdownTable(['chapter', 'tasks', 'pass', 'false verdicts', 'wall s'], rows));
+console.log(markdownTable(['chapter', 'tasks', 'pass', 'false verdicts', 'wall s', `most CPU of a task (limit ${(values.timeout ? Number(values.timeout) : 10_000) / 1000} s)`], rows));
 console.log(`\n${falseVerdicts.length} false verdict${falseVerdicts.length === 1 ? '' : 's'} with ${hogCount} CPU hogs on ${availableParallelism()} cores, in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 for (const report of falseVerdicts) console.log(`  ${report.id} ${report.status}: ${report.message}`);
 process.exit(falseVerdicts.length === 0 ? 0 : 1);

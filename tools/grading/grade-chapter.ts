@@ -255,13 +255,17 @@ function runOnce(
           current = message.index;
           startClock(limits.timeoutMs, 'the task');
           return;
-        case 'result':
+        case 'result': {
+          const cpu = cpuNow();
+          // What the task cost against its limit: the figure the load-proof compares with it.
+          const cpuMs = clock && cpu !== undefined ? Math.round(cpu - clock.cpu0) : undefined;
           clock = undefined;
           current = BETWEEN_TASKS;
-          onReport(message.report);
+          onReport(cpuMs === undefined ? message.report : { ...message.report, cpuMs });
           // The answers' process ended during the task: the next tasks get a fresh one.
           if (sandbox.ended) finish({ kind: 'restart' });
           return;
+        }
         case 'done':
           finish({ kind: 'done' });
       }

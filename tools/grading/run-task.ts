@@ -20,6 +20,8 @@ export interface TaskReport extends CheckResult {
   hint: string;
   /** Time the task took (wall clock; limits count CPU time, see grade-chapter.ts). */
   ms: number;
+  /** CPU time the task used (the checker's thread and the answers' process), where measured. */
+  cpuMs?: number;
   /** Set when the environment failed, not the answer: the message says what to do. */
   environment?: boolean;
 }
