@@ -59,6 +59,11 @@ describe('the grader', () => {
     expect(reports[1]!.ms).toBe(0);
   });
 
+  it('passes a right answer that imports the workbook’s models at run time', async () => {
+    const reports = await gradeChapter(chapterOne, join(repoRoot, 'tests/fixtures/right-but-different/imports-model/01-idempotency'));
+    expect(reports[0]).toMatchObject({ id: '1.1', status: 'pass' });
+  });
+
   it('reports a chapter folder whose answers do not load, for every task', async () => {
     const reports = await gradeChapter(chapterOne, join(repoRoot, '.tmp', 'no-such-folder'));
     expect(reports).toHaveLength(4);

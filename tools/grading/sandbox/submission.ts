@@ -4,16 +4,24 @@
  * The grader never reads a student's folder where it lies: it first copies the regular files
  * into a private scratch folder (no symlink is followed, so a link to the reference answers
  * reads as nothing; each file and the whole folder are bounded in size), and the checks read
- * that copy. The TypeScript files are then bundled, one bundle per top-level file, into the
- * folder the sandboxed process may read: an import that leaves the submission's folder (the
- * reference answers in `solutions/`, say) does not bundle, so the answers do not load.
+ * that copy. The answers module (answers.ts, with what it imports) is then bundled into the
+ * folder the sandboxed process may read: an import of anything but the submission's own files
+ * and the workbook's models/, specs/ and tools/ (the reference answers in `solutions/`, say)
+ * does not bundle, so the answers do not load.
  */
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { repoRoot } from '../../chapters.ts';
+
+/**
+ * The modules of a chapter folder that chapters load (`importAnswersModule`, chapter 2's
+ * prediction): only these run in the sandbox; an import of any other file of the folder by a
+ * chapter's loader is refused (sandbox/hooks.mjs), so that no student file runs elsewhere.
+ */
+export const answerModules = ['answers.ts'];
 
 const childScript = fileURLToPath(new URL('./child.mjs', import.meta.url));
 
@@ -25,9 +33,9 @@ export interface PreparedSubmission {
   root: string;
   /** The copy of the chapter folder the checks read (what `loadAnswers` is given). */
   sourceDir: string;
-  /** The bundles the sandboxed process loads, one per top-level `.ts` file. */
+  /** The bundles the sandboxed process loads, one per answers module. */
   runDir: string;
-  /** Top-level TypeScript files, by name, with the reason when one does not bundle. */
+  /** The answers modules found, by name, with the reason when one does not bundle. */
   modules: { file: string; bundle?: string; error?: string }[];
   /** What was left out of the copy (links, oversize files), for the report. */
   skipped: string[];
@@ -47,10 +55,8 @@ export async function prepareSubmission(chapterDir: string, chapterSlug: string)
   const skipped: string[] = [];
   const budget = { bytes: 0, files: 0 };
   copyRegularFiles(resolve(chapterDir), sourceDir, skipped, budget);
-  const files = readdirSync(sourceDir)
-    .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts') && lstatSync(join(sourceDir, name)).isFile())
-    .sort();
-  const modules = await Promise.all(files.map((file) => bundle(sourceDir, runDir, file)));
+  const files = answerModules.filter((name) => existsSync(join(sourceDir, name)));
+  const modules = await Promise.all(files.map((file) => bundle(sourceDir, resolve(chapterDir), runDir, file)));
   // The sandbox may read its run folder only: its own script goes there too.
   copyFileSync(childScript, join(runDir, 'sandbox-child.mjs'));
   return { root, sourceDir, runDir, modules, skipped, dispose: () => rmSync(root, { recursive: true, force: true }) };
@@ -82,19 +88,39 @@ function copyRegularFiles(from: string, to: string, skipped: string[], budget: {
   }
 }
 
-/** Refuse any file import that leaves the submission's folder; packages and Node's own modules are fine. */
-const staysInside = (sourceDir: string): Plugin => ({
+/**
+ * The workbook's code a submission may import at run time (the models' constants, the answer
+ * types' helpers): it runs in the sandbox, so it can change nothing the checker sees. The
+ * reference answers in solutions/ are never among it. (Packages' own files import each other.)
+ */
+const importable = [...['models', 'specs', 'tools'].map((dir) => join(repoRoot, dir)), realpathSync(join(repoRoot, 'node_modules'))];
+const inside = (path: string, dir: string) => path === dir || path.startsWith(dir + sep);
+
+/**
+ * Imports of files stay in the submission's folder or the workbook's importable code. The copy
+ * lies elsewhere, so a relative import that leaves it is resolved from the original folder.
+ */
+const staysInside = (sourceDir: string, originalDir: string): Plugin => ({
   name: 'stays-inside-the-submission',
   setup(build) {
     build.onResolve({ filter: /^(\.|\/|file:)/ }, (args) => {
-      const target = args.path.startsWith('file:') ? new URL(args.path).pathname : resolve(args.resolveDir, args.path);
-      if (target === sourceDir || target.startsWith(sourceDir + sep)) return undefined;
-      return { errors: [{ text: `imports ${args.path}, which is outside the answer's own folder (answers may import their own files, npm packages and node: modules only)` }] };
+      const refuse = { errors: [{ text: `imports ${args.path}, which is outside the answer's own folder (answers may import their own files, the workbook's models/ and specs/, npm packages and node: modules)` }] };
+      const direct = args.path.startsWith('file:') ? fileURLToPath(args.path) : resolve(args.resolveDir, args.path);
+      if (inside(direct, sourceDir)) return undefined;
+      // A relative import out of the copy means what it meant in the original folder.
+      const relativeFromCopy = inside(args.resolveDir, sourceDir) && args.path.startsWith('.');
+      const target = relativeFromCopy ? resolve(originalDir, relative(sourceDir, args.resolveDir), args.path) : direct;
+      if (importable.some((dir) => inside(target, dir)) && existsSync(target)) {
+        // The workbook's own file, not a link planted in it: its real path must stay inside too.
+        const real = realpathSync(target);
+        if (importable.some((dir) => inside(real, dir))) return { path: real };
+      }
+      return refuse;
     });
   },
 });
 
-async function bundle(sourceDir: string, runDir: string, file: string): Promise<PreparedSubmission['modules'][number]> {
+async function bundle(sourceDir: string, originalDir: string, runDir: string, file: string): Promise<PreparedSubmission['modules'][number]> {
   const out = join(runDir, file.replace(/\.ts$/, '.mjs'));
   try {
     await build({
@@ -109,7 +135,7 @@ async function bundle(sourceDir: string, runDir: string, file: string): Promise<
       logLevel: 'silent',
       absWorkingDir: sourceDir,
       nodePaths: [join(repoRoot, 'node_modules')],
-      plugins: [staysInside(sourceDir)],
+      plugins: [staysInside(sourceDir, originalDir)],
     });
     return { file, bundle: out };
   } catch (error) {
