@@ -105,6 +105,7 @@ describe('hostile submissions', () => {
     symlinkSync(join(repoRoot, 'solutions/01-idempotency/answers.ts'), join(dir, 'answers.ts'));
     const reports = await gradeChapter(chapterOne, dir, { timeoutMs: 4000 });
     expect(statuses(reports)).toEqual(['error', 'error', 'error', 'error']);
+    expect(reports[0]!.message).toMatch(/answers\.ts was left out: \(not a regular file: links are not followed\)/);
   });
 
   it('the inspector cannot be opened, on the answer or on the grader', async () => {
@@ -149,6 +150,7 @@ describe('hostile submissions', () => {
     writeFileSync(join(dir, 'answers.ts'), `// ${'x'.repeat(20_000_000)}\nexport const retryWithoutKeys = () => 1;\n`);
     const big = await gradeChapter(chapterOne, dir, { timeoutMs: 4000 });
     expect(statuses(big)).toEqual(['error', 'error', 'error', 'error']);
+    expect(big[0]!.message).toMatch(/answers\.ts was left out: \(20000045 bytes: over the 1 MB a file/);
     expect(JSON.stringify(big).length).toBeLessThan(50_000);
   });
 

@@ -20,7 +20,7 @@ import { chapterModule, type ChapterEntry } from '../chapters.ts';
 import { environmentReport, type TaskReport } from './run-task.ts';
 import type { AnswersMessage, WorkerInput, WorkerMessage } from './worker.ts';
 import { cpuMsOf, isAsleep } from './cpu.ts';
-import { prepareSubmission, type PreparedSubmission } from './sandbox/submission.ts';
+import { answerModules, prepareSubmission, type PreparedSubmission } from './sandbox/submission.ts';
 import { Sandbox, type Reply } from './sandbox/host.ts';
 
 export interface GradeOptions {
@@ -120,6 +120,12 @@ type Limits = Required<Omit<GradeOptions, 'onReport'>>;
 /** Load the answers into a fresh sandbox; what the checker's stand-in modules need. */
 async function loadAnswerModules(prepared: PreparedSubmission, sandbox: Sandbox) {
   const modules: Record<string, unknown> = {};
+  // An answers module that is not there (or was left out of the copy) reads as missing, with why.
+  for (const file of answerModules) {
+    const left = prepared.skipped.find((line) => line.startsWith(`${file} `));
+    const message = left ? `${file} was left out: ${left.slice(file.length + 1)}` : `there is no ${file} in the folder`;
+    modules[pathToFileURL(`${prepared.sourceDir}/${file}`).href] = { file, error: { name: 'Error', message, stack: '' } };
+  }
   for (const module of prepared.modules) {
     const url = pathToFileURL(`${prepared.sourceDir}/${module.file}`).href;
     if (module.error) {

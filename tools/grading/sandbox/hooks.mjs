@@ -33,6 +33,16 @@ function standIn(description) {
   return lines.join('\n');
 }
 
+// The answers' files need not exist where the checker looks for them (a missing or left-out
+// answers.ts has a stand-in that says so): resolve them without asking the file system.
+export async function resolve(specifier, context, nextResolve) {
+  if (/^(file:|\.{1,2}\/|\/)/.test(specifier)) {
+    const url = specifier.startsWith('/') ? new URL(`file://${specifier}`).href : new URL(specifier, context.parentURL).href;
+    if (modules[url.split('?')[0]]) return { url, format: 'module', shortCircuit: true };
+  }
+  return nextResolve(specifier, context);
+}
+
 export async function load(url, context, nextLoad) {
   const plain = url.split('?')[0].split('#')[0];
   const description = modules[plain];

@@ -77,9 +77,9 @@ function copyRegularFiles(from: string, to: string, skipped: string[], budget: {
       mkdirSync(join(to, name));
       copyRegularFiles(source, join(to, name), skipped, budget);
     } else if (!stat.isFile()) {
-      skipped.push(`${name} (not a regular file: a link is not followed)`);
+      skipped.push(`${name} (not a regular file: links are not followed)`);
     } else if (stat.size > submissionLimits.fileBytes || budget.bytes + stat.size > submissionLimits.totalBytes || budget.files >= submissionLimits.files) {
-      skipped.push(`${name} (${stat.size} bytes: over the size a submission may have)`);
+      skipped.push(`${name} (${stat.size} bytes: over the ${submissionLimits.fileBytes / 1e6} MB a file, or ${submissionLimits.totalBytes / 1e6} MB a folder, may have)`);
     } else {
       budget.bytes += stat.size;
       budget.files += 1;
