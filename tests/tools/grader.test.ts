@@ -109,3 +109,18 @@ describe('the environment, not the answer', () => {
     expect(reports[0]!.message).toMatch(/the checker stopped/);
   });
 });
+
+describe('the sandbox without namespaces (as where the kernel gives none)', () => {
+  it('grades right, wrong and looping answers the same', async () => {
+    process.env.WORKBOOK_SANDBOX_NAMESPACES = '0';
+    try {
+      const right = await gradeChapter(chapterOne, join(repoRoot, 'solutions/01-idempotency'));
+      expect(right.map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
+      const bad = await gradeChapter(chapterOne, join(repoRoot, 'tests/fixtures/bad-answers/01-idempotency'), { timeoutMs: 1500 });
+      expect(bad.map((r) => r.status)).toEqual(['error', 'fail', 'error', 'fail']);
+      expect(bad[2]!.message).toMatch(/used more than 1\.5 s of CPU time/);
+    } finally {
+      delete process.env.WORKBOOK_SANDBOX_NAMESPACES;
+    }
+  });
+});

@@ -38,6 +38,8 @@ export type Request = { op: 'load'; file: string } | { op: 'call'; file: string;
 let namespacesWork: boolean | undefined;
 /** Whether `unshare` can give an unprivileged process its own user, PID and network namespaces here. */
 export function namespacesAvailable(): boolean {
+  // WORKBOOK_SANDBOX_NAMESPACES=0 runs without them, as on a machine that has none (tests use it).
+  if (process.env.WORKBOOK_SANDBOX_NAMESPACES === '0') return false;
   namespacesWork ??= process.platform === 'linux' && spawnSync('unshare', ['-Urpn', '--fork', '--kill-child', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
   return namespacesWork;
 }
