@@ -73,7 +73,8 @@ export async function gradeChapter(chapter: ChapterEntry, answersDir: string, op
     // Tasks report in order, one report each: the number of reports is the next task to run.
     while (reports.length < tasks.length || tasks.length === 0) {
       const startAt = reports.length;
-      const outcome = await runOnce(chapter, prepared, startAt, [...timedOut], limits, (titles) => (tasks = titles), add);
+      const once = (index: number) => !endedBefore.has(index) && Boolean(endedBefore.add(index));
+      const outcome = await runOnce(chapter, prepared, startAt, [...timedOut], limits, (titles) => (tasks = titles), add, once);
       if (outcome.kind === 'done') return reports;
       if (outcome.kind === 'restart') continue;
       if (tasks.length === 0) {
@@ -87,10 +88,7 @@ export async function gradeChapter(chapter: ChapterEntry, answersDir: string, op
       }
       // The answers' process ended between two tasks (a timer of the last task's, say): start
       // afresh once; if it ends again before the same task, that task gets the ERR.
-      if (outcome.kind === 'answer-ended' && outcome.index === BETWEEN_TASKS && !endedBefore.has(reports.length)) {
-        endedBefore.add(reports.length);
-        continue;
-      }
+      if (outcome.kind === 'answer-ended' && outcome.index === BETWEEN_TASKS && once(reports.length)) continue;
       const index = outcome.index === BETWEEN_TASKS ? reports.length : outcome.index;
       // Stopped while loading the answers: every remaining task; in a task: that one.
       const failed = index === LOADING ? remaining : [tasks[index]!];
@@ -151,6 +149,7 @@ function runOnce(
   limits: Limits,
   onTasks: (tasks: TaskTitle[]) => void,
   onReport: (report: TaskReport) => void,
+  mayRunAgain: (index: number) => boolean,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     const sandbox = new Sandbox(prepared);
@@ -159,13 +158,15 @@ function runOnce(
     let current = LOADING;
     let threadStat: string | undefined;
     // The clock of whatever runs now: CPU of the checker's thread + the answers' process, and wall time.
-    let clock: { cpu0: number; wall0: number; lastPoll: number; asleep: number; waiting: number; limitMs: number; what: string } | undefined;
+    let clock:
+      | { cpu0: number; wall0: number; lastPoll: number; lastState: string; lastCall: number; asleep: number; waiting: number; limitMs: number; what: string }
+      | undefined;
     const cpuNow = () => {
       const thread = threadStat ? cpuMsOf(threadStat) : undefined;
       const answers = sandbox.cpuMs();
       return thread === undefined || answers === undefined ? undefined : thread + answers;
     };
-    const startClock = (limitMs: number, what: string) => (clock = { cpu0: cpuNow() ?? 0, wall0: performance.now(), lastPoll: performance.now(), asleep: 0, waiting: 0, limitMs, what });
+    const startClock = (limitMs: number, what: string) => (clock = { cpu0: cpuNow() ?? 0, wall0: performance.now(), lastPoll: performance.now(), lastState: 'working', lastCall: -1, asleep: 0, waiting: 0, limitMs, what });
     const finish = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
@@ -181,9 +182,17 @@ function runOnce(
       const wall = now - clock.wall0;
       // Time an answer spends asleep in a call (a sleep, a wait that never ends) counts as its
       // own; a starved process is runnable, not asleep, so a busy machine adds nothing here.
-      if (sandbox.waitingInCall()) clock.asleep += now - clock.lastPoll;
+      // Counted only when two polls in a row see the same state of the same call, so that the
+      // moments between a reply and the next call (which a loaded machine stretches) never add up.
+      const inCall = Atomics.load(signal, 1) === 1 || sandbox.inCall();
+      const callNumber = Atomics.load(signal, 2);
+      const state = inCall ? (sandbox.waitingInCall() ? 'asleep' : 'working') : threadStat && isAsleep(threadStat) ? 'waiting' : 'working';
+      const same = state === clock.lastState && callNumber === clock.lastCall;
+      if (same && state === 'asleep') clock.asleep += now - clock.lastPoll;
       // The check itself asleep, no call in flight: it waits on something outside (a database).
-      else if (threadStat && !sandbox.inCall() && isAsleep(threadStat)) clock.waiting += now - clock.lastPoll;
+      if (same && state === 'waiting') clock.waiting += now - clock.lastPoll;
+      clock.lastState = state;
+      clock.lastCall = callNumber;
       clock.lastPoll = now;
       if (clock.asleep > clock.limitMs) {
         finish({ kind: 'limit', index: current, message: `your answer waited without working for more than ${clock.limitMs / 1000} s (a sleep, or a wait on something that never comes?)` });
@@ -208,7 +217,8 @@ function runOnce(
     });
 
     const { port1, port2 } = new MessageChannel();
-    const flag = new SharedArrayBuffer(4);
+    // Slot 0 wakes the checker when a reply is in; slots 1 and 2: a call in flight, and its number.
+    const flag = new SharedArrayBuffer(12);
     const signal = new Int32Array(flag);
     const input: WorkerInput & Record<string, unknown> = {
       entry,
@@ -267,7 +277,13 @@ function runOnce(
           const cpuMs = clock && cpu !== undefined ? Math.round(cpu - clock.cpu0) : undefined;
           clock = undefined;
           current = BETWEEN_TASKS;
-          onReport(cpuMs === undefined ? message.report : { ...message.report, cpuMs });
+          // The process ended before this task called it: run the task again, once, on a fresh one.
+          if (message.report.endedBefore && sandbox.ended && mayRunAgain(message.index)) {
+            finish({ kind: 'restart' });
+            return;
+          }
+          const { endedBefore: _, ...report } = message.report;
+          onReport(cpuMs === undefined ? report : { ...report, cpuMs });
           // The answers' process ended during the task: the next tasks get a fresh one.
           if (sandbox.ended) finish({ kind: 'restart' });
           return;

@@ -22,6 +22,10 @@ export interface TaskReport extends CheckResult {
   ms: number;
   /** CPU time the task used (the checker's thread and the answers' process), where measured. */
   cpuMs?: number;
+  /** Calls the check made into the sandboxed answers (each costs a round trip between processes). */
+  answerCalls?: number;
+  /** The answers' process had ended before the task called it (the grader may run the task again). */
+  endedBefore?: boolean;
   /** Set when the environment failed, not the answer: the message says what to do. */
   environment?: boolean;
 }
@@ -56,6 +60,7 @@ export function describeError(error: unknown): string {
 
 export async function runTask<A>(chapter: Pick<Chapter<A>, 'number' | 'slug'>, task: Task<A>, answers: A): Promise<TaskReport> {
   const started = performance.now();
+  const callsBefore = answerCalls().calls;
   const base = { chapter: chapter.number, id: task.id, title: task.title, hint: task.hint };
   let result: CheckResult;
   try {
@@ -69,12 +74,18 @@ export async function runTask<A>(chapter: Pick<Chapter<A>, 'number' | 'slug'>, t
   } catch (error) {
     if (error instanceof EnvironmentError) return { ...environmentReport(base, error.message), ms: performance.now() - started };
     if (isNotAnswered(error)) result = { status: 'todo', message: `not answered yet: edit ${chapter.slug}/${task.answer ?? ''}` };
-    else if ((error as Error)?.name === 'AnswerStopped') result = { status: 'error', message: `task ${task.id}: ${(error as Error).message}` };
+    else if ((error as Error)?.name === 'AnswerStopped') {
+      // Ended before this task's call (a signal of an earlier task's, arriving late): the grader
+      // may run the task again on a fresh process.
+      const before = (error as { before?: boolean }).before === true;
+      return { ...base, status: 'error', message: `task ${task.id}: ${(error as Error).message}`, ms: performance.now() - started, ...(before ? { endedBefore: true } : {}) };
+    }
     else if (error instanceof WrongShape) result = { status: 'fail', message: `task ${task.id}: wrong shape: ${error.message}` };
     else if (/\banswers\.\w+ is not a function/.test(String((error as Error)?.message))) result = { status: 'error', message: `task ${task.id}: ${describeError(error)}` };
     else result = { status: 'error', message: `task ${task.id}: your answer threw ${describeError(error)}` };
   }
-  return { ...base, ...result, message: cut(result.message, reportLimits.message), ms: performance.now() - started };
+  const calls = answerCalls().calls - callsBefore;
+  return { ...base, ...result, message: cut(result.message, reportLimits.message), ms: performance.now() - started, ...(calls > 0 ? { answerCalls: calls } : {}) };
 }
 
 /**

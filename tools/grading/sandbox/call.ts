@@ -58,7 +58,7 @@ export function fromReply(reply: Reply): unknown {
     }
     case 'stopped':
       throws++;
-      throw new AnswerStopped(`your answer's process ${reply.message}`);
+      throw Object.assign(new AnswerStopped(`your answer's process ${reply.message}`), { before: reply.before === true });
     default:
       throw new AnswerStopped(`your answer's process sent a reply the grader does not know`);
   }
@@ -75,6 +75,9 @@ export function callAnswer(file: string, name: string, args: unknown[]): unknown
   const id = ++nextId;
   calls++;
   Atomics.store(flag, 0, 0);
+  // For the grader's clocks: a call is in flight (slot 1), and which one (slot 2).
+  Atomics.store(flag, 1, 1);
+  Atomics.store(flag, 2, id);
   port.postMessage({ id, file, name, args: text });
   for (;;) {
     // Short waits, so that a terminate() from the grader is never blocked for long.
@@ -82,6 +85,9 @@ export function callAnswer(file: string, name: string, args: unknown[]): unknown
     const received = receiveMessageOnPort(port);
     if (!received) continue;
     const message = received.message as { id: number; reply: Reply };
-    if (message.id === id) return fromReply(message.reply);
+    if (message.id === id) {
+      Atomics.store(flag, 1, 0);
+      return fromReply(message.reply);
+    }
   }
 }

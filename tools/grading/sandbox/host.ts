@@ -30,7 +30,7 @@ export type Reply =
   | { kind: 'function' }
   | { kind: 'unserialisable'; message: string }
   | { kind: 'threw'; name: string; message: string; stack: string }
-  | { kind: 'stopped'; message: string };
+  | { kind: 'stopped'; message: string; before?: boolean };
 
 export type Request = { op: 'load'; file: string } | { op: 'call'; file: string; name: string; args: string };
 
@@ -104,7 +104,8 @@ export class Sandbox {
 
   /** Send one request; resolves with the reply, or `stopped` if the process ends first. */
   request(request: Request): Promise<Reply> {
-    if (this.ended) return Promise.resolve({ kind: 'stopped', message: this.ended });
+    // Ended before this request was made: the call never reached the answers.
+    if (this.ended) return Promise.resolve({ kind: 'stopped', message: this.ended, before: true });
     if (this.pending) return Promise.resolve({ kind: 'stopped', message: 'one request at a time' });
     const id = ++this.nextId;
     this.line = '';
