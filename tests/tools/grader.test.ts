@@ -6,6 +6,7 @@ import { gradeChapter } from '../../tools/grading/grade-chapter.ts';
 import { toJson } from '../../tools/grading/report.ts';
 import { stripSolutions } from '../../tools/build/stubs.ts';
 import { withReference } from './fixture-dirs.ts';
+import { permissionFlag } from '../../tools/grading/sandbox/host.ts';
 
 const chapterOne = findChapter('1');
 
@@ -122,5 +123,18 @@ describe('the sandbox without namespaces (as where the kernel gives none)', () =
     } finally {
       delete process.env.WORKBOOK_SANDBOX_NAMESPACES;
     }
+  });
+});
+
+describe('the permission model’s flag', () => {
+  it('is --experimental-permission on Node 20 and --permission where Node made it stable', () => {
+    expect(['20.20.2', '22.12.0', '22.13.0', '23.4.0', '23.5.0', '24.1.0'].map((v) => permissionFlag(v))).toEqual([
+      '--experimental-permission',
+      '--experimental-permission',
+      '--permission',
+      '--experimental-permission',
+      '--permission',
+      '--permission',
+    ]);
   });
 });

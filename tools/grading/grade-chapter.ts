@@ -213,7 +213,9 @@ function runOnce(
 
     // During a task, the check's call gets the news (and the task its ERR); otherwise it ends the run here.
     void sandbox.exited.then((reason) => {
-      if (!settled && current < 0) finish({ kind: 'answer-ended', index: current, message: `your answer's process ${reason}` });
+      if (settled || current >= 0) return;
+      if (sandbox.failedToStart) finish({ kind: 'environment', index: current, message: sandbox.failedToStart });
+      else finish({ kind: 'answer-ended', index: current, message: `your answer's process ${reason}` });
     });
 
     const { port1, port2 } = new MessageChannel();
@@ -245,7 +247,10 @@ function runOnce(
       startClock(limits.loadTimeoutMs, 'loading the answers');
       void loadAnswerModules(prepared, sandbox).then((loaded) => {
         if (settled) return;
-        if ('stopped' in loaded) return finish({ kind: 'answer-ended', index: LOADING, message: `loading the answers: your answer's process ${loaded.stopped}` });
+        if ('stopped' in loaded) {
+          if (sandbox.failedToStart) return finish({ kind: 'environment', index: LOADING, message: sandbox.failedToStart });
+          return finish({ kind: 'answer-ended', index: LOADING, message: `loading the answers: your answer's process ${loaded.stopped}` });
+        }
         const message: AnswersMessage = { modules: loaded.modules, sourceRoot: pathToFileURL(prepared.sourceDir).href + '/' };
         worker!.postMessage(message);
       });

@@ -53,6 +53,9 @@ async function handle(request) {
   return encode(result);
 }
 
+// Before any student code: the grader learns that the sandbox itself started.
+reply({ id: 0, kind: 'ready' });
+
 let buffered = '';
 let queue = Promise.resolve();
 process.stdin.setEncoding('utf8');

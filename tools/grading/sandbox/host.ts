@@ -24,6 +24,7 @@ export const sandboxLimits = {
 };
 
 export type Reply =
+  | { kind: 'ready' }
   | { kind: 'loaded'; exports: Record<string, Reply> }
   | { kind: 'value'; json: string; async?: boolean }
   | { kind: 'undefined'; async?: boolean }
@@ -50,17 +51,23 @@ export class Sandbox {
   readonly process: ChildProcess;
   /** Why the process ended, once it has. */
   ended?: string;
+  /** Set when the sandbox failed before any of the answers' code ran: the environment's fault. */
+  failedToStart?: string;
   private nextId = 0;
   private pending?: { id: number; resolve: (reply: Reply) => void };
   private line = '';
   private killedByGrader = false;
   private nodePid?: number;
+  /** The sandbox's own script said it started, before any of the answers' code ran. */
+  private ready = false;
+  /** The start of what the process printed on stderr, for when the sandbox itself fails. */
+  private stderrStart = '';
   readonly exited: Promise<string>;
 
   constructor(prepared: PreparedSubmission) {
     const node = [
       process.execPath,
-      '--experimental-permission',
+      permissionFlag(),
       `--allow-fs-read=${prepared.runDir}/*`,
       `--max-old-space-size=${sandboxLimits.heapMb}`,
       '--enable-source-maps',
@@ -81,19 +88,23 @@ export class Sandbox {
       detached: true,
     });
     this.process.stdout!.resume();
-    this.process.stderr!.resume();
+    this.process.stderr!.on('data', (chunk: Buffer) => {
+      if (!this.ready && this.stderrStart.length < 2000) this.stderrStart += chunk.toString('utf8');
+    });
     this.process.stdin!.on('error', () => {});
     const replies = this.process.stdio[3] as NodeJS.ReadableStream;
     replies.setEncoding('utf8');
     replies.on('data', (chunk: string) => this.receive(chunk));
     this.exited = new Promise((resolve) => {
       this.process.on('exit', (code, signal) => {
+        if (!this.ready && !this.killedByGrader) this.failedToStart ??= `the sandbox did not start (${signal ?? `exit code ${code}`}): ${this.stderrStart.trim().split('\n')[0] ?? ''}`;
         this.ended ??= this.killedByGrader ? 'stopped by the grader' : describeExit(code, signal);
         this.pending?.resolve({ kind: 'stopped', message: this.ended });
         this.pending = undefined;
         resolve(this.ended);
       });
       this.process.on('error', (error) => {
+        this.failedToStart ??= `the sandbox did not start: ${error.message}`;
         this.ended ??= `could not start: ${error.message}`;
         this.pending?.resolve({ kind: 'stopped', message: this.ended });
         this.pending = undefined;
@@ -128,7 +139,8 @@ export class Sandbox {
       this.line = this.line.slice(newline + 1);
       const reply = readReply(text);
       // Only the reply to the request in flight counts; anything else the answer wrote is noise.
-      if (reply && this.pending && reply.id === this.pending.id) {
+      if (reply?.reply.kind === 'ready' && reply.id === 0) this.ready = true;
+      else if (reply && this.pending && reply.id === this.pending.id) {
         const { resolve } = this.pending;
         this.pending = undefined;
         resolve(reply.reply);
@@ -177,7 +189,17 @@ export class Sandbox {
   }
 }
 
-const replyKinds = new Set(['loaded', 'value', 'undefined', 'function', 'unserialisable', 'threw']);
+const replyKinds = new Set(['ready', 'loaded', 'value', 'undefined', 'function', 'unserialisable', 'threw']);
+
+/**
+ * Node's permission model: `--experimental-permission` on Node 20 (checked on 20.20) and up to
+ * 22.12 / 23.4; `--permission` from 22.13 and 23.5 on (Node's changelog).
+ */
+export function permissionFlag(version = process.versions.node): string {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const stable = major > 23 || (major === 23 && minor >= 5) || (major === 22 && minor >= 13);
+  return stable ? '--permission' : '--experimental-permission';
+}
 
 /** A reply line as data: anything that is not a well-formed reply reads as nothing. */
 function readReply(text: string): { id: number; reply: Reply } | undefined {
