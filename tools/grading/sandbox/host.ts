@@ -192,8 +192,9 @@ export class Sandbox {
 const replyKinds = new Set(['ready', 'loaded', 'value', 'undefined', 'function', 'unserialisable', 'threw']);
 
 /**
- * Node's permission model: `--experimental-permission` on Node 20 (checked on 20.20) and up to
- * 22.12 / 23.4; `--permission` from 22.13 and 23.5 on (Node's changelog).
+ * Node's permission model: `--experimental-permission` on Node 20 (checked on 20.20);
+ * `--permission` where Node made the model stable (22.13.0 release notes, nodejs/node#56201;
+ * the 23 line from 23.5), the old name later dropped (nodejs/node#56240).
  */
 export function permissionFlag(version = process.versions.node): string {
   const [major = 0, minor = 0] = version.split('.').map(Number);
