@@ -5,8 +5,11 @@ import { findChapter, repoRoot } from '../../tools/chapters.ts';
 import { gradeChapter } from '../../tools/grading/grade-chapter.ts';
 import { toJson } from '../../tools/grading/report.ts';
 import { stripSolutions } from '../../tools/build/stubs.ts';
+import { withReference } from './fixture-dirs.ts';
+import { permissionFlag } from '../../tools/grading/sandbox/host.ts';
 
 const chapterOne = findChapter('1');
+
 
 describe('the grader', () => {
   it('survives answers that throw, return the wrong type, or never return, and goes on', async () => {
@@ -15,14 +18,17 @@ describe('the grader', () => {
     expect(reports.map((r) => r.id)).toEqual(['1.1', '1.2', '1.3', '1.4']);
     expect(byId['1.1']).toMatchObject({ status: 'error', message: expect.stringMatching(/task 1\.1: your answer threw TypeError: oops/) });
     expect(byId['1.2']).toMatchObject({ status: 'fail', message: expect.stringMatching(/task 1\.2: wrong shape/) });
-    expect(byId['1.3']).toMatchObject({ status: 'fail', message: expect.stringMatching(/task 1\.3: no result within 1\.5 s/) });
+    // No value came back: ERR, as for a throw (the rule in run-task.ts).
+    expect(byId['1.3']).toMatchObject({ status: 'error', message: expect.stringMatching(/task 1\.3: the task used more than 1\.5 s of CPU time/) });
     expect(byId['1.4']).toMatchObject({ status: 'fail', message: expect.stringMatching(/returned number, expected a string/) });
   });
 
-  it('survives an answer that ends the process, even with exit code 0, and goes on', async () => {
-    const reports = await gradeChapter(chapterOne, join(repoRoot, 'tests/fixtures/exiting-answers/01-idempotency'));
+  it('survives an answer that ends its process, even with exit code 0, and goes on', async () => {
+    const dir = withReference('exiting-answers');
+    const reports = await gradeChapter(chapterOne, dir);
     expect(reports.map((r) => [r.id, r.status])).toEqual([['1.1', 'error'], ['1.2', 'pass'], ['1.3', 'pass'], ['1.4', 'pass']]);
-    expect(reports[0]!.message).toMatch(/task 1\.1: the checker stopped: the answers ended the process \(process\.exit\(0\)\?\)/);
+    expect(reports[0]!.message).toMatch(/task 1\.1: your answer's process ended with exit code 0 \(process\.exit\?\)/);
+    expect(reports[0]!.environment).toBeUndefined();
   });
 
   it('reports a freshly generated stub as not answered, task by task', async () => {
@@ -46,16 +52,90 @@ describe('the grader', () => {
 
   it('fails at once a task that depends on an answer that did not finish, and runs the rest', async () => {
     const entry = { number: 90, slug: 'dependent', module: join(repoRoot, 'tests/fixtures/dependent-chapter/chapter.ts') };
-    const reports = await gradeChapter(entry, repoRoot, { timeoutMs: 1000 });
-    expect(reports.map((r) => [r.id, r.status])).toEqual([['90.1', 'fail'], ['90.2', 'fail'], ['90.3', 'pass']]);
+    const empty = join(repoRoot, '.tmp', 'empty-answers');
+    mkdirSync(empty, { recursive: true });
+    const reports = await gradeChapter(entry, empty, { timeoutMs: 1000 });
+    expect(reports.map((r) => [r.id, r.status])).toEqual([['90.1', 'error'], ['90.2', 'error'], ['90.3', 'pass']]);
     expect(reports[1]!.message).toMatch(/not run: it uses your answer to 90\.1, which did not finish in time/);
     // Not run at all: one time limit waited out, not two.
     expect(reports[1]!.ms).toBe(0);
+  });
+
+  it('passes a right answer that imports the workbook’s models at run time', async () => {
+    const reports = await gradeChapter(chapterOne, join(repoRoot, 'tests/fixtures/right-but-different/imports-model/01-idempotency'));
+    expect(reports[0]).toMatchObject({ id: '1.1', status: 'pass' });
   });
 
   it('reports a chapter folder whose answers do not load, for every task', async () => {
     const reports = await gradeChapter(chapterOne, join(repoRoot, '.tmp', 'no-such-folder'));
     expect(reports).toHaveLength(4);
     expect(reports.every((r) => r.status === 'error' && /do not load/.test(r.message))).toBe(true);
+  });
+});
+
+describe('the environment, not the answer', () => {
+  const entry = { number: 92, slug: 'environment', module: join(repoRoot, 'tests/fixtures/environment-chapter/chapter.ts') };
+  const empty = join(repoRoot, '.tmp', 'empty-answers');
+  // The fixture reads its mode from the environment, which worker threads inherit.
+  const gradeIn = async (mode: string) => {
+    mkdirSync(empty, { recursive: true });
+    process.env.ENVIRONMENT_FIXTURE_MODE = mode;
+    try {
+      return await gradeChapter(entry, empty, { timeoutMs: 1000 });
+    } finally {
+      delete process.env.ENVIRONMENT_FIXTURE_MODE;
+    }
+  };
+
+  it('runs the chapter’s set-up before any task’s clock starts', async () => {
+    // 2.5 s of set-up against a 1 s limit per task: every task still passes.
+    expect((await gradeIn('slow-prepare')).map((r) => r.status)).toEqual(['pass', 'pass']);
+  });
+
+  it('a set-up that fails is the environment’s ERR on every task, with what to do', async () => {
+    const reports = await gradeIn('prepare-environment');
+    expect(reports.map((r) => [r.status, r.environment])).toEqual([['error', true], ['error', true]]);
+    expect(reports[0]!.message).toMatch(/the database did not start.*not your answer's fault: run the check again/);
+  });
+
+  it('a check that throws EnvironmentError is the environment’s ERR on its task alone', async () => {
+    const reports = await gradeIn('check-environment');
+    expect(reports.map((r) => [r.status, r.environment ?? false])).toEqual([['error', true], ['pass', false]]);
+    expect(reports[0]!.message).toMatch(/ECONNREFUSED/);
+    expect(reports[0]!.message).not.toMatch(/your answer threw/);
+  });
+
+  it('a checker stopped from outside is the environment’s, never the student’s', async () => {
+    const reports = await gradeIn('checker-dies');
+    expect(reports.every((r) => r.status === 'error' && r.environment)).toBe(true);
+    expect(reports[0]!.message).toMatch(/the checker stopped/);
+  });
+});
+
+describe('the sandbox without namespaces (as where the kernel gives none)', () => {
+  it('grades right, wrong and looping answers the same', async () => {
+    process.env.WORKBOOK_SANDBOX_NAMESPACES = '0';
+    try {
+      const right = await gradeChapter(chapterOne, join(repoRoot, 'solutions/01-idempotency'));
+      expect(right.map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
+      const bad = await gradeChapter(chapterOne, join(repoRoot, 'tests/fixtures/bad-answers/01-idempotency'), { timeoutMs: 1500 });
+      expect(bad.map((r) => r.status)).toEqual(['error', 'fail', 'error', 'fail']);
+      expect(bad[2]!.message).toMatch(/used more than 1\.5 s of CPU time/);
+    } finally {
+      delete process.env.WORKBOOK_SANDBOX_NAMESPACES;
+    }
+  });
+});
+
+describe('the permission model’s flag', () => {
+  it('is --experimental-permission on Node 20 and --permission where Node made it stable', () => {
+    expect(['20.20.2', '22.12.0', '22.13.0', '23.4.0', '23.5.0', '24.1.0'].map((v) => permissionFlag(v))).toEqual([
+      '--experimental-permission',
+      '--experimental-permission',
+      '--permission',
+      '--experimental-permission',
+      '--permission',
+      '--permission',
+    ]);
   });
 });

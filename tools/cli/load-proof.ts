@@ -1,0 +1,64 @@
+/**
+ * `npm run load-proof`: the reference answers of every chapter, graded while CPU hogs keep
+ * every core busy, must all pass. A verdict that changes with the machine's load is a false
+ * verdict; this counts them (and exits 1 if there is one).
+ *
+ *   npm run load-proof                    one hog per core, every chapter
+ *   npm run load-proof -- --hogs 4 2 3    four hogs, chapters 2 and 3
+ *
+ * The hogs are plain busy loops in child processes, started and stopped here; each also ends
+ * by itself after `--hog-seconds` (default 600), so none outlives a run that is killed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { chapterEntries, findChapter, solutionsDir } from '../chapters.ts';
+import { gradeChapter } from '../grading/grade-chapter.ts';
+import { markdownTable } from '../render/table.ts';
+import type { TaskReport } from '../grading/run-task.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    hogs: { type: 'string', default: String(availableParallelism()) },
+    'hog-seconds': { type: 'string', default: '600' },
+    timeout: { type: 'string' },
+  },
+});
+const hogCount = Number(values.hogs);
+const hogSeconds = Number(values['hog-seconds']);
+const entries = positionals.length ? positionals.map(findChapter) : chapterEntries;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function startHog(): ChildProcess {
+  const loop = `const end = Date.now() + ${hogSeconds * 1000}; let x = 0; while (Date.now() < end) x = (x + 1) % 1e9;`;
+  return spawn(process.execPath, ['-e', loop], { stdio: 'ignore' });
+}
+
+const hogs = Array.from({ length: hogCount }, startHog);
+const stopHogs = () => hogs.forEach((hog) => hog.kill('SIGKILL'));
+process.on('exit', stopHogs);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
+log(`${hogCount} CPU hog${hogCount === 1 ? '' : 's'} running (pids ${hogs.map((h) => h.pid).join(', ')}) on ${availableParallelism()} cores`);
+const started = performance.now();
+const rows: (string | number)[][] = [];
+const falseVerdicts: TaskReport[] = [];
+for (const entry of entries) {
+  const t0 = performance.now();
+  const reports = await gradeChapter(entry, solutionsDir(entry), values.timeout ? { timeoutMs: Number(values.timeout) } : {});
+  const seconds = (performance.now() - t0) / 1000;
+  const wrong = reports.filter((r) => r.status !== 'pass');
+  falseVerdicts.push(...wrong);
+  // The task closest to its limit: how much room the reference answers leave.
+  const heaviest = reports.reduce<TaskReport | undefined>((most, r) => ((r.cpuMs ?? 0) > (most?.cpuMs ?? -1) ? r : most), undefined);
+  const cpu = heaviest?.cpuMs === undefined ? 'n/a' : `${heaviest.id}: ${(heaviest.cpuMs / 1000).toFixed(1)} s`;
+  rows.push([entry.number, reports.length, reports.length - wrong.length, wrong.length, seconds.toFixed(1), cpu]);
+  log(`chapter ${entry.number}: ${reports.length - wrong.length}/${reports.length} pass in ${seconds.toFixed(1)} s`);
+}
+stopHogs();
+
+console.log(markdownTable(['chapter', 'tasks', 'pass', 'false verdicts', 'wall s', `most CPU of a task (limit ${(values.timeout ? Number(values.timeout) : 10_000) / 1000} s)`], rows));
+console.log(`\n${falseVerdicts.length} false verdict${falseVerdicts.length === 1 ? '' : 's'} with ${hogCount} CPU hogs on ${availableParallelism()} cores, in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+for (const report of falseVerdicts) console.log(`  ${report.id} ${report.status}: ${report.message}`);
+process.exit(falseVerdicts.length === 0 ? 0 : 1);

@@ -1,0 +1,81 @@
+// The sandboxed side of a submission's grading: loads the answers' bundles and calls their
+// functions on request. It runs in its own process under Node's permission model (it may read
+// only its bundles), with no environment, bounded memory and CPU, and often in its own user,
+// PID and network namespaces. Nothing here is trusted: the grader reads what comes back on
+// fd 3 as data, bounded in size, and only as the reply to the call it is waiting for.
+import { writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const runDir = process.argv[2];
+const REPLIES = 3;
+const stringify = JSON.stringify;
+const parse = JSON.parse;
+const modules = new Map();
+
+// JSON has no NaN, Infinity or undefined; an answer returning one must not read as null.
+const NON_FINITE = '\u0000number';
+const replacer = (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? { [NON_FINITE]: String(value) } : typeof value === 'bigint' ? { [NON_FINITE]: `${value}n` } : value);
+
+function reply(message) {
+  writeSync(REPLIES, stringify(message) + '\n');
+}
+
+function describeThrown(error) {
+  if (error instanceof Error || (error && typeof error === 'object' && 'message' in error)) {
+    return { name: String(error.name ?? 'Error'), message: String(error.message), stack: String(error.stack ?? '') };
+  }
+  return { name: 'thrown value', message: String(error), stack: '' };
+}
+
+function encode(value) {
+  if (value === undefined) return { kind: 'undefined' };
+  if (typeof value === 'function') return { kind: 'function' };
+  try {
+    return { kind: 'value', json: stringify(value, replacer) };
+  } catch (error) {
+    return { kind: 'unserialisable', message: String(error?.message ?? error) };
+  }
+}
+
+async function handle(request) {
+  if (request.op === 'load') {
+    const namespace = await import(pathToFileURL(join(runDir, request.file)).href);
+    modules.set(request.file, namespace);
+    const exports = {};
+    for (const name of Object.keys(namespace)) exports[name] = encode(namespace[name]);
+    return { kind: 'loaded', exports };
+  }
+  const fn = modules.get(request.file)?.[request.name];
+  if (typeof fn !== 'function') return { kind: 'threw', name: 'TypeError', message: `answers.${request.name} is not a function`, stack: '' };
+  let result = fn(...parse(request.args));
+  if (result && typeof result.then === 'function') return { ...encode(await result), async: true };
+  return encode(result);
+}
+
+// Before any student code: the grader learns that the sandbox itself started.
+reply({ id: 0, kind: 'ready' });
+
+let buffered = '';
+let queue = Promise.resolve();
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffered += chunk;
+  let newline;
+  while ((newline = buffered.indexOf('\n')) >= 0) {
+    const line = buffered.slice(0, newline);
+    buffered = buffered.slice(newline + 1);
+    const request = parse(line);
+    queue = queue.then(async () => {
+      let outcome;
+      try {
+        outcome = await handle(request);
+      } catch (error) {
+        outcome = { kind: 'threw', ...describeThrown(error) };
+      }
+      reply({ id: request.id, ...outcome });
+    });
+  }
+});
+// The grader closes stdin when it is done: leave even if an answer left a timer running.
+process.stdin.on('end', () => process.exit(0));

@@ -1,0 +1,224 @@
+/**
+ * The grader's side of a sandboxed submission (trusted): starts the process that holds the
+ * answers, sends it one request at a time, and reads its replies as bounded data.
+ *
+ * The process runs Node with the permission model (read access to the answers' bundles only:
+ * no other file, no writes, no child processes, no worker threads, no inspector), an empty
+ * environment, a heap limit and an address-space limit, in its own process group; where the
+ * kernel allows it, also in its own user, PID and network namespaces (so it can neither see
+ * nor signal any process of the grader's, nor listen on or reach the network).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { childPids, cpuMsOf, isAsleep, procAvailable } from '../cpu.ts';
+import type { PreparedSubmission } from './submission.ts';
+
+export const sandboxLimits = {
+  /** Bytes of one reply (a returned value); more ends the process. */
+  replyBytes: 4_000_000,
+  heapMb: 256,
+  /** Address space: V8 reserves ~0.6 GB of it at start; Buffers and ArrayBuffers count here. */
+  addressSpaceBytes: 1_500_000_000,
+  /** A backstop only: the grader stops a task long before (see grade-chapter.ts). */
+  cpuSeconds: 600,
+};
+
+export type Reply =
+  | { kind: 'ready' }
+  | { kind: 'loaded'; exports: Record<string, Reply> }
+  | { kind: 'value'; json: string; async?: boolean }
+  | { kind: 'undefined'; async?: boolean }
+  | { kind: 'function' }
+  | { kind: 'unserialisable'; message: string }
+  | { kind: 'threw'; name: string; message: string; stack: string }
+  | { kind: 'stopped'; message: string; before?: boolean };
+
+export type Request = { op: 'load'; file: string } | { op: 'call'; file: string; name: string; args: string };
+
+
+let namespacesWork: boolean | undefined;
+/** Whether `unshare` can give an unprivileged process its own user, PID and network namespaces here. */
+export function namespacesAvailable(): boolean {
+  // WORKBOOK_SANDBOX_NAMESPACES=0 runs without them, as on a machine that has none (tests use it).
+  if (process.env.WORKBOOK_SANDBOX_NAMESPACES === '0') return false;
+  namespacesWork ??= process.platform === 'linux' && spawnSync('unshare', ['-Urpn', '--fork', '--kill-child', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+  return namespacesWork;
+}
+let prlimitWorks: boolean | undefined;
+const prlimitAvailable = () => (prlimitWorks ??= process.platform === 'linux' && spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status === 0);
+
+export class Sandbox {
+  readonly process: ChildProcess;
+  /** Why the process ended, once it has. */
+  ended?: string;
+  /** Set when the sandbox failed before any of the answers' code ran: the environment's fault. */
+  failedToStart?: string;
+  private nextId = 0;
+  private pending?: { id: number; resolve: (reply: Reply) => void };
+  private line = '';
+  private killedByGrader = false;
+  private nodePid?: number;
+  /** The sandbox's own script said it started, before any of the answers' code ran. */
+  private ready = false;
+  /** The start of what the process printed on stderr, for when the sandbox itself fails. */
+  private stderrStart = '';
+  readonly exited: Promise<string>;
+
+  constructor(prepared: PreparedSubmission) {
+    const node = [
+      process.execPath,
+      permissionFlag(),
+      `--allow-fs-read=${prepared.runDir}/*`,
+      `--max-old-space-size=${sandboxLimits.heapMb}`,
+      '--enable-source-maps',
+      '--no-warnings',
+      join(prepared.runDir, 'sandbox-child.mjs'),
+      prepared.runDir,
+    ];
+    const contained = namespacesAvailable() ? ['unshare', '-Urpn', '--fork', '--kill-child', '--', ...node] : node;
+    const limited = prlimitAvailable()
+      ? ['prlimit', `--as=${sandboxLimits.addressSpaceBytes}`, `--cpu=${sandboxLimits.cpuSeconds}`, '--fsize=0', '--core=0', '--', ...contained]
+      : contained;
+    this.process = spawn(limited[0]!, limited.slice(1), {
+      env: {},
+      cwd: prepared.runDir,
+      // stdin: requests; stdout/stderr: whatever the answer prints, read and dropped; fd 3: replies.
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      // Its own process group, so that the whole group is killed when its grading ends.
+      detached: true,
+    });
+    this.process.stdout!.resume();
+    this.process.stderr!.on('data', (chunk: Buffer) => {
+      if (!this.ready && this.stderrStart.length < 2000) this.stderrStart += chunk.toString('utf8');
+    });
+    this.process.stdin!.on('error', () => {});
+    const replies = this.process.stdio[3] as NodeJS.ReadableStream;
+    replies.setEncoding('utf8');
+    replies.on('data', (chunk: string) => this.receive(chunk));
+    this.exited = new Promise((resolve) => {
+      this.process.on('exit', (code, signal) => {
+        if (!this.ready && !this.killedByGrader) this.failedToStart ??= `the sandbox did not start (${signal ?? `exit code ${code}`}): ${this.stderrStart.trim().split('\n')[0] ?? ''}`;
+        this.ended ??= this.killedByGrader ? 'stopped by the grader' : describeExit(code, signal);
+        this.pending?.resolve({ kind: 'stopped', message: this.ended });
+        this.pending = undefined;
+        resolve(this.ended);
+      });
+      this.process.on('error', (error) => {
+        this.failedToStart ??= `the sandbox did not start: ${error.message}`;
+        this.ended ??= `could not start: ${error.message}`;
+        this.pending?.resolve({ kind: 'stopped', message: this.ended });
+        this.pending = undefined;
+        resolve(this.ended);
+      });
+    });
+  }
+
+  /** Send one request; resolves with the reply, or `stopped` if the process ends first. */
+  request(request: Request): Promise<Reply> {
+    // Ended before this request was made: the call never reached the answers.
+    if (this.ended) return Promise.resolve({ kind: 'stopped', message: this.ended, before: true });
+    if (this.pending) return Promise.resolve({ kind: 'stopped', message: 'one request at a time' });
+    const id = ++this.nextId;
+    this.line = '';
+    return new Promise((resolve) => {
+      this.pending = { id, resolve };
+      this.process.stdin!.write(JSON.stringify({ id, ...request }) + '\n');
+    });
+  }
+
+  private receive(chunk: string) {
+    this.line += chunk;
+    if (this.line.length > sandboxLimits.replyBytes) {
+      this.ended = `returned more than ${sandboxLimits.replyBytes / 1e6} MB`;
+      this.kill();
+      return;
+    }
+    let newline;
+    while ((newline = this.line.indexOf('\n')) >= 0) {
+      const text = this.line.slice(0, newline);
+      this.line = this.line.slice(newline + 1);
+      const reply = readReply(text);
+      // Only the reply to the request in flight counts; anything else the answer wrote is noise.
+      if (reply?.reply.kind === 'ready' && reply.id === 0) this.ready = true;
+      else if (reply && this.pending && reply.id === this.pending.id) {
+        const { resolve } = this.pending;
+        this.pending = undefined;
+        resolve(reply.reply);
+      }
+    }
+  }
+
+  /** CPU time used by the answers' process so far, in ms (undefined without /proc). */
+  cpuMs(): number | undefined {
+    if (!procAvailable || this.process.pid === undefined) return undefined;
+    // With namespaces the answers run in the child of `unshare`; without, in the process itself.
+    this.nodePid ??= namespacesAvailable() ? childPids(this.process.pid)[0] : this.process.pid;
+    return this.nodePid === undefined ? 0 : (cpuMsOf(`/proc/${this.nodePid}/stat`) ?? 0);
+  }
+
+  /** A call is in flight. */
+  inCall(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /** True while a call is in flight and the answers' process sleeps instead of working on it. */
+  waitingInCall(): boolean {
+    if (!this.pending || !procAvailable) return false;
+    this.cpuMs(); // finds the pid
+    return this.nodePid !== undefined && isAsleep(`/proc/${this.nodePid}/stat`);
+  }
+
+  /** Kill the whole process group (idempotent). */
+  kill() {
+    if (this.process.exitCode !== null || this.process.signalCode !== null || this.process.pid === undefined) return;
+    this.killedByGrader = true;
+    try {
+      process.kill(-this.process.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /** Close its input and wait for it to end; killed if it does not within a moment. */
+  async close() {
+    this.process.stdin!.end();
+    const timer = setTimeout(() => this.kill(), 500);
+    await this.exited;
+    clearTimeout(timer);
+    this.kill();
+  }
+}
+
+const replyKinds = new Set(['ready', 'loaded', 'value', 'undefined', 'function', 'unserialisable', 'threw']);
+
+/**
+ * Node's permission model: `--experimental-permission` on Node 20 (checked on 20.20);
+ * `--permission` where Node made the model stable (22.13.0 release notes, nodejs/node#56201;
+ * the 23 line from 23.5), the old name later dropped (nodejs/node#56240).
+ */
+export function permissionFlag(version = process.versions.node): string {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const stable = major > 23 || (major === 23 && minor >= 5) || (major === 22 && minor >= 13);
+  return stable ? '--permission' : '--experimental-permission';
+}
+
+/** A reply line as data: anything that is not a well-formed reply reads as nothing. */
+function readReply(text: string): { id: number; reply: Reply } | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!data || typeof data !== 'object') return undefined;
+  const { id, ...reply } = data as { id?: unknown; kind?: unknown };
+  if (typeof id !== 'number' || typeof reply.kind !== 'string' || !replyKinds.has(reply.kind)) return undefined;
+  return { id, reply: reply as Reply };
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (code === 134 || signal === 'SIGABRT' || signal === 'SIGSEGV' || signal === 'SIGTRAP') return `ran out of memory (ended by ${signal ?? 'an abort'})`;
+  if (signal === 'SIGXCPU') return 'used up its CPU time';
+  if (signal) return `was killed by ${signal} (process.kill? the system running out of memory?)`;
+  return `ended with exit code ${code} (process.exit?)`;
+}
