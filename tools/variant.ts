@@ -25,7 +25,15 @@ let loaded: { file: string | null; variant: Variant } | undefined;
 /** The variant in force, and the file it came from (null: none). */
 export function currentVariant(): { file: string | null; variant: Variant } {
   if (loaded) return loaded;
-  const file = process.env.WORKBOOK_VARIANT || (existsSync(join(root, 'variant.json')) ? join(root, 'variant.json') : null);
+  let file: string | null;
+  try {
+    file = process.env.WORKBOOK_VARIANT || (existsSync(join(root, 'variant.json')) ? join(root, 'variant.json') : null);
+  } catch (error) {
+    // A student's answer that imports a model runs where no file may be read (the grader's
+    // sandbox): it sees the default figures; the checks pass it the figures they use.
+    if ((error as { code?: string }).code === 'ERR_ACCESS_DENIED') return (loaded = { file: null, variant: {} });
+    throw error;
+  }
   if (!file) return (loaded = { file: null, variant: {} });
   let variant: unknown;
   try {
