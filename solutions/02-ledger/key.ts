@@ -26,7 +26,8 @@ import { exploreConfigs, type ConfigRun } from '../../specs/02-ledger/check-cras
 import { crashPoints, crashThePayment, formatWriteTrace, writeModes } from '../../specs/02-ledger/crash-points.ts';
 import { ledgerInvariants, ledgerStepProperties, sqlInvariants } from '../../specs/02-ledger/invariants.ts';
 import { crashARealPostgres, crashTheApplication, statementsBeforeTheKill } from '../../specs/02-ledger/real-crash.ts';
-import { dollars, raceScenarios, raceSessions, racePayment, runRace } from '../../specs/02-ledger/check-concurrent-refunds.ts';
+import { raceScenarios, raceSessions, racePayment, runRace } from '../../specs/02-ledger/check-concurrent-refunds.ts';
+import { answerFigures, dollars, ledgerScenario } from '../../specs/02-ledger/scenario.ts';
 import { ledgerPropertyRuns, ledgerPropertyRunsAlone } from '../../specs/02-ledger/check-invariant.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -383,12 +384,25 @@ ORDER BY e.id;`,
     files: { 'ledger-write-transaction.svg': transactionSvg, 'ledger-write-autocommit.svg': autocommitSvg },
     modelFigures: { 'ledger-write': figuresTable(runs) },
     summary: `${total} states and ${points} crash points of the ledger write; ${String(ledgerRuns)} random ledgers and concurrent refunds on PostgreSQL; a real SIGKILL mid-payment`,
-    textValues: {
-      postgresVersion: server.version,
-      ledgerRuns: String(ledgerPropertyRuns),
-      racePayment: dollars(racePayment),
-      raceLegitimateRefund: dollars(raceScenarios.find((r) => r.legitimate === 2)!.refunds[0]),
-      raceOverRefund: dollars(raceScenarios.find((r) => r.legitimate === 1)!.refunds[0]),
-    },
+    textValues: { postgresVersion: server.version, ...scenarioTextValues() },
+  };
+}
+
+/** The chapter text's scenario figures, from specs/02-ledger/scenario.ts (variants included). */
+export function scenarioTextValues(): Record<string, string> {
+  const { paymentMinor, partialRefundMinor } = answerFigures;
+  const { secondPaymentMinor, overRefundExcessMinor } = ledgerScenario;
+  return {
+    payment: dollars(paymentMinor),
+    paymentMinor: String(paymentMinor),
+    partialRefund: dollars(partialRefundMinor),
+    afterPartialRefundMinor: String(paymentMinor - partialRefundMinor),
+    restRefund: dollars(paymentMinor - partialRefundMinor),
+    secondPayment: dollars(secondPaymentMinor),
+    overRefundOfSecond: dollars(secondPaymentMinor + overRefundExcessMinor),
+    ledgerRuns: String(ledgerPropertyRuns),
+    racePayment: dollars(racePayment),
+    raceLegitimateRefund: dollars(raceScenarios.find((r) => r.legitimate === 2)!.refunds[0]!),
+    raceOverRefund: dollars(raceScenarios.find((r) => r.legitimate === 1)!.refunds[0]!),
   };
 }
