@@ -70,7 +70,8 @@ export async function checkSchemaAndPayment(answers: LedgerAnswers): Promise<Che
            FROM accounts a LEFT JOIN entries e ON e.account_id = a.id GROUP BY a.name, a.${column}`,
         );
         const off = rows.find((r) => String(r.stored) !== String(r.derived));
-        if (off) return fail(`2.1: accounts.${stored.column_name} of ${off.name} is ${String(off.stored)} but its entries sum to ${off.derived}`);
+        // What disagrees, not the figure that would agree: the sum is the student's to compute.
+        if (off) return fail(`2.1: accounts.${stored.column_name} of ${off.name} is ${String(off.stored)}, which is not the sum of its entries: a stored balance must follow every entry`);
       }
       return pass(`Alice −${answerFigures.paymentMinor} and Bob +${answerFigures.paymentMinor} cents, derived from entries that sum to zero; bigint minor units; reference unique`);
     }),
