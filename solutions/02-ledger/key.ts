@@ -231,9 +231,10 @@ SELECT reference FROM transactions ORDER BY id;`,
       '',
       'A refund is a new transaction, linked to the payment by `refund_of`, whose entries reverse the payment\'s own legs: same accounts, same currency, opposite signs. The payment\'s rows stay as they were: the ledger is an append-only history, and the refund has its own time and reference. A deferred trigger refuses at COMMIT a leg that reverses no leg of the original, refunds that together reverse more than the original moved on an account, and a refund of a refund.',
       '',
-      'Concurrent refunds meet on one row per refunded payment (`refund_claims`), which every refund updates before its check. At READ COMMITTED the second refund waits for the first to commit, then its check (each statement of a PL/pgSQL function takes a fresh snapshot at that level) sees the first refund. At REPEATABLE READ its UPDATE of a row that a concurrent transaction changed and committed fails with a serialization failure, SQLSTATE 40001 (PostgreSQL manual §13.2.2); the application retries the whole refund, which then sees the first. Locking the payment\'s own row with `SELECT … FOR UPDATE` instead deadlocks: each refund\'s foreign key on `refund_of` holds FOR KEY SHARE on that row, and FOR UPDATE conflicts with FOR KEY SHARE while FOR NO KEY UPDATE does not (PostgreSQL manual §13.3.2, table "Conflicting Row-Level Locks"). FOR NO KEY UPDATE avoids the deadlock, but at REPEATABLE READ a lock alone does not refresh the snapshot the check reads: two $60.00 refunds of $100.00 then both commit.',
+      'Concurrent refunds meet on one row per refunded payment (`refund_claims`), which every refund updates before its check. At READ COMMITTED the second refund waits for the first to commit, then its check sees the first refund: each statement of a VOLATILE function (a trigger function is one by default) takes a fresh snapshot (PostgreSQL manual §38.7, "Function Volatility Categories"), and at READ COMMITTED a fresh snapshot sees every commit before it (§13.2.1). At REPEATABLE READ its UPDATE of a row that a concurrent transaction changed and committed fails with a serialization failure, SQLSTATE 40001 (PostgreSQL manual §13.2.2); the application retries the whole refund, which then sees the first. Locking the payment\'s own row with `SELECT … FOR UPDATE` instead deadlocks: each refund\'s foreign key on `refund_of` holds FOR KEY SHARE on that row, and FOR UPDATE conflicts with FOR KEY SHARE while FOR NO KEY UPDATE does not (PostgreSQL manual §13.3.2, table "Conflicting Row-Level Locks"). FOR NO KEY UPDATE avoids the deadlock, but at REPEATABLE READ a lock alone (a row lock, or an advisory lock, §13.3.5) does not refresh the snapshot the check reads, which is the transaction\'s first (§13.2.2): two ' + dollars(ledgerScenario.raceOverRefundMinor) + ' refunds of ' + dollars(racePayment) + ' then both commit.',
     ];
-    const captions = ['The schema for refunds', 'Bob refunds $30.00 (partial)', 'Bob refunds the remaining $70.00 (full)'];
+    const { paymentMinor, partialRefundMinor } = answerFigures;
+    const captions = ['The schema for refunds', `Bob refunds ${dollars(partialRefundMinor)} (partial)`, `Bob refunds the remaining ${dollars(paymentMinor - partialRefundMinor)} (full)`];
     for (const [i, step] of refundSteps.entries()) {
       parts.push('', `### ${captions[i]} (\`-- step: ${step}\`)`, '', await executed(db, refundSql[i]!, 'Executed'));
       if (i > 0) parts.push('', await executed(db, balanceQuery, 'Balances after it'));
@@ -306,7 +307,7 @@ ORDER BY e.id;`,
     '',
     crashPointTable(),
     '',
-    '**Without a transaction** (autocommit) each INSERT commits on its own. A crash after the first leaves Alice debited $100.00 and Bob never credited: money destroyed, and the ledger unbalanced until someone repairs it by hand. The model\'s shortest counterexample to LEDGER-2:',
+    '**Without a transaction** (autocommit) each INSERT commits on its own. A crash after the first leaves Alice debited ' + dollars(answerFigures.paymentMinor) + ' and Bob never credited: money destroyed, and the ledger unbalanced until someone repairs it by hand. The model\'s shortest counterexample to LEDGER-2:',
     '',
     '```text\n' + formatWriteTrace(autocommitTrace) + '\n```',
     '',
@@ -330,7 +331,7 @@ ORDER BY e.id;`,
     '',
     oneLegAlone,
     '',
-    'The database itself now forbids the autocommit design: the crash that would have destroyed $100.00 finds nothing to keep.',
+    'The database itself now forbids the autocommit design: the crash that would have destroyed ' + dollars(answerFigures.paymentMinor) + ' finds nothing to keep.',
     '',
     '### The application dies, not the server',
     '',
