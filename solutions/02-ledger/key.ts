@@ -32,6 +32,13 @@ import { ledgerPropertyRuns, ledgerPropertyRunsAlone } from '../../specs/02-ledg
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** The key's refund guard with its claim row swapped for a FOR UPDATE lock on the payment's row. */
+function lockThePaymentRow(refundSchema: string): string {
+  const claim = /  INSERT INTO refund_claims [^\n]*\n  UPDATE refund_claims [^\n]*\n/;
+  if (!claim.test(refundSchema)) throw new Error('the key\'s refund guard no longer has its refund_claims statements: update lockThePaymentRow');
+  return refundSchema.replace(claim, '  PERFORM 1 FROM transactions WHERE id = original_id FOR UPDATE;\n');
+}
+
 /** The SQL between solution markers (the answer without the task's instructions). */
 function solutionRegions(text: string): string[] {
   const regions = [...text.matchAll(/^-- BEGIN SOLUTION\n([\s\S]*?)^-- END SOLUTION$/gm)];
@@ -285,7 +292,30 @@ ORDER BY e.id;`,
       const run = await runRace(scratch, sessions, level, over, `race_${level === 'READ COMMITTED' ? 'rc' : 'rr'}`, 'USD');
       parts.push('', `At ${level}:`, '', '```text\n' + run.trace.join('\n') + '\n```');
     }
+    await Promise.all([...sessions.values()].map((s) => s.close()));
     return parts.join('\n');
+  });
+
+  // The same guard, its claim row replaced by a lock on the payment's own row: the design
+  // this chapter warns against, run for real so that the deadlock below is a trace, not a story.
+  const forUpdateGuard = lockThePaymentRow(refundSql[0]!);
+  const deadlockSection = await withScratchDatabase('key_2_3_deadlock', async (scratch) => {
+    await scratch.db.exec(schemaSql!);
+    await scratch.db.exec(forUpdateGuard);
+    const sessions = await raceSessions(scratch);
+    const legitimate = raceScenarios.find((r) => r.legitimate === 2)!;
+    const run = await runRace(scratch, sessions, 'READ COMMITTED', legitimate, 'race_for_update', 'USD');
+    await Promise.all([...sessions.values()].map((s) => s.close()));
+    if (!run.deadlock) throw new Error('the key expected the FOR UPDATE guard to deadlock, and it did not: rewrite the text around it');
+    return [
+      '### The same race with `SELECT … FOR UPDATE` on the payment',
+      '',
+      `The guard above with its \`refund_claims\` row replaced by \`PERFORM 1 FROM transactions WHERE id = original_id FOR UPDATE\`, two ${dollars(legitimate.refunds[0]!)} refunds (both legitimate) at READ COMMITTED. Each refund's INSERT already holds FOR KEY SHARE on the payment's row (its foreign key on \`refund_of\`); each FOR UPDATE then waits for the other's FOR KEY SHARE:`,
+      '',
+      '```text\n' + run.trace.join('\n') + '\n```',
+      '',
+      'The driver sees the cycle and cancels both. A server left alone aborts one of them with SQLSTATE 40P01 once `deadlock_timeout` (1 s by default) has passed, and the other goes on (PostgreSQL manual §13.3.4, "Deadlocks", and §20.12, "Lock Management"): a legitimate refund fails, and every refund of that payment waits a second first.',
+    ].join('\n');
   });
 
   const runs = exploreConfigs();
@@ -374,6 +404,8 @@ ORDER BY e.id;`,
     section23,
     '',
     raceSection,
+    '',
+    deadlockSection,
     '',
     section24,
   ].join('\n');
