@@ -14,7 +14,7 @@ import { interleave, type SessionOutcome, type Step } from '../../tools/sql/inte
 import { checkerReads, checkerWrites, ledgerTransaction, literal, type Leg } from './sql-checks.ts';
 import { dollars, ledgerScenario } from './scenario.ts';
 
-export const isolationLevels = ['READ COMMITTED', 'REPEATABLE READ'] as const;
+export const isolationLevels: readonly string[] = ['READ COMMITTED', 'REPEATABLE READ'];
 
 export interface RaceScenario {
   /** The payment refunded concurrently, in minor units. */
@@ -125,10 +125,15 @@ export async function runRace(scratch: ScratchDatabase, sessions: Map<string, Da
  * Every scenario at every level, on the student's schema with its refund guard installed in
  * `scratch`. Null when every race ends right, else the first wrong one with its interleaving.
  */
-export async function checkConcurrentRefunds(scratch: ScratchDatabase, usd: string, scenarios: readonly RaceScenario[] = raceScenarios): Promise<CheckResult | null> {
+export async function checkConcurrentRefunds(
+  scratch: ScratchDatabase,
+  usd: string,
+  scenarios: readonly RaceScenario[] = raceScenarios,
+  levels: readonly string[] = isolationLevels,
+): Promise<CheckResult | null> {
   const sessions = await raceSessions(scratch, Math.max(...scenarios.map((s) => s.refunds.length)));
   let n = 0;
-  for (const level of isolationLevels) {
+  for (const level of levels) {
     for (const scenario of scenarios) {
       const { trace, outcomes, deadlock, refunded } = await runRace(scratch, sessions, level, scenario, `check_race_${++n}`, usd);
       const committed = [...outcomes.values()].filter((o) => o.kind === 'committed').length;

@@ -143,20 +143,20 @@ export async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult>
 }
 
 /** The student's schema and refund guard, then refunds at once on several sessions. */
-async function refundsInARace(scratch: ScratchDatabase, answers: LedgerAnswers, refundSchema: SqlSource, races?: readonly RaceScenario[]): Promise<CheckResult | null> {
+async function refundsInARace(scratch: ScratchDatabase, answers: LedgerAnswers, refundSchema: SqlSource, races?: readonly RaceScenario[], levels?: readonly string[]): Promise<CheckResult | null> {
   await runScript(scratch.db, answers.schemaAndPayment);
   await runScript(scratch.db, refundSchema);
   const usd = (await currencySpelling(scratch.db))('USD');
-  return checkConcurrentRefunds(scratch, usd, races);
+  return checkConcurrentRefunds(scratch, usd, races, levels);
 }
 
 /** Only the races (the hidden checks' other amounts and session counts), on the student's schema. */
-export async function checkRefundRaces(answers: LedgerAnswers, races: readonly RaceScenario[]): Promise<CheckResult> {
+export async function checkRefundRaces(answers: LedgerAnswers, races: readonly RaceScenario[], levels: readonly string[]): Promise<CheckResult> {
   const steps = refundStepsOf(answeredSql(answers.refunds));
   if ('status' in steps) return steps;
   const schemaFails = await whenTheSchemaFails('2.3', answers);
   if (schemaFails) return schemaFails;
   return withScratchDatabase('2.3c', (scratch) =>
-    failOnSqlError('2.3', async () => (await refundsInARace(scratch, answers, steps['refund-schema'], races)) ?? pass(`${races.length} races at READ COMMITTED and REPEATABLE READ`)),
+    failOnSqlError('2.3', async () => (await refundsInARace(scratch, answers, steps['refund-schema'], races, levels)) ?? pass(`${races.length} races at ${levels.join(', ')}`)),
   );
 }

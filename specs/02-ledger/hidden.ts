@@ -26,6 +26,13 @@ export const hiddenRaces: readonly RaceScenario[] = [
   raceOf(payment, Math.floor(payment / 3), 3),
 ];
 
+/**
+ * The visible levels and SERIALIZABLE: a guard must hold whatever level a writer picks. At
+ * SERIALIZABLE a race may end in a serialization failure, which the checker retries as the
+ * manual asks of every application at that level (PostgreSQL manual §13.2.3).
+ */
+export const hiddenLevels = ['READ COMMITTED', 'REPEATABLE READ', 'SERIALIZABLE'] as const;
+
 /** The visible check's message, under the hidden task's id. */
 const renamed = (id: string, result: CheckResult): CheckResult => ({ ...result, message: result.message.replace(/^2\.\d: /, `${id}: `) });
 
@@ -40,9 +47,9 @@ const tasks: readonly Task<LedgerAnswers>[] = [
   {
     id: '2.3h',
     answer: visible.tasks.find((t) => t.id === '2.3')!.answer,
-    title: 'Concurrent refunds: three sessions, and refunds that exactly use up the payment',
+    title: 'Concurrent refunds: three sessions, refunds that exactly use up the payment, and SERIALIZABLE',
     hint: 'With three refunds in flight, does each one see the others before it decides?',
-    check: async (answers) => renamed('2.3h', await checkRefundRaces(answers, hiddenRaces)),
+    check: async (answers) => renamed('2.3h', await checkRefundRaces(answers, hiddenRaces, hiddenLevels)),
   },
 ];
 
