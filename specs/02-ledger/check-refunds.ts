@@ -118,7 +118,7 @@ export async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult>
         [`a ${$sixty} refund of a ${$fifty} payment`, [['bob', -(fifty + excess), usd], ['alice', fifty + excess, usd]], second],
         [`a "refund" of the ${$fifty} payment paid from bob to a third account, carol`, [['bob', -excess, usd], ['carol', excess, usd]], second],
         [`a "refund" of the ${$fifty} payment in the payment's own direction`, [['alice', -excess, usd], ['bob', excess, usd]], second],
-        [`a ${$ten} refund of your first refund (it reverses that refund's legs)`, [['alice', -excess, usd], ['bob', excess, usd]], firstRefund!.reference],
+        [`a refund of your first refund (it reverses that refund's legs)`, [['alice', -excess, usd], ['bob', excess, usd]], firstRefund!.reference],
       ];
       for (const [what, legs, original] of wrongRefunds) {
         const described = `${what} (${describeLegs(legs)})`;
