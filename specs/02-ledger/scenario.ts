@@ -9,6 +9,7 @@
  * change; the checks, the key and the text still take them from here, never typed twice.
  */
 import { scenario } from '../../tools/variant.ts';
+import { scenarioConfig } from '../../models/ledger-write/machine.ts';
 
 export const ledgerScenario = scenario('02-ledger', {
   /** The payment two sessions refund concurrently (minor units of USD). */
@@ -26,12 +27,16 @@ export const ledgerScenario = scenario('02-ledger', {
   ledgerSeed: 2026,
 });
 
-/** Figures that the student's SQL writes (see above): fixed by the answer files. */
+/**
+ * Figures that the student's SQL writes (see above): fixed by the answer files, and the
+ * ledger-write model's own scenario, so the model, the checks and the text share them.
+ */
+const modelScenario = scenarioConfig('transaction');
 export const answerFigures = {
   /** Alice pays Bob (task 2.1). */
-  paymentMinor: 10_000,
+  paymentMinor: modelScenario.amountMinor,
   /** Bob's first, partial refund (task 2.3, step partial-refund); the second refunds the rest. */
-  partialRefundMinor: 3_000,
+  partialRefundMinor: modelScenario.refundAmountsMinor[0]!,
 } as const;
 
 /** A scenario whose figures make no sense is refused before any check runs on it. */

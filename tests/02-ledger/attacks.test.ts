@@ -67,6 +67,15 @@ describe('the refund guard under concurrency', () => {
   });
 });
 
+describe('the invariant’s enforcement', () => {
+  test('a CHECK constraint, which sees one row, lets an unbalanced transaction commit', async () => {
+    const answers = { ...reference, enforcement: { ...reference.enforcement, text: 'ALTER TABLE entries ADD CONSTRAINT leg_not_zero CHECK (amount_minor <> 0 AND abs(amount_minor) < 1000000000);' } };
+    const result = await check('2.2', answers);
+    expectVerdict(result, 'fail');
+    expect(result.message).toMatch(/^2\.2: an unbalanced transaction .* was committed: the database must refuse it/);
+  });
+});
+
 describe('stored balances', () => {
   test('a balance column kept by a trigger beside the entries (a running total) passes 2.1, 2.2 and 2.3', { timeout: 60_000 }, async () => {
     const answers = withSchemaAddition(await fixture('balance-column-maintained.sql'));
