@@ -60,6 +60,14 @@ describe('the refund guard under concurrency', () => {
     expect(result.trace).toMatch(/^[ABC]: /m);
   });
 
+  test('a guard that checks over-refunds in dollars only passes the visible 2.3 and fails the hidden one on a euro refund', { timeout: 60_000 }, async () => {
+    const dollarsOnly = edited('refunds', (text) => text.replace('  IF (SELECT abs(SUM(e.amount_minor))', "  IF upper(NEW.currency) = 'USD' AND (SELECT abs(SUM(e.amount_minor))"));
+    expectVerdict(await check('2.3', dollarsOnly), 'pass');
+    const result = await check('2.3h', dollarsOnly);
+    expectVerdict(result, 'fail');
+    expect(result.message).toMatch(/^2\.3h: a refund of one minor unit more than the EUR payment .* was committed/);
+  });
+
   test('right guards unlike the key’s pass the hidden races as well', { timeout: 90_000 }, async () => {
     for (const name of ['guard-remaining-per-leg.sql', 'guard-counter-on-payment.sql']) {
       expectVerdict(await check('2.3h', withRefundSchema(await fixture(name))), 'pass');
