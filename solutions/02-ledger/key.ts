@@ -26,10 +26,18 @@ import { exploreConfigs, type ConfigRun } from '../../specs/02-ledger/check-cras
 import { crashPoints, crashThePayment, formatWriteTrace, writeModes } from '../../specs/02-ledger/crash-points.ts';
 import { ledgerInvariants, ledgerStepProperties, sqlInvariants } from '../../specs/02-ledger/invariants.ts';
 import { crashARealPostgres, crashTheApplication, statementsBeforeTheKill } from '../../specs/02-ledger/real-crash.ts';
-import { dollars, raceScenarios, raceSessions, racePayment, runRace } from '../../specs/02-ledger/check-concurrent-refunds.ts';
+import { raceScenarios, raceSessions, racePayment, runRace } from '../../specs/02-ledger/check-concurrent-refunds.ts';
+import { answerFigures, dollars, ledgerScenario } from '../../specs/02-ledger/scenario.ts';
 import { ledgerPropertyRuns, ledgerPropertyRunsAlone } from '../../specs/02-ledger/check-invariant.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** The key's refund guard with its claim row swapped for a FOR UPDATE lock on the payment's row. */
+function lockThePaymentRow(refundSchema: string): string {
+  const claim = /  INSERT INTO refund_claims [^\n]*\n  UPDATE refund_claims [^\n]*\n/;
+  if (!claim.test(refundSchema)) throw new Error('the key\'s refund guard no longer has its refund_claims statements: update lockThePaymentRow');
+  return refundSchema.replace(claim, '  PERFORM 1 FROM transactions WHERE id = original_id FOR UPDATE;\n');
+}
 
 /** The SQL between solution markers (the answer without the task's instructions). */
 function solutionRegions(text: string): string[] {
@@ -230,9 +238,10 @@ SELECT reference FROM transactions ORDER BY id;`,
       '',
       'A refund is a new transaction, linked to the payment by `refund_of`, whose entries reverse the payment\'s own legs: same accounts, same currency, opposite signs. The payment\'s rows stay as they were: the ledger is an append-only history, and the refund has its own time and reference. A deferred trigger refuses at COMMIT a leg that reverses no leg of the original, refunds that together reverse more than the original moved on an account, and a refund of a refund.',
       '',
-      'Concurrent refunds meet on one row per refunded payment (`refund_claims`), which every refund updates before its check. At READ COMMITTED the second refund waits for the first to commit, then its check (each statement of a PL/pgSQL function takes a fresh snapshot at that level) sees the first refund. At REPEATABLE READ its UPDATE of a row that a concurrent transaction changed and committed fails with a serialization failure, SQLSTATE 40001 (PostgreSQL manual §13.2.2); the application retries the whole refund, which then sees the first. Locking the payment\'s own row with `SELECT … FOR UPDATE` instead deadlocks: each refund\'s foreign key on `refund_of` holds FOR KEY SHARE on that row, and FOR UPDATE conflicts with FOR KEY SHARE while FOR NO KEY UPDATE does not (PostgreSQL manual §13.3.2, table "Conflicting Row-Level Locks"). FOR NO KEY UPDATE avoids the deadlock, but at REPEATABLE READ a lock alone does not refresh the snapshot the check reads: two $60.00 refunds of $100.00 then both commit.',
+      'Concurrent refunds meet on one row per refunded payment (`refund_claims`), which every refund updates before its check. At READ COMMITTED the second refund waits for the first to commit, then its check sees the first refund: each statement of a VOLATILE function (a trigger function is one by default) takes a fresh snapshot (PostgreSQL manual §38.7, "Function Volatility Categories"), and at READ COMMITTED a fresh snapshot sees every commit before it (§13.2.1). At REPEATABLE READ its UPDATE of a row that a concurrent transaction changed and committed fails with a serialization failure, SQLSTATE 40001 (PostgreSQL manual §13.2.2); the application retries the whole refund, which then sees the first. Locking the payment\'s own row with `SELECT … FOR UPDATE` instead deadlocks: each refund\'s foreign key on `refund_of` holds FOR KEY SHARE on that row, and FOR UPDATE conflicts with FOR KEY SHARE while FOR NO KEY UPDATE does not (PostgreSQL manual §13.3.2, table "Conflicting Row-Level Locks"). FOR NO KEY UPDATE avoids the deadlock, but at REPEATABLE READ a lock alone (a row lock, or an advisory lock, §13.3.5) does not refresh the snapshot the check reads, which is the transaction\'s first (§13.2.2): two ' + dollars(ledgerScenario.raceOverRefundMinor) + ' refunds of ' + dollars(racePayment) + ' then both commit.',
     ];
-    const captions = ['The schema for refunds', 'Bob refunds $30.00 (partial)', 'Bob refunds the remaining $70.00 (full)'];
+    const { paymentMinor, partialRefundMinor } = answerFigures;
+    const captions = ['The schema for refunds', `Bob refunds ${dollars(partialRefundMinor)} (partial)`, `Bob refunds the remaining ${dollars(paymentMinor - partialRefundMinor)} (full)`];
     for (const [i, step] of refundSteps.entries()) {
       parts.push('', `### ${captions[i]} (\`-- step: ${step}\`)`, '', await executed(db, refundSql[i]!, 'Executed'));
       if (i > 0) parts.push('', await executed(db, balanceQuery, 'Balances after it'));
@@ -283,7 +292,30 @@ ORDER BY e.id;`,
       const run = await runRace(scratch, sessions, level, over, `race_${level === 'READ COMMITTED' ? 'rc' : 'rr'}`, 'USD');
       parts.push('', `At ${level}:`, '', '```text\n' + run.trace.join('\n') + '\n```');
     }
+    await Promise.all([...sessions.values()].map((s) => s.close()));
     return parts.join('\n');
+  });
+
+  // The same guard, its claim row replaced by a lock on the payment's own row: the design
+  // this chapter warns against, run for real so that the deadlock below is a trace, not a story.
+  const forUpdateGuard = lockThePaymentRow(refundSql[0]!);
+  const deadlockSection = await withScratchDatabase('key_2_3_deadlock', async (scratch) => {
+    await scratch.db.exec(schemaSql!);
+    await scratch.db.exec(forUpdateGuard);
+    const sessions = await raceSessions(scratch);
+    const legitimate = raceScenarios.find((r) => r.legitimate === 2)!;
+    const run = await runRace(scratch, sessions, 'READ COMMITTED', legitimate, 'race_for_update', 'USD');
+    await Promise.all([...sessions.values()].map((s) => s.close()));
+    if (!run.deadlock) throw new Error('the key expected the FOR UPDATE guard to deadlock, and it did not: rewrite the text around it');
+    return [
+      '### The same race with `SELECT … FOR UPDATE` on the payment',
+      '',
+      `The guard above with its \`refund_claims\` row replaced by \`PERFORM 1 FROM transactions WHERE id = original_id FOR UPDATE\`, two ${dollars(legitimate.refunds[0]!)} refunds (both legitimate) at READ COMMITTED. Each refund's INSERT already holds FOR KEY SHARE on the payment's row (its foreign key on \`refund_of\`); each FOR UPDATE then waits for the other's FOR KEY SHARE:`,
+      '',
+      '```text\n' + run.trace.join('\n') + '\n```',
+      '',
+      'The driver sees the cycle and cancels both. A server left alone aborts one of them with SQLSTATE 40P01 once `deadlock_timeout` (1 s by default) has passed, and the other goes on (PostgreSQL manual §13.3.4, "Deadlocks", and §20.12, "Lock Management"): a legitimate refund fails, and every refund of that payment waits a second first.',
+    ].join('\n');
   });
 
   const runs = exploreConfigs();
@@ -305,7 +337,7 @@ ORDER BY e.id;`,
     '',
     crashPointTable(),
     '',
-    '**Without a transaction** (autocommit) each INSERT commits on its own. A crash after the first leaves Alice debited $100.00 and Bob never credited: money destroyed, and the ledger unbalanced until someone repairs it by hand. The model\'s shortest counterexample to LEDGER-2:',
+    '**Without a transaction** (autocommit) each INSERT commits on its own. A crash after the first leaves Alice debited ' + dollars(answerFigures.paymentMinor) + ' and Bob never credited: money destroyed, and the ledger unbalanced until someone repairs it by hand. The model\'s shortest counterexample to LEDGER-2:',
     '',
     '```text\n' + formatWriteTrace(autocommitTrace) + '\n```',
     '',
@@ -329,7 +361,7 @@ ORDER BY e.id;`,
     '',
     oneLegAlone,
     '',
-    'The database itself now forbids the autocommit design: the crash that would have destroyed $100.00 finds nothing to keep.',
+    'The database itself now forbids the autocommit design: the crash that would have destroyed ' + dollars(answerFigures.paymentMinor) + ' finds nothing to keep.',
     '',
     '### The application dies, not the server',
     '',
@@ -373,6 +405,8 @@ ORDER BY e.id;`,
     '',
     raceSection,
     '',
+    deadlockSection,
+    '',
     section24,
   ].join('\n');
 
@@ -383,12 +417,25 @@ ORDER BY e.id;`,
     files: { 'ledger-write-transaction.svg': transactionSvg, 'ledger-write-autocommit.svg': autocommitSvg },
     modelFigures: { 'ledger-write': figuresTable(runs) },
     summary: `${total} states and ${points} crash points of the ledger write; ${String(ledgerRuns)} random ledgers and concurrent refunds on PostgreSQL; a real SIGKILL mid-payment`,
-    textValues: {
-      postgresVersion: server.version,
-      ledgerRuns: String(ledgerPropertyRuns),
-      racePayment: dollars(racePayment),
-      raceLegitimateRefund: dollars(raceScenarios.find((r) => r.legitimate === 2)!.refunds[0]),
-      raceOverRefund: dollars(raceScenarios.find((r) => r.legitimate === 1)!.refunds[0]),
-    },
+    textValues: { postgresVersion: server.version, ...scenarioTextValues() },
+  };
+}
+
+/** The chapter text's scenario figures, from specs/02-ledger/scenario.ts (variants included). */
+export function scenarioTextValues(): Record<string, string> {
+  const { paymentMinor, partialRefundMinor } = answerFigures;
+  const { secondPaymentMinor, overRefundExcessMinor } = ledgerScenario;
+  return {
+    payment: dollars(paymentMinor),
+    paymentMinor: String(paymentMinor),
+    partialRefund: dollars(partialRefundMinor),
+    afterPartialRefundMinor: String(paymentMinor - partialRefundMinor),
+    restRefund: dollars(paymentMinor - partialRefundMinor),
+    secondPayment: dollars(secondPaymentMinor),
+    overRefundOfSecond: dollars(secondPaymentMinor + overRefundExcessMinor),
+    ledgerRuns: String(ledgerPropertyRuns),
+    racePayment: dollars(racePayment),
+    raceLegitimateRefund: dollars(raceScenarios.find((r) => r.legitimate === 2)!.refunds[0]!),
+    raceOverRefund: dollars(raceScenarios.find((r) => r.legitimate === 1)!.refunds[0]!),
   };
 }

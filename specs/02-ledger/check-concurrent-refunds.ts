@@ -12,16 +12,37 @@ import { fail, type CheckResult } from '../../tools/grading/task.ts';
 import { type Database, type ScratchDatabase } from '../../tools/sql/database.ts';
 import { interleave, type SessionOutcome, type Step } from '../../tools/sql/interleave.ts';
 import { checkerReads, checkerWrites, ledgerTransaction, literal, type Leg } from './sql-checks.ts';
+import { dollars, ledgerScenario } from './scenario.ts';
 
-export const isolationLevels = ['READ COMMITTED', 'REPEATABLE READ'] as const;
+export const isolationLevels: readonly string[] = ['READ COMMITTED', 'REPEATABLE READ'];
 
-/** Two refunds of one $100.00 payment: both legitimate, or together more than it. */
-export const raceScenarios = [
-  { refunds: [3_000, 3_000], legitimate: 2, what: 'two $30.00 refunds of a $100.00 payment' },
-  { refunds: [6_000, 6_000], legitimate: 1, what: 'two $60.00 refunds of a $100.00 payment' },
-] as const;
+export interface RaceScenario {
+  /** The payment refunded concurrently, in minor units. */
+  payment: number;
+  /** One refund per session (A, B, C…), all written before any is checked. */
+  refunds: readonly number[];
+  /** How many of them must commit: every one that still fits in the payment. */
+  legitimate: number;
+  what: string;
+}
 
-export const racePayment = 10_000;
+/** Concurrent refunds of one payment, `refunds` sessions each refunding `amount`. */
+export function raceOf(payment: number, amount: number, sessions = 2): RaceScenario {
+  const count = ['one', 'two', 'three', 'four'][sessions - 1] ?? String(sessions);
+  return {
+    payment,
+    refunds: Array.from({ length: sessions }, () => amount),
+    legitimate: Math.min(sessions, Math.floor(payment / amount)),
+    what: `${count} ${dollars(amount)} refunds of a ${dollars(payment)} payment`,
+  };
+}
+
+/** Two refunds of one payment: both legitimate, or together more than it. */
+export const racePayment = ledgerScenario.racePaymentMinor;
+export const raceScenarios: readonly RaceScenario[] = [
+  raceOf(racePayment, ledgerScenario.raceLegitimateRefundMinor),
+  raceOf(racePayment, ledgerScenario.raceOverRefundMinor),
+];
 /** Retries of a serialization failure before the checker gives up. */
 const retries = 2;
 
@@ -45,11 +66,11 @@ function refundSteps(session: string, level: string, reference: string, original
 
 /** Run the two refunds interleaved; a serialization failure is retried, as the manual asks. */
 async function race(sessions: Map<string, Database>, observer: Database, level: string, original: string, amounts: readonly number[], usd: string) {
-  const names = ['A', 'B'];
+  const names = [...sessions.keys()].slice(0, amounts.length);
   const stepsOf = (name: string, attempt: number) => refundSteps(name, level, `${original}_refund_${name}${attempt ? `_retry${attempt}` : ''}`, original, amounts[names.indexOf(name)]!, usd);
-  const [a, b] = names.map((name) => stepsOf(name, 0));
-  // Both written and checked before either commits.
-  const order = [a![0]!, a![1]!, b![0]!, b![1]!, a![2]!, b![2]!, a![3]!, b![3]!];
+  const steps = names.map((name) => stepsOf(name, 0));
+  // Every refund written (in turn), then every one checked, before any commits.
+  const order = [...steps.flatMap((s) => [s[0]!, s[1]!]), ...steps.map((s) => s[2]!), ...steps.map((s) => s[3]!)];
   const run = await interleave(sessions, observer, order);
   const trace = [...run.trace];
   const outcomes = new Map(run.outcomes);
@@ -69,8 +90,6 @@ async function race(sessions: Map<string, Database>, observer: Database, level: 
 const describeOutcome = (o: SessionOutcome | undefined) =>
   !o ? 'did not finish' : o.kind === 'committed' ? 'committed' : o.kind === 'deadlocked' ? 'deadlocked' : `failed: ${o.error.databaseMessage}`;
 
-export type RaceScenario = (typeof raceScenarios)[number];
-
 export interface RaceRun {
   trace: string[];
   outcomes: Map<string, SessionOutcome>;
@@ -79,15 +98,17 @@ export interface RaceRun {
   refunded: bigint;
 }
 
-/** Two sessions on `scratch`, opened once and reused by every race. */
-export async function raceSessions(scratch: ScratchDatabase): Promise<Map<string, Database>> {
-  return new Map([['A', await scratch.session()], ['B', await scratch.session()]]);
+/** `count` sessions (A, B…) on `scratch`, opened once and reused by every race. */
+export async function raceSessions(scratch: ScratchDatabase, count = 2): Promise<Map<string, Database>> {
+  const sessions = new Map<string, Database>();
+  for (const name of 'ABCDEFGH'.slice(0, count)) sessions.set(name, await scratch.session());
+  return sessions;
 }
 
 /** One race: a fresh payment of `original`, then its two refunds interleaved. */
 export async function runRace(scratch: ScratchDatabase, sessions: Map<string, Database>, level: string, scenario: RaceScenario, original: string, usd: string): Promise<RaceRun> {
-  const paymentLegs: Leg[] = [['alice', -racePayment, usd], ['bob', racePayment, usd]];
-  await checkerWrites(scratch.db, `a ${dollars(racePayment)} payment to refund concurrently`, ledgerTransaction(original, paymentLegs));
+  const paymentLegs: Leg[] = [['alice', -scenario.payment, usd], ['bob', scenario.payment, usd]];
+  await checkerWrites(scratch.db, `a ${dollars(scenario.payment)} payment to refund concurrently`, ledgerTransaction(original, paymentLegs));
   const { trace, outcomes, deadlock } = await race(sessions, scratch.db, level, original, scenario.refunds, usd);
   const [refunded] = await checkerReads<{ total: bigint }>(
     scratch.db,
@@ -96,7 +117,7 @@ export async function runRace(scratch: ScratchDatabase, sessions: Map<string, Da
      WHERE t.refund_of = (SELECT id FROM transactions WHERE reference = ${literal(original)}) AND e.amount_minor > 0`,
   );
   const total = refunded!.total;
-  trace.push(`after both: ${names(outcomes)}; the refunds of ${original} total ${dollars(total)} of ${dollars(racePayment)}`);
+  trace.push(`after both: ${names(outcomes)}; the refunds of ${original} total ${dollars(total)} of ${dollars(scenario.payment)}`);
   return { trace, outcomes, deadlock, refunded: total };
 }
 
@@ -104,21 +125,30 @@ export async function runRace(scratch: ScratchDatabase, sessions: Map<string, Da
  * Every scenario at every level, on the student's schema with its refund guard installed in
  * `scratch`. Null when every race ends right, else the first wrong one with its interleaving.
  */
-export async function checkConcurrentRefunds(scratch: ScratchDatabase, usd: string): Promise<CheckResult | null> {
-  const sessions = await raceSessions(scratch);
+export async function checkConcurrentRefunds(
+  scratch: ScratchDatabase,
+  usd: string,
+  scenarios: readonly RaceScenario[] = raceScenarios,
+  levels: readonly string[] = isolationLevels,
+): Promise<CheckResult | null> {
+  const sessions = await raceSessions(scratch, Math.max(...scenarios.map((s) => s.refunds.length)));
   let n = 0;
-  for (const level of isolationLevels) {
-    for (const scenario of raceScenarios) {
+  for (const level of levels) {
+    for (const scenario of scenarios) {
       const { trace, outcomes, deadlock, refunded } = await runRace(scratch, sessions, level, scenario, `check_race_${++n}`, usd);
       const committed = [...outcomes.values()].filter((o) => o.kind === 'committed').length;
       const context = `${scenario.what}, written concurrently at ${level}`;
-      const extra = { traceTitle: 'the interleaving (two sessions, A and B)', trace: trace.join('\n') };
-      if (deadlock) return fail(`2.3: ${context}: the two sessions deadlocked`, extra);
-      if (refunded > BigInt(racePayment)) return fail(`2.3: ${context}: both committed, refunding more than the payment`, extra);
+      const names = [...outcomes.keys()].join(', ');
+      const extra = { traceTitle: `the interleaving (sessions ${names})`, trace: trace.join('\n') };
+      const all = scenario.refunds.length === 2 ? 'both' : 'all';
+      if (deadlock) return fail(`2.3: ${context}: the ${scenario.refunds.length === 2 ? 'two' : ''} sessions deadlocked`.replace('  ', ' '), extra);
+      if (refunded > BigInt(scenario.payment)) {
+        return fail(`2.3: ${context}: ${committed === scenario.refunds.length ? all : committed} committed, refunding more than the payment`, extra);
+      }
       if (committed < scenario.legitimate) {
         const refused = [...outcomes.values()].find((o) => o.kind === 'failed');
         const why = refused?.kind === 'failed' && refused.error.code === '40001' ? ` (still a serialization failure after ${retries} retries)` : '';
-        return fail(`2.3: ${context}: ${scenario.legitimate === 2 ? 'a legitimate refund' : 'the refund that fits'} did not commit${why}`, extra);
+        return fail(`2.3: ${context}: ${scenario.legitimate === scenario.refunds.length ? 'a legitimate refund' : 'a refund that fits'} did not commit${why}`, extra);
       }
     }
   }
@@ -128,4 +158,4 @@ export async function checkConcurrentRefunds(scratch: ScratchDatabase, usd: stri
 
 const names = (outcomes: Map<string, SessionOutcome>) => [...outcomes].map(([name, o]) => `${name} ${describeOutcome(o)}`).join(', ');
 
-export const dollars = (minor: number | bigint) => `$${(Number(minor) / 100).toFixed(2)}`;
+export { dollars };

@@ -7,10 +7,18 @@ import { currencies, describeLedger, fuzzAccounts, randomLedger, type Currency, 
 import { answerFiles, notAnswered, type LedgerAnswers } from './answer-files.ts';
 import { literal, checkerWrites, refusal, failOnSqlError, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, CheckerStatementFailed } from './sql-checks.ts';
 import type { Leg } from './sql-checks.ts';
+import { ledgerScenario } from './scenario.ts';
 
 /** Fixed, so that a failure is reproducible and the key's figures do not change between builds. */
-export const ledgerPropertySeed = 20_26;
-export const ledgerPropertyRuns = 500;
+export const ledgerPropertySeed = ledgerScenario.ledgerSeed;
+export const ledgerPropertyRuns = ledgerScenario.ledgerRuns;
+
+/** How many random ledgers, from which seed (the hidden checks use others). */
+export interface LedgerSample {
+  runs: number;
+  seed: number;
+}
+const visibleSample: LedgerSample = { runs: ledgerPropertyRuns, seed: ledgerPropertySeed };
 /**
  * Of those, how many also run one ledger at a time (a query that depends on the whole table,
  * a LIMIT say, shows there); all of them run together as one ledger, in one round trip.
@@ -73,12 +81,13 @@ export async function checkUnbalancedQuery(
   runs = ledgerPropertyRuns,
   spell: (code: Currency) => string = (code) => code,
   alone = ledgerPropertyRunsAlone,
+  seed = ledgerPropertySeed,
 ): Promise<{ mismatch: QueryMismatch | null; runs: number }> {
   const union = fc
-    .sample(randomLedger, { seed: ledgerPropertySeed, numRuns: runs })
+    .sample(randomLedger, { seed, numRuns: runs })
     .flatMap((ledger, i) => ledger.map((t) => ({ ...t, reference: `${t.reference}_of_${i + 1}` })));
   const together = await queryMatches(db, query, union, spell).catch(() => null);
-  const oneByOne = await checkLedgersOneByOne(db, query, together && !together.mismatch ? alone : runs, spell);
+  const oneByOne = await checkLedgersOneByOne(db, query, together && !together.mismatch ? alone : runs, spell, seed);
   return { mismatch: oneByOne.mismatch ?? together?.mismatch ?? null, runs };
 }
 
@@ -109,6 +118,7 @@ async function checkLedgersOneByOne(
   query: SqlSource,
   runs: number,
   spell: (code: Currency) => string,
+  seed: number,
 ): Promise<{ mismatch: QueryMismatch | null }> {
   let mismatch: QueryMismatch | null = null;
   const property = fc.asyncProperty(randomLedger, async (ledger) => {
@@ -116,7 +126,7 @@ async function checkLedgersOneByOne(
     if (result.mismatch) mismatch = result.mismatch;
     return result.mismatch === null;
   });
-  const outcome = await fc.check(property, { seed: ledgerPropertySeed, numRuns: runs });
+  const outcome = await fc.check(property, { seed, numRuns: runs });
   const error = outcome.errorInstance;
   if (error instanceof SqlScriptError || error instanceof NoTransactionIdColumn || error instanceof NotOneQuery || error instanceof CheckerStatementFailed) throw error;
   if (outcome.failed && !mismatch) throw error ?? new Error('the ledger property failed');
@@ -127,13 +137,13 @@ async function checkLedgersOneByOne(
 export const describeCurrencies = (spell: (code: Currency) => string) => currencies.map((c) => `'${spell(c)}'`).join(', ');
 
 /** 2.2 (a): the query, on random ledgers written with the student's 2.1 schema. */
-export async function checkQueryOnRandomLedgers(db: Database, schema: SqlSource, query: SqlSource): Promise<CheckResult> {
+export async function checkQueryOnRandomLedgers(db: Database, schema: SqlSource, query: SqlSource, sample = visibleSample): Promise<CheckResult> {
   await runScript(db, schema);
   const spell = await currencySpelling(db);
   const accounts = fuzzAccounts.map((a) => `(${literal(a.name)}, ${literal(spell(a.currency))})`).join(', ');
   await checkerWrites(db, `the random ledgers' accounts (currencies ${describeCurrencies(spell)})`, `INSERT INTO accounts (name, currency) VALUES ${accounts}`);
   try {
-    const { mismatch, runs } = await checkUnbalancedQuery(db, query, ledgerPropertyRuns, spell);
+    const { mismatch, runs } = await checkUnbalancedQuery(db, query, sample.runs, spell, ledgerPropertyRunsAlone, sample.seed);
     if (mismatch) {
       const { ledger, expected, returned, repeated } = mismatch;
       const sameTransactions = returned.length === expected.length && returned.every((reference, i) => reference === expected[i]);
@@ -149,10 +159,10 @@ export async function checkQueryOnRandomLedgers(db: Database, schema: SqlSource,
             .join(', and ')}`;
       return fail(`2.2: ${wrong}`, {
         traceTitle: 'a ledger where your query is wrong',
-        trace: `besides the 2.1 payment (seed ${ledgerPropertySeed}):\n${describeLedger(ledger)}`,
+        trace: `besides the 2.1 payment (seed ${sample.seed}):\n${describeLedger(ledger)}`,
       });
     }
-    return pass(`${runs} random ledgers`, { figures: { ledgers: runs, seed: ledgerPropertySeed } });
+    return pass(`${runs} random ledgers`, { figures: { ledgers: runs, seed: sample.seed } });
   } catch (error) {
     if (error instanceof NotOneQuery) {
       return fail(`2.2: ${answerFiles.unbalancedQuery} ran ${error.statements} statements; it must hold ONE query, whose rows are the answer`);
@@ -223,7 +233,7 @@ export async function postedEntriesChange(db: Database, reference: string): Prom
   return null;
 }
 
-export async function checkInvariantAndEnforcement(answers: LedgerAnswers): Promise<CheckResult> {
+export async function checkInvariantAndEnforcement(answers: LedgerAnswers, sample = visibleSample): Promise<CheckResult> {
   // Two files answer 2.2: the TODO names the one(s) still to write, not both.
   const unanswered = [answers.unbalancedQuery, answers.enforcement].filter((source) => !isAnswered(source));
   if (unanswered.length > 0) return notAnswered(unanswered.map((source) => source.name));
@@ -232,7 +242,7 @@ export async function checkInvariantAndEnforcement(answers: LedgerAnswers): Prom
   const schemaFails = await whenTheSchemaFails('2.2', answers);
   if (schemaFails) return schemaFails;
   const schema = answers.schemaAndPayment;
-  const queryResult = await withScratchDatabase('2.2a', ({ db }) => failOnSqlError('2.2', () => checkQueryOnRandomLedgers(db, schema, query)));
+  const queryResult = await withScratchDatabase('2.2a', ({ db }) => failOnSqlError('2.2', () => checkQueryOnRandomLedgers(db, schema, query, sample)));
   if (queryResult.status !== 'pass') return queryResult;
   const enforcementResult = await withScratchDatabase('2.2b', ({ db }) => failOnSqlError('2.2', () => checkEnforcement(db, schema, enforcement)));
   if (enforcementResult.status !== 'pass') return enforcementResult;

@@ -6,7 +6,8 @@ import { refundSteps } from './answer-files.ts';
 import type { LedgerAnswers } from './answer-files.ts';
 import { checkerReads, checkerWrites, refusal, failOnSqlError, balancesWrong, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, columnsOf, literal } from './sql-checks.ts';
 import type { Leg } from './sql-checks.ts';
-import { checkConcurrentRefunds } from './check-concurrent-refunds.ts';
+import { checkConcurrentRefunds, type RaceScenario } from './check-concurrent-refunds.ts';
+import { answerFigures, dollars, ledgerScenario } from './scenario.ts';
 
 /** The payment's rows, one JSON text per row, in the columns it had before any refund. */
 export async function rowsAsText(db: Database, table: 'transactions' | 'entries', reference: string, columns: readonly string[]): Promise<string[]> {
@@ -81,8 +82,9 @@ export async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult>
       const typeOf = async (column: string) => (await columnsOf(db)).find((c) => c.table_name === 'transactions' && c.column_name === column)?.data_type;
       const refundOfContract = `The schema contract (exercises/02-ledger/README.md): transactions.refund_of must have the type of transactions.id (${await typeOf('id')}; yours is ${await typeOf('refund_of')}) and reference it.`;
 
+      const rest = answerFigures.paymentMinor - answerFigures.partialRefundMinor;
       const expectations: [(typeof refundSteps)[number], number, number][] = [
-        ['partial-refund', -7_000, 7_000],
+        ['partial-refund', -rest, rest],
         ['refund-the-rest', 0, 0],
       ];
       for (const [step, alice, bob] of expectations) {
@@ -105,16 +107,18 @@ export async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult>
 
       // A second payment, to see that the limit is the original's amount, not "refunded once".
       const second = unpredictableName('pay');
-      const secondLegs: Leg[] = [['alice', -5_000, usd], ['bob', 5_000, usd]];
-      await checkerWrites(db, `a $50.00 payment (${describeLegs(secondLegs)})`, ledgerTransaction(second, secondLegs));
+      const { secondPaymentMinor: fifty, overRefundExcessMinor: excess } = ledgerScenario;
+      const [$fifty, $sixty, $ten] = [dollars(fifty), dollars(fifty + excess), dollars(excess)];
+      const secondLegs: Leg[] = [['alice', -fifty, usd], ['bob', fifty, usd]];
+      await checkerWrites(db, `a ${$fifty} payment (${describeLegs(secondLegs)})`, ledgerTransaction(second, secondLegs));
       await checkerWrites(db, `an account carol in ${usd}`, `INSERT INTO accounts (name, currency) VALUES ('carol', ${literal(usd)})`);
       const [firstRefund] = refunds;
       const wrongRefunds: [string, Leg[], string][] = [
         [`a refund of one more cent after the full refund`, [['bob', -1, usd], ['alice', 1, usd]], payment.reference],
-        [`a $60.00 refund of a $50.00 payment`, [['bob', -6_000, usd], ['alice', 6_000, usd]], second],
-        [`a "refund" of the $50.00 payment paid from bob to a third account, carol`, [['bob', -1_000, usd], ['carol', 1_000, usd]], second],
-        [`a "refund" of the $50.00 payment in the payment's own direction`, [['alice', -1_000, usd], ['bob', 1_000, usd]], second],
-        [`a refund of your first refund (it reverses that refund's legs)`, [['alice', -1_000, usd], ['bob', 1_000, usd]], firstRefund!.reference],
+        [`a ${$sixty} refund of a ${$fifty} payment`, [['bob', -(fifty + excess), usd], ['alice', fifty + excess, usd]], second],
+        [`a "refund" of the ${$fifty} payment paid from bob to a third account, carol`, [['bob', -excess, usd], ['carol', excess, usd]], second],
+        [`a "refund" of the ${$fifty} payment in the payment's own direction`, [['alice', -excess, usd], ['bob', excess, usd]], second],
+        [`a refund of your first refund (it reverses that refund's legs)`, [['alice', -excess, usd], ['bob', excess, usd]], firstRefund!.reference],
       ];
       for (const [what, legs, original] of wrongRefunds) {
         const described = `${what} (${describeLegs(legs)})`;
@@ -122,9 +126,9 @@ export async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult>
           return fail(`2.3: ${described} was committed: the database must refuse it`);
         }
       }
-      const exactLegs: Leg[] = [['bob', -5_000, usd], ['alice', 5_000, usd]];
-      const exact = await refusal(db, `a full $50.00 refund of a $50.00 payment (${describeLegs(exactLegs)})`, ledgerTransaction(unpredictableName('refund'), exactLegs, second));
-      if (exact) return fail(`2.3: a full $50.00 refund of a $50.00 payment was refused: ${exact.databaseMessage}`);
+      const exactLegs: Leg[] = [['bob', -fifty, usd], ['alice', fifty, usd]];
+      const exact = await refusal(db, `a full ${$fifty} refund of a ${$fifty} payment (${describeLegs(exactLegs)})`, ledgerTransaction(unpredictableName('refund'), exactLegs, second));
+      if (exact) return fail(`2.3: a full ${$fifty} refund of a ${$fifty} payment was refused: ${exact.databaseMessage}`);
       return pass('partial and full refunds restore the balances; the payment rows are untouched; over-refunds refused by Postgres');
     }),
   );
@@ -138,10 +142,21 @@ export async function checkRefunds(answers: LedgerAnswers): Promise<CheckResult>
   );
 }
 
-/** The student's schema and refund guard, then two refunds at once on two sessions. */
-async function refundsInARace(scratch: ScratchDatabase, answers: LedgerAnswers, refundSchema: SqlSource): Promise<CheckResult | null> {
+/** The student's schema and refund guard, then refunds at once on several sessions. */
+async function refundsInARace(scratch: ScratchDatabase, answers: LedgerAnswers, refundSchema: SqlSource, races?: readonly RaceScenario[], levels?: readonly string[]): Promise<CheckResult | null> {
   await runScript(scratch.db, answers.schemaAndPayment);
   await runScript(scratch.db, refundSchema);
   const usd = (await currencySpelling(scratch.db))('USD');
-  return checkConcurrentRefunds(scratch, usd);
+  return checkConcurrentRefunds(scratch, usd, races, levels);
+}
+
+/** Only the races (the hidden checks' other amounts and session counts), on the student's schema. */
+export async function checkRefundRaces(answers: LedgerAnswers, races: readonly RaceScenario[], levels: readonly string[]): Promise<CheckResult> {
+  const steps = refundStepsOf(answeredSql(answers.refunds));
+  if ('status' in steps) return steps;
+  const schemaFails = await whenTheSchemaFails('2.3', answers);
+  if (schemaFails) return schemaFails;
+  return withScratchDatabase('2.3c', (scratch) =>
+    failOnSqlError('2.3', async () => (await refundsInARace(scratch, answers, steps['refund-schema'], races, levels)) ?? pass(`${races.length} races at ${levels.join(', ')}`)),
+  );
 }

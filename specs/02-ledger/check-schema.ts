@@ -4,6 +4,7 @@ import { withScratchDatabase, type Database } from '../../tools/sql/database.ts'
 import { answeredSql, expectRefusal, runScript } from '../../tools/sql/script.ts';
 import type { LedgerAnswers } from './answer-files.ts';
 import { currencies } from './random-ledgers.ts';
+import { answerFigures } from './scenario.ts';
 import { failOnSqlError, balancesWrong, unbalancedTransactions, columnsOf, checkerReads, checkerWrites, currencySpelling, literal, refusal } from './sql-checks.ts';
 
 export const contract: Record<string, string[]> = {
@@ -41,7 +42,7 @@ export async function checkSchemaAndPayment(answers: LedgerAnswers): Promise<Che
       await acceptsEveryCurrency(db);
       const mixed = await refusesAForeignCurrencyEntry(db);
       if (mixed) return fail(`2.1: ${mixed}`);
-      const wrongBalances = await balancesWrong(db, -10_000, 10_000);
+      const wrongBalances = await balancesWrong(db, -answerFigures.paymentMinor, answerFigures.paymentMinor);
       if (wrongBalances) return fail(`2.1: after the payment, ${wrongBalances}`);
       const transactions = await checkerReads<{ id: unknown; entries: bigint }>(
         db,
@@ -69,9 +70,10 @@ export async function checkSchemaAndPayment(answers: LedgerAnswers): Promise<Che
            FROM accounts a LEFT JOIN entries e ON e.account_id = a.id GROUP BY a.name, a.${column}`,
         );
         const off = rows.find((r) => String(r.stored) !== String(r.derived));
-        if (off) return fail(`2.1: accounts.${stored.column_name} of ${off.name} is ${String(off.stored)} but its entries sum to ${off.derived}`);
+        // What disagrees, not the figure that would agree: the sum is the student's to compute.
+        if (off) return fail(`2.1: accounts.${stored.column_name} of ${off.name} is ${String(off.stored)}, which is not the sum of its entries: a stored balance must follow every entry`);
       }
-      return pass('Alice −10000 and Bob +10000 cents, derived from entries that sum to zero; bigint minor units; reference unique');
+      return pass(`Alice −${answerFigures.paymentMinor} and Bob +${answerFigures.paymentMinor} cents, derived from entries that sum to zero; bigint minor units; reference unique`);
     }),
   );
 }

@@ -134,9 +134,11 @@ export async function balancesWrong(db: Database, alice: number, bob: number): P
   const found = await balances(db);
   const show = (name: string) => (found.has(name) ? String(found.get(name)) : 'no such account');
   if (found.get('alice') === BigInt(alice) && found.get('bob') === BigInt(bob)) return null;
-  // What was found, and which of the two is off; never the figure to type in.
-  const off = [found.get('alice') === BigInt(alice) ? null : 'alice', found.get('bob') === BigInt(bob) ? null : 'bob'].filter(Boolean).join(' and ');
-  return `the balances are alice ${show('alice')} and bob ${show('bob')} cents: ${off.includes(' and ') ? 'neither is' : `${off}'s is not`} what this step should leave`;
+  // What was found of the account(s) that are off, never the figure to type in (nor, by
+  // echoing a right balance beside a wrong one, a figure confirmed).
+  const off = (['alice', 'bob'] as const).filter((name) => found.get(name) !== BigInt(name === 'alice' ? alice : bob));
+  if (off.length === 2) return `the balances are alice ${show('alice')} and bob ${show('bob')} cents: neither is what this step should leave`;
+  return `${off[0]}'s balance is ${show(off[0]!)} cents: not what this step should leave`;
 }
 
 /** References of the transactions whose entries do not sum to zero in some currency (ids are the schema's, references are what a student reads). */

@@ -57,3 +57,15 @@ test('two sessions that wait for each other are reported as a deadlock, at once,
   // Nothing is left open: both sessions can run again.
   for (const db of sessions.values()) expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
 });
+
+test('three sessions queued on one row: when the first commits and the second takes the lock, the third waiting for it is no deadlock; ten runs', { timeout: 30_000 }, async () => {
+  const three = new Map([...sessions, ['C', await scratch.session()]]);
+  const update = (s: string) => step(s, 'UPDATE counter SET n = n + 1 WHERE id = 2');
+  const schedule = [step('A', 'BEGIN'), update('A'), step('B', 'BEGIN'), update('B'), step('C', 'BEGIN'), update('C'), step('A', 'COMMIT'), step('B', 'COMMIT'), step('C', 'COMMIT')];
+  for (let run = 0; run < 10; run++) {
+    const result = await interleave(three, scratch.db, schedule);
+    expect(result.deadlock, result.trace.join('\n')).toBe(false);
+    expect([...result.outcomes.values()].map((o) => o.kind)).toEqual(['committed', 'committed', 'committed']);
+  }
+  await three.get('C')!.close();
+});

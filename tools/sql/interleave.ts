@@ -123,7 +123,10 @@ export async function interleave(sessions: ReadonlyMap<string, Database>, admin:
     const waits = await blockers();
     const waiting = [...waits].filter(([, by]) => by.length > 0);
     const busy = [...pending.values()].filter((p) => !p.settled);
-    if (busy.length > 0 && waiting.length === busy.length && waiting.every(([, by]) => by.every((b) => pending.has(b)))) {
+    // A cycle only among sessions still running: one whose statement has just finished (settled,
+    // not yet collected) holds its locks but will go on, so waiting for it is no deadlock.
+    const running = new Set(busy.map((p) => p.step.session));
+    if (busy.length > 0 && waiting.length === busy.length && waiting.every(([, by]) => by.every((b) => running.has(b)))) {
       deadlock = true;
       trace.push(`deadlock: ${waiting.map(([name, by]) => `${name} waits for ${by.join(', ')}`).join(', ')}`);
       for (const [name] of waiting) outcomes.set(name, { kind: 'deadlocked' });
