@@ -54,7 +54,7 @@ const sequence = (trace: Trace<Snapshot, WebhookDeliveryEvent>) => sequenceOfTra
 const configs: [string, WebhookDeliveryConfig][] = [
   ['naive handler', scenarioConfig],
   ['deduplicating handler', dedupConfig],
-  ['a ninth retry at 164 h', pastDeadlineConfig],
+  ['one retry more, after a wait as long as the promise', pastDeadlineConfig],
   ['a shrinking schedule (1 h, then 1 min)', shrinkingConfig],
   ['event discarded, no notice, no replay', discardConfig],
 ];
@@ -400,7 +400,7 @@ export async function buildKey(): Promise<ChapterKey> {
     minCoverage: `${MIN_COVERAGE * 100} %`,
     responseTimeout: `${RESPONSE_TIMEOUT_SECONDS} s`,
     workers: String(fleetScenario.workers),
-    merchants: String(fleetScenario.merchants),
+    merchants: fleetScenario.merchants.toLocaleString('en-US'),
     healthyP99Bound: `${HEALTHY_P99_BOUND_SECONDS} s`,
     maxQueuedInMemory: String(MAX_QUEUED_IN_MEMORY),
     outageDays: String(OUTAGE_SECONDS / 86_400),

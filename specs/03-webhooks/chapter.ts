@@ -10,6 +10,7 @@ import { fail, pass, type Chapter, type CheckResult, type Task, importAnswersMod
 import { describeError } from '../../tools/grading/run-task.ts';
 import { describedAs, expectShape, isBoolean, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
 import { scenarioConfig, type WebhookDeliveryConfig } from '../../models/webhook-delivery/machine.ts';
+import { webhookScenario } from '../../models/webhook-delivery/scenario.ts';
 import { businessView, emptyMerchantState, exactlyOnce, sameBusinessState, type MerchantState, type WebhookEvent } from '../../models/webhook-delivery/merchant.ts';
 import { delaysNeverShrink, DEADLINE_SECONDS, duplicateChangesNothing, endsDeliveredOrDeadLettered, noAttemptAfterDeadline, replayPossible } from './invariants.ts';
 import { dedupConfig, endings, exploreConfig } from './analysis.ts';
@@ -345,12 +346,12 @@ export function modelConfigFor(schedule: Pick<RetrySchedule, 'baseDelaysSeconds'
 // 3.3 — slow merchants
 
 /** Healthy merchants answer within 0.8 s; their events must be delivered within this, at p99. */
-export const HEALTHY_P99_BOUND_SECONDS = 2;
+export const HEALTHY_P99_BOUND_SECONDS = webhookScenario.healthyP99BoundSeconds;
 /**
  * The dispatcher's memory for one endpoint's waiting events: a merchant that stays slow must not
  * grow a queue without bound in the dispatcher (what does not fit waits in durable storage).
  */
-export const MAX_QUEUED_IN_MEMORY = 1_000;
+export const MAX_QUEUED_IN_MEMORY = webhookScenario.maxQueuedInMemory;
 
 export function checkDispatchPolicy(policy: DispatchPolicy, scenario: FleetScenario = fleetScenario) {
   const run = simulateFleet(scenario, policy);

@@ -10,27 +10,28 @@
 import fc from 'fast-check';
 import { WrongShape, describedAs, expectShape, isOneOf } from '../../tools/grading/shape.ts';
 import type { RetrySchedule, StatusHandling } from './answer-types.ts';
+import { webhookScenario } from '../../models/webhook-delivery/scenario.ts';
 
 /** Attempts allowed in all, first included: a bound on the work one failing event may cause. */
-export const MAX_ATTEMPTS = 25;
+export const MAX_ATTEMPTS = webhookScenario.maxAttempts;
 /** Retries at least: with fewer, the late gaps of a schedule that spans days are close to a day each. */
-export const MIN_RETRIES = 5;
+export const MIN_RETRIES = webhookScenario.minRetries;
 /**
  * The first retry comes within this, at the largest jitter: most failures are brief (a deploy,
  * a restart), and a merchant down for a minute should get its event minutes later, not hours.
  */
-export const FIRST_RETRY_WITHIN_SECONDS = 10 * 60;
+export const FIRST_RETRY_WITHIN_SECONDS = webhookScenario.firstRetryWithinSeconds;
 /** Backoff: the largest base delay is at least this many times the first (fixed intervals are not backoff). */
-export const MIN_OVERALL_GROWTH = 10;
+export const MIN_OVERALL_GROWTH = webhookScenario.minOverallGrowth;
 /**
  * The promise spans at least a day: the Standard Webhooks spec recommends a schedule spanning
  * multiple days; a promise shorter than a night leaves a merchant down overnight with its
  * events given up. At most 30 days, the age of the events Stripe's Events API lists.
  */
-export const MIN_PROMISE_HOURS = 24;
+export const MIN_PROMISE_HOURS = webhookScenario.minPromiseHours;
 export const MAX_PROMISE_HOURS = 30 * 24;
 /** The schedule covers its promise: its last retry comes, before jitter, no earlier than this share of it. */
-export const MIN_COVERAGE = 0.5;
+export const MIN_COVERAGE = webhookScenario.minCoveragePercent / 100;
 
 /** The base delays as the jitter can make them: each multiplied by a factor drawn from this range. */
 export function jitterRange(jitter: RetrySchedule['jitter']): [number, number] {
