@@ -15,7 +15,8 @@
 import type { TerminalPolicy } from './answer-types.ts';
 import { webhookScenario } from '../../models/webhook-delivery/scenario.ts';
 
-export type HealthScenarioName = 'poison event' | 'long outage';
+/** What a scenario is called in messages and figures. */
+export type HealthScenarioName = string;
 
 export interface HealthScenario {
   name: HealthScenarioName;
