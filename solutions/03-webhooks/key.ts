@@ -136,6 +136,26 @@ async function lineChartSvg(spec: TopLevelSpec): Promise<string> {
   return svg.trim() + '\n';
 }
 
+/** The figures the chapter's text quotes, from the constants the checks use (the scenario's, or a variant's). */
+export function textValues(): Record<string, string> {
+  return {
+    toleranceSeconds: `${TOLERANCE_SECONDS} s`,
+    firstRetryWithin: clock(FIRST_RETRY_WITHIN_SECONDS),
+    minOverallGrowth: `×${MIN_OVERALL_GROWTH}`,
+    minRetries: String(MIN_RETRIES),
+    maxAttempts: String(MAX_ATTEMPTS),
+    minPromise: `${MIN_PROMISE_HOURS} h`,
+    minCoverage: `${Math.round(MIN_COVERAGE * 100)} %`,
+    responseTimeout: `${RESPONSE_TIMEOUT_SECONDS} s`,
+    workers: String(fleetScenario.workers),
+    merchants: fleetScenario.merchants.toLocaleString('en-US'),
+    healthyP99Bound: `${HEALTHY_P99_BOUND_SECONDS} s`,
+    maxQueuedInMemory: String(MAX_QUEUED_IN_MEMORY),
+    outageDays: String(OUTAGE_SECONDS / 86_400),
+    merchantReacts: clock(MERCHANT_REACTS_AFTER_SECONDS),
+  };
+}
+
 export async function buildKey(): Promise<ChapterKey> {
   const answersFile = fileURLToPath(new URL('./answers.ts', import.meta.url));
   const regions = solutionRegions(readFileSync(answersFile, 'utf8'), 'typescript');
@@ -265,6 +285,8 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## The invariants, and where they hold`,
     '',
+    `These configs run the model's own example schedule (${scenarioConfig.retryDelaysSeconds.length} retries, ${backoffInWords(scenarioConfig.retryDelaysSeconds).words}, the last ${clock(scenarioConfig.retryDelaysSeconds.reduce((a, b) => a + b, 0))} after the event), an illustration rather than the 3.2 answer; the checks run each student's own schedule.`,
+    '',
     markdownTable(
       ['id', 'task', 'statement', ...explorations.map((e) => e.name)],
       [...webhookInvariants, replayPossible].map((inv) => [
@@ -325,7 +347,7 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `**What is Stripe's and what is this design's.** Stripe documents that in live mode it retries with exponential backoff for up to three days, and does not publish the intervals (https://docs.stripe.com/webhooks). The 72 h is the promise this reference makes, in Stripe's image; the delays, the jitter and where the last retry lands are this design's choices. A student's promise is their own, and the check holds the schedule to it.`,
     '',
-    `**What the check asks, and why.** *The first retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}*, at the largest jitter: most failures are brief (a deploy, a restart), and a merchant down for a minute should get its event minutes later. *Delays that never shrink, and grow*: the largest base delay at least ×${MIN_OVERALL_GROWTH} the first, so that a long outage is not retried at the pace of a short one; a cap (the largest delay repeated) is fine. *${MIN_RETRIES} to ${MAX_ATTEMPTS - 1} retries*: with fewer the late gaps are long; more is too much work for one failing event. *Jitter*: some, so that events that failed together are not all retried at once — a fraction of the delay either way, or AWS's "full jitter", a draw from 0 to the delay (AWS Architecture Blog, "Exponential Backoff and Jitter", https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/). *A promise of at least ${MIN_PROMISE_HOURS} h*: the Standard Webhooks spec recommends a schedule spanning multiple days; shorter leaves a merchant down overnight with its events given up. *No retry after the promise*, at the largest jitter and with every failed attempt waiting out its ${RESPONSE_TIMEOUT_SECONDS} s timeout (over ${PROPERTY_RUNS} jitter draws, seed ${PROPERTY_SEED}, and the model at the largest jitter). *The schedule covers its promise*: before jitter, the last retry comes after at least ${MIN_COVERAGE * 100} % of the window, or the promise announces retries that never happen. Wide jitter is allowed when the promise leaves room for it: with ±50 %, the last retry may come 1.5 times later than its base time, and the promise must cover that.`,
+    `**What the check asks, and why.** *The first retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}*, at the largest jitter: most failures are brief (a deploy, a restart), and a merchant down for a minute should get its event minutes later. *Delays that never shrink, and grow*: the largest base delay at least ×${MIN_OVERALL_GROWTH} the first, so that a long outage is not retried at the pace of a short one; a cap (the largest delay repeated) is fine. *${MIN_RETRIES} to ${MAX_ATTEMPTS - 1} retries*: with fewer the late gaps are long; more is too much work for one failing event. *Jitter*: some, so that events that failed together are not all retried at once — a fraction of the delay either way, or AWS's "full jitter", a draw from 0 to the delay (AWS Architecture Blog, "Exponential Backoff and Jitter", https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/). *A promise of at least ${MIN_PROMISE_HOURS} h*: the Standard Webhooks spec recommends a schedule spanning multiple days; shorter leaves a merchant down overnight with its events given up. *No retry after the promise*, at the largest jitter and with every failed attempt waiting out its ${RESPONSE_TIMEOUT_SECONDS} s timeout (over ${PROPERTY_RUNS} jitter draws, seed ${PROPERTY_SEED}, and the model at the largest jitter). *The schedule covers its promise*: before jitter, the last retry comes after at least ${Math.round(MIN_COVERAGE * 100)} % of the window, or the promise announces retries that never happen. Wide jitter is allowed when the promise leaves room for it: with ±50 %, the last retry may come 1.5 times later than its base time, and the promise must cover that.`,
     '',
     markdownTable(['design', 'base delays', 'jitter', 'promise', 'last retry before jitter', '3.2', 'why not'], scheduleRuns, ['left', 'left', 'left', 'right', 'right', 'left', 'left']),
     '',
@@ -389,25 +411,8 @@ export async function buildKey(): Promise<ChapterKey> {
     `![The event's lifecycle](delivery-lifecycle.svg)`,
     '',
   );
-  // The figures the chapter's text quotes, from the constants the checks use.
-  const textValues: Record<string, string> = {
-    toleranceSeconds: `${TOLERANCE_SECONDS} s`,
-    firstRetryWithin: clock(FIRST_RETRY_WITHIN_SECONDS),
-    minOverallGrowth: `×${MIN_OVERALL_GROWTH}`,
-    minRetries: String(MIN_RETRIES),
-    maxAttempts: String(MAX_ATTEMPTS),
-    minPromise: `${MIN_PROMISE_HOURS} h`,
-    minCoverage: `${MIN_COVERAGE * 100} %`,
-    responseTimeout: `${RESPONSE_TIMEOUT_SECONDS} s`,
-    workers: String(fleetScenario.workers),
-    merchants: fleetScenario.merchants.toLocaleString('en-US'),
-    healthyP99Bound: `${HEALTHY_P99_BOUND_SECONDS} s`,
-    maxQueuedInMemory: String(MAX_QUEUED_IN_MEMORY),
-    outageDays: String(OUTAGE_SECONDS / 86_400),
-    merchantReacts: clock(MERCHANT_REACTS_AFTER_SECONDS),
-  };
   return {
-    textValues,
+    textValues: textValues(),
     markdown: md.join('\n'),
     files: { 'slow-merchants.svg': plot, 'delivery-lifecycle.svg': lifecycle },
     modelFigures: { 'webhook-delivery': `${invariantFigures}\n\nThe handler's steps (\`handler-steps.ts\`, ${handlerStepsBounds.maxCrashes} crashes and ${handlerStepsBounds.maxLostAcks} lost 2xx at most):\n\n${handlerTable}` },
