@@ -14,7 +14,7 @@ const check = (id: string, patch: Partial<ChapterThreeAnswers>) => runTask(chapt
 
 const schedule = (patch: Partial<RetrySchedule>) => ({ retrySchedule: () => ({ ...reference.retrySchedule(), ...patch }) });
 const statuses = (patch: Partial<StatusHandling>) => schedule({ statusHandling: { ...reference.retrySchedule().statusHandling, ...patch } });
-const dispatch = (patch: Partial<DispatchPolicy>) => ({ dispatchPolicy: () => ({ ...reference.dispatchPolicy(), ...patch }) });
+const dispatch = (patch: Partial<DispatchPolicy>) => ({ dispatchPolicy: () => ({ ...reference.dispatchPolicy(), ...patch }) as DispatchPolicy });
 const terminal = (patch: Partial<TerminalPolicy>) => ({ terminalPolicy: () => ({ ...reference.terminalPolicy(), ...patch }) });
 const steps = (list: HandlerStep[]) => ({ handlerSteps: () => list });
 
