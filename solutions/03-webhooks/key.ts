@@ -63,6 +63,8 @@ const configs: [string, WebhookDeliveryConfig][] = [
 export const comparedHandlerSteps: [string, readonly HandlerStep[]][] = [
   ['the reference: event id, credit and outbox row in one transaction, 2xx after COMMIT', reference.handlerSteps()],
   ['the same, crediting before recording the event id', ['verify_signature', 'begin', 'apply_effect', 'enqueue_receipt', 'record_event_id', 'commit', 'respond_2xx']],
+  ['an inbox: store the event (keyed by its id), answer 2xx, a worker processes it later', ['verify_signature', 'store_in_inbox', 'respond_2xx']],
+  ['an inbox, answered before the event is stored', ['verify_signature', 'respond_2xx', 'store_in_inbox']],
   ['the event id recorded before the transaction', ['verify_signature', 'record_event_id', 'begin', 'apply_effect', 'enqueue_receipt', 'commit', 'respond_2xx']],
   ['no transaction, the receipt emailed inline', ['verify_signature', 'apply_effect', 'record_event_id', 'send_receipt', 'respond_2xx']],
   ['one transaction, the receipt emailed inside it', ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'send_receipt', 'commit', 'respond_2xx']],
