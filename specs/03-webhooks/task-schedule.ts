@@ -8,7 +8,8 @@ import { fail, pass, type Task } from '../../tools/grading/task.ts';
 import type { WebhookDeliveryConfig } from '../../models/webhook-delivery/machine.ts';
 import { delaysNeverShrink, noAttemptAfterDeadline } from './invariants.ts';
 import { dedupConfig, exploreConfig } from './analysis.ts';
-import { drawsArbitrary, expectRetrySchedule, MAX_ATTEMPTS, jittered, latestRetryTimes, retryTimes, scheduleProblem, statusHandlingProblem } from './retry-schedule.ts';
+import { drawsArbitrary, expectRetrySchedule, MAX_ATTEMPTS, jittered, latestRetryTimes, retryTimes, scheduleProblem } from './retry-schedule.ts';
+import { simulateStatusHandling, statusRunProblem } from './status-handling.ts';
 import { PROPERTY_RUNS, PROPERTY_SEED } from './bounds.ts';
 import type { ChapterThreeAnswers, RetrySchedule } from './answer-types.ts';
 
@@ -24,7 +25,8 @@ export const retryScheduleCheck = ({ seed, runs }: { seed: number; runs: number 
   const figures: Record<string, number> = { seed, runs, retries };
   const problem = scheduleProblem(schedule, RESPONSE_TIMEOUT_SECONDS);
   if (problem) return fail(problem, { figures });
-  const statuses = statusHandlingProblem(schedule.statusHandling);
+  // Status handling, simulated on the answer's own schedule: an endpoint that redirects, one gone, one throttled.
+  const statuses = statusRunProblem(simulateStatusHandling(schedule.statusHandling, schedule.baseDelaysSeconds), schedule.statusHandling);
   if (statuses) return fail(statuses, { figures });
   const promise = schedule.promiseHours * 3600;
   const h = (s: number) => `${+(s / 3600).toFixed(2)} h`;
