@@ -69,26 +69,6 @@ export function expectRetrySchedule(value: unknown): RetrySchedule {
   return schedule;
 }
 
-/** What is wrong with the status handling, in the receiver's terms, or undefined. */
-export function statusHandlingProblem(handling: StatusHandling): string | undefined {
-  if (handling.redirect !== 'failure') {
-    return handling.redirect === 'success'
-      ? 'a 3xx counts as delivered: the event never reached a handler, and it is not retried'
-      : 'a 3xx is followed: the signed event goes to a URL the merchant never registered, and every delivery costs two requests';
-  }
-  if (handling.gone !== 'disable_endpoint') {
-    return handling.gone === 'retry'
-      ? 'a 410 Gone is retried: the receiver said it wants no more webhooks, and gets the same event again and again'
-      : 'after a 410 Gone, only this event stops: the receiver said it wants no more webhooks, and the next event is sent there all the same';
-  }
-  if (handling.tooManyRequests !== 'wait_retry_after') {
-    return handling.tooManyRequests === 'give_up'
-      ? 'a 429 ends the event: a receiver that asks for less load loses the event instead'
-      : 'a 429 (or 503) with Retry-After is retried on the schedule: the receiver says when it can take more, and is sent requests before then';
-  }
-  return undefined;
-}
-
 /**
  * What keeps a schedule from being a sound backoff for its promise, in words, or undefined. The
  * window checks use the largest jitter and every failed attempt waiting out its timeout.
