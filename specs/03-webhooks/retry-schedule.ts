@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { WrongShape, describedAs, expectShape, isOneOf } from '../../tools/grading/shape.ts';
-import type { RetrySchedule, StatusHandling } from './answer-types.ts';
+import type { RetrySchedule } from './answer-types.ts';
 import { webhookScenario } from '../../models/webhook-delivery/scenario.ts';
 
 /** Attempts allowed in all, first included: a bound on the work one failing event may cause. */

@@ -73,7 +73,7 @@ describe('npm start and npm run check', { timeout: 180_000 }, () => {
     expect(result.stdout).toMatch(/PASS {2}1\.4/);
     expect(result.stdout).toMatch(/TODO {2}3\.1/);
     expect(result.stdout).toMatch(/4\/8 tasks pass/);
-    expect(result.stdout).toMatch(/Next: 3\.1 An idempotent webhook handler — .*03-webhooks\/answers\.ts: handleWebhook\(\)/);
+    expect(result.stdout).toMatch(/Next: 3\.1 An idempotent webhook handler — .*03-webhooks\/answers\.ts: verifyDelivery\(\) and handleWebhook\(\)/);
     expect(result.stdout).not.toMatch(/hint:/);
   });
 
