@@ -36,6 +36,19 @@ describe('chapter 3’s hidden checks', () => {
     expect(report.status, report.message).toBe('pass');
   }, 120_000);
 
+  it('a handler that remembers only its last 24 event ids passes the visible 3.1 but not the hidden one: longer streams outlive its memory', async () => {
+    const forgetful: ChapterThreeAnswers['handleWebhook'] = (state, event) => {
+      const next = reference.handleWebhook(state, event);
+      return { ...next, processedEventIds: next.processedEventIds.slice(-24) };
+    };
+    const answers = { ...reference, handleWebhook: forgetful };
+    const seen = await run(visible, '3.1', answers);
+    expect(seen.status, seen.message).toBe('pass');
+    const caught = await run(hidden, '3.1h', answers);
+    expect(caught.status).toBe('fail');
+    expect(caught.message).toMatch(/property “.*” fails/);
+  }, 120_000);
+
   it.each(visible.tasks.map((t) => t.id))('the right-but-different answers pass the visible %s too', async (id) => {
     const report = await run(visible, id, different);
     expect(report.status, report.message).toBe('pass');
