@@ -99,6 +99,14 @@ describe('chapter 3 under a cohort variant', () => {
     expect(filled).toContain('<!-- value:toleranceSeconds -->300 s<!-- /value -->');
   });
 
+  it('the key’s figures change with it: the fleet, the scenario’s event and timeout', async () => {
+    const key = await variant.key.buildKey();
+    expect(key.summary).toMatch(/a 6000-merchant simulation \(seed 99\)/);
+    expect(key.markdown).toContain('order 1842, 4250 minor units');
+    expect(key.markdown).toContain('slower than the 20 s timeout');
+    expect(key.markdown).not.toContain('10000 merchants');
+  }, 120_000);
+
   it('the checks apply the variant’s rules: a schedule sound by default fails a stricter promise floor', async () => {
     const reference = await variant.chapter.loadAnswers('solutions/03-webhooks');
     const task = variant.chapter.tasks.find((t) => t.id === '3.2')!;
