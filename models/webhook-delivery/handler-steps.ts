@@ -12,7 +12,14 @@
  * The outbox relay sends each committed outbox row once, with the row's id as the email
  * provider's idempotency key, so that a relay crashing between sending and marking a row sent
  * does not send twice (the transactional outbox; brandur.org, "Transactionally Staged Job Drains
- * in Postgres", https://brandur.org/job-drain); it is modelled as one atomic step. One request is
+ * in Postgres", https://brandur.org/job-drain); it is modelled as one atomic step.
+ *
+ * A design may instead only store the event and answer (an inbox: Stripe's own advice is to
+ * return 2xx quickly and do the work asynchronously, https://docs.stripe.com/webhooks#acknowledge-events-immediately).
+ * The inbox table's primary key is the event id, and a stored event is processed later by a worker
+ * whose one transaction credits the order, adds the receipt's outbox row and marks the inbox row
+ * processed; a worker that dies mid-transaction leaves the row to process again, so its run is
+ * one atomic step too. It runs when no request holds an open transaction. One request is
  * handled at a time: concurrent deliveries of one event are the unique constraint's job, not
  * this model's.
  */
@@ -32,12 +39,17 @@ export type HandlerStep =
   | 'enqueue_receipt'
   /** Call the email provider now. */
   | 'send_receipt'
+  /**
+   * INSERT the event into the inbox table (primary key: the event id; a duplicate changes nothing,
+   * ON CONFLICT DO NOTHING); a worker processes each committed inbox row later, once.
+   */
+  | 'store_in_inbox'
   /** COMMIT the open transaction. */
   | 'commit'
   /** Answer 2xx: the sender stops retrying once it receives it. */
   | 'respond_2xx';
 
-export const HANDLER_STEPS: readonly HandlerStep[] = ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'enqueue_receipt', 'send_receipt', 'commit', 'respond_2xx'];
+export const HANDLER_STEPS: readonly HandlerStep[] = ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'enqueue_receipt', 'send_receipt', 'store_in_inbox', 'commit', 'respond_2xx'];
 
 export interface HandlerStepsConfig {
   steps: readonly HandlerStep[];
@@ -54,6 +66,9 @@ export interface Rows {
   credits: number;
   /** Receipt rows in the outbox. */
   outbox: number;
+  /** The event is in the inbox table, and whether the worker has processed it. */
+  inboxed: boolean;
+  inboxProcessed: boolean;
 }
 
 export interface HandlerContext {
@@ -81,9 +96,10 @@ export type HandlerModelEvent =
   | { type: 'MERCHANT_CRASHES' }
   | { type: 'ACK_ARRIVES' }
   | { type: 'ACK_LOST' }
-  | { type: 'RELAY_SENDS_RECEIPT' };
+  | { type: 'RELAY_SENDS_RECEIPT' }
+  | { type: 'INBOX_WORKER_PROCESSES' };
 
-const noRows: Rows = { eventRecorded: false, credits: 0, outbox: 0 };
+const noRows: Rows = { eventRecorded: false, credits: 0, outbox: 0, inboxed: false, inboxProcessed: false };
 
 /** The state after one step of the handler: a pure function of the context. */
 export function runStep(context: HandlerContext, steps: readonly HandlerStep[]): Partial<HandlerContext> {
@@ -110,6 +126,8 @@ export function runStep(context: HandlerContext, steps: readonly HandlerStep[]):
       return end(write({ outbox: rows.outbox + 1 }));
     case 'send_receipt':
       return end({ receiptsSent: context.receiptsSent + 1 });
+    case 'store_in_inbox':
+      return end(rows.inboxed ? {} : write({ inboxed: true }));
     case 'commit':
       return end(context.transaction ? { committed: context.transaction, transaction: null } : {});
     case 'respond_2xx':
@@ -129,6 +147,7 @@ export function createHandlerStepsModel(config: HandlerStepsConfig) {
       ackOnWire: ({ context }) => context.ackInFlight,
       ackMayBeLost: ({ context }) => context.ackInFlight && context.lostAcks < config.maxLostAcks,
       outboxHasUnsent: ({ context }) => context.committed.outbox > context.relayed,
+      inboxHasUnprocessed: ({ context }) => context.committed.inboxed && !context.committed.inboxProcessed && context.transaction === null,
     },
     actions: {
       startRequest: assign(({ context }) => ({ pc: 0, deliveries: context.deliveries + 1 })),
@@ -137,6 +156,9 @@ export function createHandlerStepsModel(config: HandlerStepsConfig) {
       takeAck: assign({ ackInFlight: false, acknowledged: true }),
       loseAck: assign(({ context }) => ({ ackInFlight: false, lostAcks: context.lostAcks + 1 })),
       relay: assign(({ context }) => ({ relayed: context.relayed + 1, receiptsSent: context.receiptsSent + 1 })),
+      processInbox: assign(({ context }) => ({
+        committed: { ...context.committed, credits: context.committed.credits + 1, outbox: context.committed.outbox + 1, inboxProcessed: true },
+      })),
     },
   }).createMachine({
     id: 'handlerSteps',
@@ -162,6 +184,7 @@ export function createHandlerStepsModel(config: HandlerStepsConfig) {
           ACK_ARRIVES: { guard: 'ackOnWire', actions: 'takeAck' },
           ACK_LOST: { guard: 'ackMayBeLost', actions: 'loseAck' },
           RELAY_SENDS_RECEIPT: { guard: 'outboxHasUnsent', actions: 'relay' },
+          INBOX_WORKER_PROCESSES: { guard: 'inboxHasUnprocessed', actions: 'processInbox' },
         },
       },
     },
@@ -175,6 +198,7 @@ const everyEvent: HandlerModelEvent[] = [
   { type: 'ACK_ARRIVES' },
   { type: 'ACK_LOST' },
   { type: 'RELAY_SENDS_RECEIPT' },
+  { type: 'INBOX_WORKER_PROCESSES' },
 ];
 
 export function handlerStepEvents(): HandlerModelEvent[] {

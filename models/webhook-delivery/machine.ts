@@ -21,6 +21,7 @@
  */
 import { assign, setup } from 'xstate';
 import { naiveHandler, emptyMerchantState, type MerchantState, type WebhookEvent } from './merchant.ts';
+import { exampleRetryDelaysSeconds, webhookScenario } from './scenario.ts';
 
 export type { MerchantState, WebhookEvent };
 
@@ -81,16 +82,19 @@ export interface WebhookDeliveryConfig {
   maxReplays: number;
 }
 
-/** Exponential backoff, ×3 from one minute: the last of 8 retries is 54.7 h after the event. */
-export const scenarioRetryDelaysSeconds: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => 60 * 3 ** k);
+/**
+ * The model's example schedule (scenario.ts: doubling from 5 min, 8 retries by default): a
+ * schedule to explore when no 3.2 answer is given, not the chapter's answer.
+ */
+export const scenarioRetryDelaysSeconds: readonly number[] = exampleRetryDelaysSeconds();
 
-/** The payment.succeeded event of the exercise: order 1842, 10000 minor units ($100.00). */
+/** The payment.succeeded event of the exercise: order 1842, of the scenario's amount (10000 minor units, $100.00, by default). */
 export const scenarioEvent: WebhookEvent = {
   id: 'evt_1842',
   type: 'payment_intent.succeeded',
   created: 0,
   orderId: 'order_1842',
-  amountMinor: 10_000,
+  amountMinor: webhookScenario.paymentAmountMinor,
 };
 
 /**
@@ -111,8 +115,8 @@ export const scenarioTerminalPolicy: TerminalPolicy = {
 export const scenarioConfig: WebhookDeliveryConfig = {
   event: scenarioEvent,
   retryDelaysSeconds: scenarioRetryDelaysSeconds,
-  deadlineSeconds: 72 * 3600,
-  responseTimeoutSeconds: 30,
+  deadlineSeconds: webhookScenario.promiseHours * 3600,
+  responseTimeoutSeconds: webhookScenario.responseTimeoutSeconds,
   failureModes: { merchantErrors: true, merchantSlow: true, acksMayBeLost: true },
   handler: naiveHandler,
   terminalPolicy: scenarioTerminalPolicy,

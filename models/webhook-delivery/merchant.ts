@@ -54,6 +54,14 @@ export interface MerchantState {
 
 export const emptyMerchantState = (): MerchantState => ({ processedEventIds: [], orders: {}, receiptsSent: 0 });
 
+/** How each kind of event changes the order's net amount, in minor units. */
+const netEffect: Record<WebhookEventType, (event: WebhookEvent) => number> = {
+  'payment_intent.succeeded': (event) => event.amountMinor,
+  'refund.created': (event) => -event.amountMinor,
+  // A running total of refunds already counted by their own `refund.created` events.
+  'charge.refunded': () => 0,
+};
+
 /**
  * One event's facts applied to the state: a payment adds its amount and sends a receipt; a
  * refund (`refund.created`) subtracts its own amount; both refund events mark the order refunded
@@ -61,14 +69,17 @@ export const emptyMerchantState = (): MerchantState => ({ processedEventIds: [],
  * so it moves no money here). The status is the last applied event's.
  */
 function applyFacts(state: MerchantState, event: WebhookEvent): MerchantState {
-  const order = state.orders[event.orderId];
-  const paid = event.type === 'payment_intent.succeeded';
-  const moved = paid ? event.amountMinor : event.type === 'refund.created' ? -event.amountMinor : 0;
-  const status: OrderStatus = paid ? 'paid' : 'refunded';
+  const before = state.orders[event.orderId];
+  const isPayment = event.type === 'payment_intent.succeeded';
+  const record: OrderRecord = {
+    status: isPayment ? 'paid' : 'refunded',
+    statusSetAt: event.created,
+    netMinor: (before ? before.netMinor : 0) + netEffect[event.type](event),
+  };
   return {
-    processedEventIds: [...state.processedEventIds, event.id],
-    orders: { ...state.orders, [event.orderId]: { status, statusSetAt: event.created, netMinor: (order?.netMinor ?? 0) + moved } },
-    receiptsSent: state.receiptsSent + (paid ? 1 : 0),
+    processedEventIds: state.processedEventIds.concat(event.id),
+    orders: { ...state.orders, [event.orderId]: record },
+    receiptsSent: isPayment ? state.receiptsSent + 1 : state.receiptsSent,
   };
 }
 

@@ -54,7 +54,7 @@ const sequence = (trace: Trace<Snapshot, WebhookDeliveryEvent>) => sequenceOfTra
 const configs: [string, WebhookDeliveryConfig][] = [
   ['naive handler', scenarioConfig],
   ['deduplicating handler', dedupConfig],
-  ['a ninth retry at 164 h', pastDeadlineConfig],
+  ['one retry more, after a wait as long as the promise', pastDeadlineConfig],
   ['a shrinking schedule (1 h, then 1 min)', shrinkingConfig],
   ['event discarded, no notice, no replay', discardConfig],
 ];
@@ -63,6 +63,8 @@ const configs: [string, WebhookDeliveryConfig][] = [
 export const comparedHandlerSteps: [string, readonly HandlerStep[]][] = [
   ['the reference: event id, credit and outbox row in one transaction, 2xx after COMMIT', reference.handlerSteps()],
   ['the same, crediting before recording the event id', ['verify_signature', 'begin', 'apply_effect', 'enqueue_receipt', 'record_event_id', 'commit', 'respond_2xx']],
+  ['an inbox: store the event (keyed by its id), answer 2xx, a worker processes it later', ['verify_signature', 'store_in_inbox', 'respond_2xx']],
+  ['an inbox, answered before the event is stored', ['verify_signature', 'respond_2xx', 'store_in_inbox']],
   ['the event id recorded before the transaction', ['verify_signature', 'record_event_id', 'begin', 'apply_effect', 'enqueue_receipt', 'commit', 'respond_2xx']],
   ['no transaction, the receipt emailed inline', ['verify_signature', 'apply_effect', 'record_event_id', 'send_receipt', 'respond_2xx']],
   ['one transaction, the receipt emailed inside it', ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'send_receipt', 'commit', 'respond_2xx']],
@@ -134,6 +136,26 @@ async function lineChartSvg(spec: TopLevelSpec): Promise<string> {
   const svg = await view.toSVG();
   view.finalize();
   return svg.trim() + '\n';
+}
+
+/** The figures the chapter's text quotes, from the constants the checks use (the scenario's, or a variant's). */
+export function textValues(): Record<string, string> {
+  return {
+    toleranceSeconds: `${TOLERANCE_SECONDS} s`,
+    firstRetryWithin: clock(FIRST_RETRY_WITHIN_SECONDS),
+    minOverallGrowth: `×${MIN_OVERALL_GROWTH}`,
+    minRetries: String(MIN_RETRIES),
+    maxAttempts: String(MAX_ATTEMPTS),
+    minPromise: `${MIN_PROMISE_HOURS} h`,
+    minCoverage: `${Math.round(MIN_COVERAGE * 100)} %`,
+    responseTimeout: `${RESPONSE_TIMEOUT_SECONDS} s`,
+    workers: String(fleetScenario.workers),
+    merchants: fleetScenario.merchants.toLocaleString('en-US'),
+    healthyP99Bound: `${HEALTHY_P99_BOUND_SECONDS} s`,
+    maxQueuedInMemory: String(MAX_QUEUED_IN_MEMORY),
+    outageDays: String(OUTAGE_SECONDS / 86_400),
+    merchantReacts: clock(MERCHANT_REACTS_AFTER_SECONDS),
+  };
 }
 
 export async function buildKey(): Promise<ChapterKey> {
@@ -265,6 +287,8 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## The invariants, and where they hold`,
     '',
+    `These configs run the model's own example schedule (${scenarioConfig.retryDelaysSeconds.length} retries, ${backoffInWords(scenarioConfig.retryDelaysSeconds).words}, the last ${clock(scenarioConfig.retryDelaysSeconds.reduce((a, b) => a + b, 0))} after the event), an illustration rather than the 3.2 answer; the checks run each student's own schedule.`,
+    '',
     markdownTable(
       ['id', 'task', 'statement', ...explorations.map((e) => e.name)],
       [...webhookInvariants, replayPossible].map((inv) => [
@@ -321,11 +345,11 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `## 3.2 — The retry schedule, and what each status means`,
     '',
-    `**Answer.** Exponential backoff, ${backoff.words}, ${schedule.baseDelaysSeconds.length} retries (${schedule.baseDelaysSeconds.length + 1} attempts in all), with ${jitterWords(schedule.jitter)} jitter: ${schedule.jitterDescription}. The promise: no automatic retry later than ${schedule.promiseHours} h after the event. The last retry is sent ${clock(nominal.at(-1)!)} after the event (${clock(earliest.at(-1)!)} – ${clock(latest.at(-1)!)} with jitter and timeouts): ${landing}. A 3xx is a failure, a 410 Gone disables the endpoint, and a 429 (or 503) with \`Retry-After\` is retried no sooner than it asks — the handling the Standard Webhooks spec suggests (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md).`,
+    `**Answer.** Exponential backoff, ${backoff.words}, ${schedule.baseDelaysSeconds.length} retries (${schedule.baseDelaysSeconds.length + 1} attempts in all), with ${jitterWords(schedule.jitter)} jitter: ${schedule.jitterDescription}. The promise: no automatic retry later than ${schedule.promiseHours} h after the event. The last retry is sent ${clock(nominal.at(-1)!)} after the event (${clock(earliest.at(-1)!)} – ${clock(latest.at(-1)!)} with jitter and timeouts): ${landing}. A 3xx is a failure (following redirects loads both sides; the merchant should update its URL), a 410 Gone disables the endpoint (the receiver wants no more webhooks), and a 429 (or 503) with \`Retry-After\` is retried no sooner than it asks — the Standard Webhooks spec's suggested handling: throttle on a 429, take a \`Retry-After\` into account when scheduling the next attempt (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md). 410 means the resource is gone and likely for good (RFC 9110 §15.5.11, https://www.rfc-editor.org/rfc/rfc9110#section-15.5.11); a 429 may carry \`Retry-After\` (RFC 6585 §4, https://www.rfc-editor.org/rfc/rfc6585#section-4), defined in RFC 9110 §10.2.3.`,
     '',
     `**What is Stripe's and what is this design's.** Stripe documents that in live mode it retries with exponential backoff for up to three days, and does not publish the intervals (https://docs.stripe.com/webhooks). The 72 h is the promise this reference makes, in Stripe's image; the delays, the jitter and where the last retry lands are this design's choices. A student's promise is their own, and the check holds the schedule to it.`,
     '',
-    `**What the check asks, and why.** *The first retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}*, at the largest jitter: most failures are brief (a deploy, a restart), and a merchant down for a minute should get its event minutes later. *Delays that never shrink, and grow*: the largest base delay at least ×${MIN_OVERALL_GROWTH} the first, so that a long outage is not retried at the pace of a short one; a cap (the largest delay repeated) is fine. *${MIN_RETRIES} to ${MAX_ATTEMPTS - 1} retries*: with fewer the late gaps are long; more is too much work for one failing event. *Jitter*: some, so that events that failed together are not all retried at once — a fraction of the delay either way, or AWS's "full jitter", a draw from 0 to the delay (AWS Architecture Blog, "Exponential Backoff and Jitter", https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/). *A promise of at least ${MIN_PROMISE_HOURS} h*: the Standard Webhooks spec recommends a schedule spanning multiple days; shorter leaves a merchant down overnight with its events given up. *No retry after the promise*, at the largest jitter and with every failed attempt waiting out its ${RESPONSE_TIMEOUT_SECONDS} s timeout (over ${PROPERTY_RUNS} jitter draws, seed ${PROPERTY_SEED}, and the model at the largest jitter). *The schedule covers its promise*: before jitter, the last retry comes after at least ${MIN_COVERAGE * 100} % of the window, or the promise announces retries that never happen. Wide jitter is allowed when the promise leaves room for it: with ±50 %, the last retry may come 1.5 times later than its base time, and the promise must cover that.`,
+    `**What the check asks, and why.** *The first retry within ${clock(FIRST_RETRY_WITHIN_SECONDS)}*, at the largest jitter: most failures are brief (a deploy, a restart), and a merchant down for a minute should get its event minutes later. *Delays that never shrink, and grow*: the largest base delay at least ×${MIN_OVERALL_GROWTH} the first, so that a long outage is not retried at the pace of a short one; a cap (the largest delay repeated) is fine. *${MIN_RETRIES} to ${MAX_ATTEMPTS - 1} retries*: with fewer the late gaps are long; more is too much work for one failing event. *Jitter*: some, so that events that failed together are not all retried at once — a fraction of the delay either way, or AWS's "full jitter", a draw from 0 to the delay (AWS Architecture Blog, "Exponential Backoff and Jitter", https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/). *A promise of at least ${MIN_PROMISE_HOURS} h*: the Standard Webhooks spec recommends a schedule spanning multiple days; shorter leaves a merchant down overnight with its events given up. *No retry after the promise*, at the largest jitter and with every failed attempt waiting out its ${RESPONSE_TIMEOUT_SECONDS} s timeout (over ${PROPERTY_RUNS} jitter draws, seed ${PROPERTY_SEED}, and the model at the largest jitter). *The schedule covers its promise*: before jitter, the last retry comes after at least ${Math.round(MIN_COVERAGE * 100)} % of the window, or the promise announces retries that never happen. Wide jitter is allowed when the promise leaves room for it: with ±50 %, the last retry may come 1.5 times later than its base time, and the promise must cover that. *Status handling* is simulated on the answer's own schedule: an endpoint that redirects every request (24 events), one that answers 410 Gone from hour 6 of a day of events, and one that answers 429 with a \`Retry-After\` for half an hour of one event a minute; the check counts events marked delivered that no handler saw, events sent to an unregistered URL, requests after a 410, requests before the \`Retry-After\` time and events given up.`,
     '',
     markdownTable(['design', 'base delays', 'jitter', 'promise', 'last retry before jitter', '3.2', 'why not'], scheduleRuns, ['left', 'left', 'left', 'right', 'right', 'left', 'left']),
     '',
@@ -374,7 +398,7 @@ export async function buildKey(): Promise<ChapterKey> {
     '',
     `**Answer.** The event and its endpoint are judged apart. When an event's last retry fails, the event is dead-lettered (kept, not deleted), the merchant is notified, and a replay is allowed; the merchant's handler, idempotent by 3.1, makes a replay of something already processed harmless. In the model's ${dedup.exploration.figures.states} states (on the reference schedule and policy), every finished run ends delivered (${dedupEndings.delivered ?? 0} runs) or dead-lettered with the merchant notified (${dedupEndings.dead_lettered ?? 0} runs), and from every dead-lettered state a replay can still deliver (${replayPossible.id}). Discarding the event or not notifying violates WEBHOOK-1; refusing replays violates ${replayPossible.id}.`,
     '',
-    `**The endpoint is another question.** One event running out of retries says little about the endpoint: a payload that crashes the merchant's handler fails on every attempt while the endpoint answers 2xx to everything else. The reference disables an endpoint only after it has failed across events with no 2xx for ${clock(DISABLE_AFTER_SECONDS)}, warns after ${clock(WARN_AFTER_SECONDS)}, and — since events created while an endpoint is disabled are never sent (Stripe does the same: https://stripe.com/docs/workbench/webhooks) — gives the merchant a list of undelivered events to recover from, as Stripe's Events API does with \`delivery_success=false\` over the last 30 days (https://docs.stripe.com/api/events/list); the merchant replays them oldest first, by \`created\`. Keeping the endpoint enabled is a defensible alternative: nothing is cut off and dead letters plus replays recover the rest, at the cost of attempts sent to a server that is gone. The simulation below runs each policy over days of events (one an hour) on the reference schedule; the merchant acts ${clock(MERCHANT_REACTS_AFTER_SECONDS)} after it is told.`,
+    `**The endpoint is another question.** One event running out of retries says little about the endpoint: a payload that crashes the merchant's handler fails on every attempt while the endpoint answers 2xx to everything else. The reference disables an endpoint only after it has failed across events with no 2xx for ${clock(DISABLE_AFTER_SECONDS)}, warns after ${clock(WARN_AFTER_SECONDS)}, and — since events created while an endpoint is disabled are never sent (Stripe does the same: https://stripe.com/docs/workbench/webhooks) — gives the merchant a list of undelivered events to recover from, as Stripe's Events API does with \`delivery_success=false\` over the last 30 days (https://docs.stripe.com/api/events/list); the merchant replays them oldest first, by \`created\` (Stripe's lists return the newest first, https://docs.stripe.com/api/pagination). A handler that passes 3.1 ends in the same state whatever the order, so the order is for the merchant's reading of its own history, not a condition of correctness; the check does not grade it. Keeping the endpoint enabled is a defensible alternative: nothing is cut off and dead letters plus replays recover the rest, at the cost of attempts sent to a server that is gone. The simulation below runs each policy over days of events (one an hour) on the reference schedule; the merchant acts ${clock(MERCHANT_REACTS_AFTER_SECONDS)} after it is told.`,
     '',
     healthTable,
     '',
@@ -389,25 +413,8 @@ export async function buildKey(): Promise<ChapterKey> {
     `![The event's lifecycle](delivery-lifecycle.svg)`,
     '',
   );
-  // The figures the chapter's text quotes, from the constants the checks use.
-  const textValues: Record<string, string> = {
-    toleranceSeconds: `${TOLERANCE_SECONDS} s`,
-    firstRetryWithin: clock(FIRST_RETRY_WITHIN_SECONDS),
-    minOverallGrowth: `×${MIN_OVERALL_GROWTH}`,
-    minRetries: String(MIN_RETRIES),
-    maxAttempts: String(MAX_ATTEMPTS),
-    minPromise: `${MIN_PROMISE_HOURS} h`,
-    minCoverage: `${MIN_COVERAGE * 100} %`,
-    responseTimeout: `${RESPONSE_TIMEOUT_SECONDS} s`,
-    workers: String(fleetScenario.workers),
-    merchants: String(fleetScenario.merchants),
-    healthyP99Bound: `${HEALTHY_P99_BOUND_SECONDS} s`,
-    maxQueuedInMemory: String(MAX_QUEUED_IN_MEMORY),
-    outageDays: String(OUTAGE_SECONDS / 86_400),
-    merchantReacts: clock(MERCHANT_REACTS_AFTER_SECONDS),
-  };
   return {
-    textValues,
+    textValues: textValues(),
     markdown: md.join('\n'),
     files: { 'slow-merchants.svg': plot, 'delivery-lifecycle.svg': lifecycle },
     modelFigures: { 'webhook-delivery': `${invariantFigures}\n\nThe handler's steps (\`handler-steps.ts\`, ${handlerStepsBounds.maxCrashes} crashes and ${handlerStepsBounds.maxLostAcks} lost 2xx at most):\n\n${handlerTable}` },

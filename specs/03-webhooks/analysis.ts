@@ -22,10 +22,10 @@ export type WebhookExploration = Exploration<Snapshot, WebhookDeliveryEvent>;
 
 /** The scenario with a handler that skips event ids it has seen. */
 export const dedupConfig: WebhookDeliveryConfig = { ...scenarioConfig, handler: dedupingHandler };
-/** One more ×3 retry: the ninth lands 164 h after the event. */
+/** One more retry, after a wait as long as the whole promised window: it lands past the promise. */
 export const pastDeadlineConfig: WebhookDeliveryConfig = {
   ...dedupConfig,
-  retryDelaysSeconds: [...scenarioRetryDelaysSeconds, 60 * 3 ** 8],
+  retryDelaysSeconds: [...scenarioRetryDelaysSeconds, scenarioConfig.deadlineSeconds],
 };
 /** A schedule that backs off, then hurries: 1 h, then 1 min. */
 export const shrinkingConfig: WebhookDeliveryConfig = { ...dedupConfig, retryDelaysSeconds: [3600, 60] };

@@ -13,8 +13,10 @@
  * and re-enables the endpoint a day after it is told, then replays what it can find, oldest first.
  */
 import type { TerminalPolicy } from './answer-types.ts';
+import { webhookScenario } from '../../models/webhook-delivery/scenario.ts';
 
-export type HealthScenarioName = 'poison event' | 'long outage';
+/** What a scenario is called in messages and figures. */
+export type HealthScenarioName = string;
 
 export interface HealthScenario {
   name: HealthScenarioName;
@@ -34,18 +36,18 @@ const DAY = 24 * HOUR;
 export const WARN_AFTER_SECONDS = 1 * DAY;
 export const DISABLE_AFTER_SECONDS = 3 * DAY;
 /** The merchant acts this long after it is told (a warning, a notice, a disabled endpoint). */
-export const MERCHANT_REACTS_AFTER_SECONDS = 1 * DAY;
+export const MERCHANT_REACTS_AFTER_SECONDS = webhookScenario.merchantReactsHours * HOUR;
 /** How far back a list of undelivered events reaches (Stripe's Events API: 30 days). */
 export const BACKSTOP_REACH_SECONDS = 30 * DAY;
 
 /** How long the merchant's server is down in the outage scenario. */
-export const OUTAGE_SECONDS = 5 * DAY;
+export const OUTAGE_SECONDS = webhookScenario.outageDays * DAY;
 
 export const healthScenarios: HealthScenario[] = [
   // Event 0's payload crashes the merchant's handler every time; every other event is fine.
   { name: 'poison event', everySeconds: HOUR, days: 6, succeeds: (event) => event !== 0, fixedAt: 0 },
   // The merchant's server is down for days.
-  { name: 'long outage', everySeconds: HOUR, days: 8, succeeds: (_, at) => at >= OUTAGE_SECONDS, fixedAt: OUTAGE_SECONDS },
+  { name: 'long outage', everySeconds: HOUR, days: webhookScenario.outageDays + 3, succeeds: (_, at) => at >= OUTAGE_SECONDS, fixedAt: OUTAGE_SECONDS },
 ];
 
 export interface HealthRun {

@@ -42,6 +42,7 @@ export const handlerInvariants = [creditedAtMostOnce, receiptAtMostOnce];
 
 const rows = (c: HandlerContext) =>
   `committed: ${c.committed.eventRecorded ? 'event id recorded' : 'no event id'}, credited ×${c.committed.credits}, outbox ${c.committed.outbox}` +
+  (c.committed.inboxed ? `, inbox ${c.committed.inboxProcessed ? 'processed' : 'waiting'}` : '') +
   (c.transaction ? `; open transaction: ${c.transaction.eventRecorded ? 'event id' : 'no event id'}, credited ×${c.transaction.credits}, outbox ${c.transaction.outbox}` : '') +
   `; receipts sent ${c.receiptsSent}`;
 
@@ -52,6 +53,7 @@ const stepWords: Record<HandlerStep, string> = {
   apply_effect: 'credits the order',
   enqueue_receipt: 'INSERTs the receipt into the outbox',
   send_receipt: 'emails the receipt',
+  store_in_inbox: 'INSERTs the event into the inbox',
   commit: 'COMMITs',
   respond_2xx: 'answers 2xx',
 };
@@ -76,6 +78,8 @@ export function describeHandlerStep(steps: readonly HandlerStep[]) {
         return 'the 2xx is lost on its way back: Stripe will deliver again';
       case 'RELAY_SENDS_RECEIPT':
         return 'the outbox relay emails the committed receipt';
+      case 'INBOX_WORKER_PROCESSES':
+        return 'the inbox worker, in one transaction, credits the order, adds the receipt to the outbox and marks the event processed';
     }
   };
 }

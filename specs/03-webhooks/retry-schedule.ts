@@ -9,28 +9,29 @@
  */
 import fc from 'fast-check';
 import { WrongShape, describedAs, expectShape, isOneOf } from '../../tools/grading/shape.ts';
-import type { RetrySchedule, StatusHandling } from './answer-types.ts';
+import type { RetrySchedule } from './answer-types.ts';
+import { webhookScenario } from '../../models/webhook-delivery/scenario.ts';
 
 /** Attempts allowed in all, first included: a bound on the work one failing event may cause. */
-export const MAX_ATTEMPTS = 25;
+export const MAX_ATTEMPTS = webhookScenario.maxAttempts;
 /** Retries at least: with fewer, the late gaps of a schedule that spans days are close to a day each. */
-export const MIN_RETRIES = 5;
+export const MIN_RETRIES = webhookScenario.minRetries;
 /**
  * The first retry comes within this, at the largest jitter: most failures are brief (a deploy,
  * a restart), and a merchant down for a minute should get its event minutes later, not hours.
  */
-export const FIRST_RETRY_WITHIN_SECONDS = 10 * 60;
+export const FIRST_RETRY_WITHIN_SECONDS = webhookScenario.firstRetryWithinSeconds;
 /** Backoff: the largest base delay is at least this many times the first (fixed intervals are not backoff). */
-export const MIN_OVERALL_GROWTH = 10;
+export const MIN_OVERALL_GROWTH = webhookScenario.minOverallGrowth;
 /**
  * The promise spans at least a day: the Standard Webhooks spec recommends a schedule spanning
  * multiple days; a promise shorter than a night leaves a merchant down overnight with its
  * events given up. At most 30 days, the age of the events Stripe's Events API lists.
  */
-export const MIN_PROMISE_HOURS = 24;
+export const MIN_PROMISE_HOURS = webhookScenario.minPromiseHours;
 export const MAX_PROMISE_HOURS = 30 * 24;
 /** The schedule covers its promise: its last retry comes, before jitter, no earlier than this share of it. */
-export const MIN_COVERAGE = 0.5;
+export const MIN_COVERAGE = webhookScenario.minCoveragePercent / 100;
 
 /** The base delays as the jitter can make them: each multiplied by a factor drawn from this range. */
 export function jitterRange(jitter: RetrySchedule['jitter']): [number, number] {
@@ -66,26 +67,6 @@ export function expectRetrySchedule(value: unknown): RetrySchedule {
   });
   if (schedule.baseDelaysSeconds.length + 1 > 10_000) throw new WrongShape('3.2 retrySchedule().baseDelaysSeconds is far too long');
   return schedule;
-}
-
-/** What is wrong with the status handling, in the receiver's terms, or undefined. */
-export function statusHandlingProblem(handling: StatusHandling): string | undefined {
-  if (handling.redirect !== 'failure') {
-    return handling.redirect === 'success'
-      ? 'a 3xx counts as delivered: the event never reached a handler, and it is not retried'
-      : 'a 3xx is followed: the signed event goes to a URL the merchant never registered, and every delivery costs two requests';
-  }
-  if (handling.gone !== 'disable_endpoint') {
-    return handling.gone === 'retry'
-      ? 'a 410 Gone is retried: the receiver said it wants no more webhooks, and gets the same event again and again'
-      : 'after a 410 Gone, only this event stops: the receiver said it wants no more webhooks, and the next event is sent there all the same';
-  }
-  if (handling.tooManyRequests !== 'wait_retry_after') {
-    return handling.tooManyRequests === 'give_up'
-      ? 'a 429 ends the event: a receiver that asks for less load loses the event instead'
-      : 'a 429 (or 503) with Retry-After is retried on the schedule: the receiver says when it can take more, and is sent requests before then';
-  }
-  return undefined;
 }
 
 /**

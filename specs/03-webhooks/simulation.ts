@@ -11,7 +11,7 @@
  * never answer, so every attempt lasts the whole timeout).
  */
 import type { DispatchPolicy } from './answer-types.ts';
-import { scenarioRetryDelaysSeconds } from '../../models/webhook-delivery/machine.ts';
+import { exampleRetryDelaysSeconds, webhookScenario as s } from '../../models/webhook-delivery/scenario.ts';
 
 export type MerchantKind = 'healthy' | 'slow' | 'down';
 
@@ -35,21 +35,21 @@ export interface FleetScenario {
 }
 
 /**
- * The exercise's fleet: 10,000 merchants, 2 % slow and 1 % down; one large merchant that
+ * The exercise's fleet (its counts from the chapter's scenario): 10,000 merchants by default, 2 % slow and 1 % down; one large merchant that
  * receives a tenth of all events has a slow server; 50 events a second for 10 minutes.
  */
 export const fleetScenario: FleetScenario = {
-  merchants: 10_000,
-  workers: 100,
-  eventsPerSecond: 50,
-  trafficSeconds: 600,
+  merchants: s.merchants,
+  workers: s.workers,
+  eventsPerSecond: s.eventsPerSecond,
+  trafficSeconds: s.trafficSeconds,
   slowShare: 0.02,
   downShare: 0.01,
   largeSlowMerchantShare: 0.1,
   healthyLatencySeconds: [0.05, 0.8],
   slowLatencySeconds: [8, 25],
-  retryDelaysSeconds: scenarioRetryDelaysSeconds,
-  seed: 2026,
+  retryDelaysSeconds: exampleRetryDelaysSeconds(),
+  seed: s.fleetSeed,
 };
 
 /** xorshift32: a small, fast PRNG whose whole state is one 32-bit integer (the seed). */

@@ -21,6 +21,9 @@ describe('3.1, the handler’s steps against crashes', () => {
     ['the receipt emailed inside the transaction (a rollback does not unsend it)', ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'send_receipt', 'commit', 'respond_2xx'], 'WEBHOOK-7'],
     ['2xx before the work is durable', ['verify_signature', 'respond_2xx', 'begin', 'record_event_id', 'apply_effect', 'enqueue_receipt', 'commit'], 'WEBHOOK-8'],
     ['no COMMIT', ['verify_signature', 'begin', 'record_event_id', 'apply_effect', 'enqueue_receipt', 'respond_2xx'], 'WEBHOOK-8'],
+    ['an inbox, answered 2xx before the event is stored (a crash between them loses the event)', ['verify_signature', 'respond_2xx', 'store_in_inbox'], 'WEBHOOK-8'],
+    ['an inbox, and the credit made in the request too (the worker credits again)', ['verify_signature', 'begin', 'store_in_inbox', 'apply_effect', 'enqueue_receipt', 'commit', 'respond_2xx'], 'WEBHOOK-6'],
+    ['an inbox, with the receipt emailed in the request (the worker’s receipt is a second one)', ['verify_signature', 'store_in_inbox', 'send_receipt', 'respond_2xx'], 'WEBHOOK-7'],
   ];
   it.each(wrong)('%s fails', async (_, steps, id) => {
     const report = await check(steps);
@@ -43,6 +46,8 @@ describe('3.1, the handler’s steps against crashes', () => {
 
   it.each([
     ['the credit before the event id, in one transaction', ['verify_signature', 'begin', 'apply_effect', 'enqueue_receipt', 'record_event_id', 'commit', 'respond_2xx']],
+    ['an inbox: store the event, answer 2xx, process it later', ['verify_signature', 'store_in_inbox', 'respond_2xx']],
+    ['an inbox written in an explicit transaction', ['verify_signature', 'begin', 'store_in_inbox', 'commit', 'respond_2xx']],
     ['the outbox row before the credit', ['verify_signature', 'begin', 'record_event_id', 'enqueue_receipt', 'apply_effect', 'commit', 'respond_2xx']],
   ] as [string, HandlerStep[]][])('right but different: %s passes', async (_, steps) => {
     const report = await check(steps);

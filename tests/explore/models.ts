@@ -121,6 +121,12 @@ export const modelsUnderTest: ModelUnderTest[] = [
     events: handlerStepEvents,
   },
   {
+    folder: 'webhook-delivery',
+    label: 'the handler’s steps, an inbox processed later by a worker',
+    machine: createHandlerStepsModel({ steps: ['verify_signature', 'store_in_inbox', 'respond_2xx'], ...handlerStepsBounds }),
+    events: handlerStepEvents,
+  },
+  {
     folder: 'circuit-breaker',
     label: 'the example breaker (time window)',
     machine: createCircuitBreakerModel(exampleBreakerConfig),
