@@ -30,8 +30,7 @@ describe('a student release', () => {
     expect(JSON.parse(readFileSync(join(release.dir, 'package.json'), 'utf8')).scripts.docs).toMatch(/--no-solutions$/);
   });
 
-  // Pending: chapters 2–4 still hold reference text in their models and checks.
-  test.fails('contains no line of any reference answer or key', () => {
+  test('contains no line of any reference answer or key', () => {
     expect(findReleaseLeaks(repoRoot, release.dir)).toEqual([]);
   });
 
