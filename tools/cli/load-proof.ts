@@ -6,13 +6,19 @@
  *   npm run load-proof                    one hog per core, every chapter
  *   npm run load-proof -- --hogs 4 2 3    four hogs, chapters 2 and 3
  *
+ * Besides the reference answers it grades right answers at the largest bounds a chapter's
+ * text allows (`tests/fixtures/largest-bounds/<chapter>/`): every bound the text offers must be
+ * gradable within the default budget, on a busy machine too.
+ *
  * The hogs are plain busy loops in child processes, started and stopped here; each also ends
  * by itself after `--hog-seconds` (default 600), so none outlives a run that is killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { chapterEntries, findChapter, solutionsDir } from '../chapters.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chapterEntries, findChapter, repoRoot, solutionsDir, type ChapterEntry } from '../chapters.ts';
 import { gradeChapter } from '../grading/grade-chapter.ts';
 import { markdownTable } from '../render/table.ts';
 import type { TaskReport } from '../grading/run-task.ts';
@@ -44,17 +50,22 @@ log(`${hogCount} CPU hog${hogCount === 1 ? '' : 's'} running (pids ${hogs.map((h
 const started = performance.now();
 const rows: (string | number)[][] = [];
 const falseVerdicts: TaskReport[] = [];
-for (const entry of entries) {
+const largestBounds = (entry: ChapterEntry) => join(repoRoot, 'tests', 'fixtures', 'largest-bounds', entry.slug);
+const runs = [
+  ...entries.map((entry) => ({ entry, dir: solutionsDir(entry), label: `${entry.number}` })),
+  ...entries.filter((entry) => existsSync(largestBounds(entry))).map((entry) => ({ entry, dir: largestBounds(entry), label: `${entry.number} (largest bounds)` })),
+];
+for (const { entry, dir, label } of runs) {
   const t0 = performance.now();
-  const reports = await gradeChapter(entry, solutionsDir(entry), values.timeout ? { timeoutMs: Number(values.timeout) } : {});
+  const reports = await gradeChapter(entry, dir, values.timeout ? { timeoutMs: Number(values.timeout) } : {});
   const seconds = (performance.now() - t0) / 1000;
   const wrong = reports.filter((r) => r.status !== 'pass');
   falseVerdicts.push(...wrong);
   // The task closest to its limit: how much room the reference answers leave.
   const heaviest = reports.reduce<TaskReport | undefined>((most, r) => ((r.cpuMs ?? 0) > (most?.cpuMs ?? -1) ? r : most), undefined);
   const cpu = heaviest?.cpuMs === undefined ? 'n/a' : `${heaviest.id}: ${(heaviest.cpuMs / 1000).toFixed(1)} s`;
-  rows.push([entry.number, reports.length, reports.length - wrong.length, wrong.length, seconds.toFixed(1), cpu]);
-  log(`chapter ${entry.number}: ${reports.length - wrong.length}/${reports.length} pass in ${seconds.toFixed(1)} s`);
+  rows.push([label, reports.length, reports.length - wrong.length, wrong.length, seconds.toFixed(1), cpu]);
+  log(`chapter ${label}: ${reports.length - wrong.length}/${reports.length} pass in ${seconds.toFixed(1)} s`);
 }
 stopHogs();
 
