@@ -314,7 +314,7 @@ ORDER BY e.id;`,
       '',
       '```text\n' + run.trace.join('\n') + '\n```',
       '',
-      'The driver sees the cycle and cancels both. A server left alone aborts one of them with SQLSTATE 40P01 once `deadlock_timeout` (1 s by default) has passed, and the other goes on (PostgreSQL manual §13.3.4, "Deadlocks", and §20.12, "Lock Management"): a legitimate refund fails, and every refund of that payment waits a second first.',
+      'The driver sees the cycle at once and cancels one session, as the server would. A server left alone aborts one of them with SQLSTATE 40P01 once `deadlock_timeout` (1 s by default) has passed, and the other goes on (PostgreSQL manual §13.3.4, "Deadlocks", and §20.12, "Lock Management"): a legitimate refund fails, and every refund of that payment waits a second first.',
     ].join('\n');
   });
 

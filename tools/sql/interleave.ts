@@ -4,7 +4,8 @@
  * server whether the session is waiting for a lock (`pg_blocking_pids`, PostgreSQL manual
  * §9.26 "System Information Functions"); a waiting session's later steps wait with it while
  * the other sessions go on. Sessions that wait for each other are a deadlock, reported at
- * once (the server's own detector would abort one of them after `deadlock_timeout`).
+ * once, and one of them (the first by name) is cancelled, as the server's own detector would
+ * abort one after `deadlock_timeout`; the others go on.
  */
 import { type Database } from './database.ts';
 import { databaseError, SqlScriptError } from './script.ts';
@@ -129,9 +130,13 @@ export async function interleave(sessions: ReadonlyMap<string, Database>, admin:
     if (busy.length > 0 && waiting.length === busy.length && waiting.every(([, by]) => by.every((b) => running.has(b)))) {
       deadlock = true;
       trace.push(`deadlock: ${waiting.map(([name, by]) => `${name} waits for ${by.join(', ')}`).join(', ')}`);
-      for (const [name] of waiting) outcomes.set(name, { kind: 'deadlocked' });
-      await admin.query(`SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid`, [busy.map((p) => sessions.get(p.step.session)!.backendPid)]);
-      await Promise.all(busy.map((p) => p.promise));
+      // One victim, as the server's own detector chooses one: the first by name, so that the
+      // run is the same every time. Its abort releases its locks and the others go on. (Cancelling
+      // every session instead races with the others taking the freed locks.)
+      const victim = busy.map((p) => p.step.session).sort()[0]!;
+      outcomes.set(victim, { kind: 'deadlocked' });
+      await admin.query(`SELECT pg_cancel_backend($1::int)`, [sessions.get(victim)!.backendPid]);
+      await pending.get(victim)!.promise;
     }
   }
   return { trace, outcomes, deadlock };
