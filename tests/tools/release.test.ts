@@ -24,6 +24,8 @@ describe('a student release', () => {
       expect(existsSync(join(release.dir, path)), path).toBe(false);
     }
     expect(release.files.filter((f) => /KEY\.md$|\/hidden(\.ts|\/)/.test(f))).toEqual([]);
+    // Only what git tracks travels: no built site, cache or scratch file of the instructor's.
+    expect(release.files.filter((f) => /^docs\/site|^\.tmp\/|^\.cache\//.test(f))).toEqual([]);
     const scripts = Object.keys(JSON.parse(readFileSync(join(release.dir, 'package.json'), 'utf8')).scripts);
     expect(scripts).toContain('check');
     expect(scripts.filter((s) => /^(build|test|bench|grade|release)$/.test(s))).toEqual([]);
