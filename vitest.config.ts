@@ -16,6 +16,19 @@ const pure = [
 ];
 // Seconds of CPU each: `npm run test:slow` (vitest.slow.config.ts) and `npm run bench`.
 const slow = ['tests/**/*.slow.test.ts'];
+/**
+ * The commands as a user runs them, and the grader against hostile submissions: each test
+ * starts grading processes and sandboxes, 77 s of CPU together (bench/results.md), more than
+ * every other file. `npm run test:e2e` (vitest.e2e.config.ts) runs them; CI runs both.
+ */
+export const endToEnd = [
+  'tests/tools/commands.test.ts',
+  'tests/tools/hostile.test.ts',
+  'tests/tools/grader.test.ts',
+  'tests/tools/student-loop.test.ts',
+  'tests/tools/watch.test.ts',
+  'tests/tools/orphans.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -27,7 +40,7 @@ export default defineConfig({
     maxWorkers: 3,
     projects: [
       { extends: true, test: { name: 'pure', include: pure, exclude: slow, pool: 'threads', isolate: false } },
-      { extends: true, test: { name: 'isolated', include: ['tests/**/*.test.ts'], exclude: [...pure, ...slow, '**/node_modules/**'] } },
+      { extends: true, test: { name: 'isolated', include: ['tests/**/*.test.ts'], exclude: [...pure, ...slow, ...endToEnd, '**/node_modules/**'] } },
     ],
   },
 });

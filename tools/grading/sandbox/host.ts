@@ -57,6 +57,7 @@ export class Sandbox {
   private pending?: { id: number; resolve: (reply: Reply) => void };
   private line = '';
   private killedByGrader = false;
+  private stopWatchdog: () => void = () => undefined;
   private nodePid?: number;
   /** The sandbox's own script said it started, before any of the answers' code ran. */
   private ready = false;
@@ -87,6 +88,7 @@ export class Sandbox {
       // Its own process group, so that the whole group is killed when its grading ends.
       detached: true,
     });
+    this.stopWatchdog = this.process.pid === undefined ? () => undefined : groupWatchdog(this.process.pid);
     this.process.stdout!.resume();
     this.process.stderr!.on('data', (chunk: Buffer) => {
       if (!this.ready && this.stderrStart.length < 2000) this.stderrStart += chunk.toString('utf8');
@@ -170,6 +172,7 @@ export class Sandbox {
 
   /** Kill the whole process group (idempotent). */
   kill() {
+    this.stopWatchdog();
     if (this.process.exitCode !== null || this.process.signalCode !== null || this.process.pid === undefined) return;
     this.killedByGrader = true;
     try {
@@ -187,6 +190,29 @@ export class Sandbox {
     clearTimeout(timer);
     this.kill();
   }
+}
+
+/**
+ * Kills the sandbox's process group once the grader is gone, however it went: a detached shell
+ * reading a pipe whose other end the grader holds, which closes when the grader's process
+ * exits, a SIGKILL included (a `check` stopped by watch's `q`, a test runner ending). Without
+ * it an answer looping forever outlives a grader that was killed. Returns what stops it.
+ */
+function groupWatchdog(groupId: number): () => void {
+  const child = spawn('sh', ['-c', `read -r _; kill -KILL -${groupId} 2>/dev/null`], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  // No `sh`: no watchdog; the grader's own kill on its way out remains.
+  child.on('error', () => undefined);
+  child.stdin?.on('error', () => undefined);
+  // Neither the shell nor its pipe may keep the grader's event loop alive.
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return () => {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
 }
 
 const replyKinds = new Set(['ready', 'loaded', 'value', 'undefined', 'function', 'unserialisable', 'threw']);
