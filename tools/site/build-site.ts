@@ -103,7 +103,10 @@ function writeSources(sources: SiteSources, srcDir: string, api: readonly ApiMod
     const markdown = readFileSync(join(repoRoot, page.source!), 'utf8');
     if (page.kind === 'model') readmes.set(page.file.replace(/^models\/|\.md$/g, ''), markdown);
     mkdirSync(join(srcDir, posix.dirname(page.file)), { recursive: true });
-    write(page.file, sitePage(sources, page, markdown, api ?? [], rendered, log));
+    // The benchmarks' tables are full of figures like 3.1 (seconds) that a search for a task
+    // number would land on: that page stays out of the search index (VitePress's `search: false`).
+    const frontmatter = page.source === 'bench/results.md' ? '---\nsearch: false\n---\n\n' : '';
+    write(page.file, frontmatter + sitePage(sources, page, markdown, api ?? [], rendered, log));
   }
   mkdirSync(join(publicDir, 'diagrams'), { recursive: true });
   for (const diagram of rendered) writeFileSync(join(publicDir, routes.diagram(diagram.file)), diagram.svg);
