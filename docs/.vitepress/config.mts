@@ -35,6 +35,10 @@ export default defineConfig({
   // The API reference is typedoc's HTML, copied in as it is: VitePress has no page for it.
   ignoreDeadLinks: [/^\/typedoc\//],
   head: [['link', { rel: 'icon', href: 'data:,' }]],
+  // No prefetching of every linked page: a page's weight is its own (the models index links to
+  // every model, whose prefetched chunks took it past 300 kB on some runs), and a phone on a
+  // slow link downloads what it reads.
+  router: { prefetchLinks: false },
   vite: { logLevel: 'warn', build: { reportCompressedSize: false } },
   markdown: {
     theme: { light: 'github-light', dark: 'github-dark' },

@@ -45,7 +45,8 @@ async function open(page: Page, url: string) {
     // VitePress prefetches the pages a page links to when the browser is idle: those belong to the next page.
     const headers = await response.request().allHeaders();
     if (/prefetch/.test(headers['sec-purpose'] ?? headers['purpose'] ?? '')) return;
-    bytes += (await response.body().catch(() => Buffer.alloc(0))).length;
+    // What travels: the body as sent (gzip, as a static host serves it), not as decoded.
+    bytes += (await response.request().sizes().catch(() => ({ responseBodySize: 0 }))).responseBodySize;
   });
   const response = await page.goto(url, { waitUntil: 'networkidle' });
   return { status: response?.status(), problems, bytes: () => bytes };

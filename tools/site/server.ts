@@ -4,6 +4,7 @@
  * a page's scripts and styles are downloaded once per visit, not once per page.
  */
 import { createServer, type Server } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 
@@ -35,11 +36,17 @@ export function siteServer(siteDir: string): Server {
       return void response.writeHead(404, { 'content-type': types['.html']! }).end(existsSync(notFound) ? readFileSync(notFound) : 'not found');
     }
     const immutable = /[\\/]assets[\\/].*\.[\w-]{8}\.(js|css|woff2)$/.test(path) || pathname.startsWith('/diagrams/');
+    const type = types[extname(path)] ?? 'application/octet-stream';
+    // Text compressed as every static host does (GitHub Pages, Netlify): what a reader downloads.
+    const gzip = /^(text\/|application\/(javascript|json)|image\/svg)/.test(type) && /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+    const body = readFileSync(path);
     response
       .writeHead(200, {
-        'content-type': types[extname(path)] ?? 'application/octet-stream',
+        'content-type': type,
         'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+        vary: 'accept-encoding',
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
       })
-      .end(readFileSync(path));
+      .end(gzip ? gzipSync(body) : body);
   });
 }
