@@ -1,11 +1,12 @@
 // A cohort variant of chapter 1: every scenario figure read from one file changes the model,
 // the checks, the key and the chapter's text, and the reference answers still pass.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fillValues } from '../../tools/build/generated.ts';
 import { runTask } from '../../tools/grading/run-task.ts';
+import { useVariant } from '../helpers/variant.ts';
 
 type KeyModule = typeof import('../../solutions/01-idempotency/key.ts');
 type ChapterModule = typeof import('../../specs/01-idempotency/chapter.ts');
@@ -24,12 +25,7 @@ const figures = {
 
 /** Chapter 1's modules loaded afresh, with WORKBOOK_VARIANT set or not. */
 async function load(variant: object | null) {
-  if (variant) {
-    const file = join(dir, `${Math.random()}.json`);
-    writeFileSync(file, JSON.stringify(variant));
-    process.env.WORKBOOK_VARIANT = file;
-  } else delete process.env.WORKBOOK_VARIANT;
-  vi.resetModules();
+  await useVariant(variant, dir);
   const key = (await import('../../solutions/01-idempotency/key.ts')) as KeyModule;
   const { chapter } = (await import('../../specs/01-idempotency/chapter.ts')) as ChapterModule;
   const { idempotencyScenario } = (await import('../../models/idempotency-store/scenario.ts')) as ScenarioModule;

@@ -1,12 +1,13 @@
 // A cohort variant of chapter 3: every scenario figure read from one file changes the model, the
 // simulations, the checks, the key's figures and the chapter's text, and the reference answers
 // (and the right-but-different ones) still pass.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fillValues } from '../../tools/build/generated.ts';
 import { runTask } from '../../tools/grading/run-task.ts';
+import { useVariant } from '../helpers/variant.ts';
 
 type KeyModule = typeof import('../../solutions/03-webhooks/key.ts');
 type ChapterModule = typeof import('../../specs/03-webhooks/chapter.ts');
@@ -41,14 +42,7 @@ const figures = {
 
 /** Chapter 3's modules loaded afresh, with WORKBOOK_VARIANT set or not. */
 async function load(variant: object | null) {
-  if (variant) {
-    const file = join(dir, `${Math.random()}.json`);
-    writeFileSync(file, JSON.stringify(variant));
-    process.env.WORKBOOK_VARIANT = file;
-  } else delete process.env.WORKBOOK_VARIANT;
-  vi.resetModules();
-  const { resetVariant } = await import('../../tools/variant.ts');
-  resetVariant();
+  await useVariant(variant, dir);
   const key = (await import('../../solutions/03-webhooks/key.ts')) as KeyModule;
   const { chapter } = (await import('../../specs/03-webhooks/chapter.ts')) as ChapterModule;
   const { webhookScenario } = (await import('../../models/webhook-delivery/scenario.ts')) as ScenarioModule;

@@ -1,11 +1,12 @@
 // A cohort variant of chapter 4: every scenario figure read from one file changes the models,
 // the checks, the key and the chapter's text, and the reference answers still pass.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fillValues } from '../../tools/build/generated.ts';
 import { runTask } from '../../tools/grading/run-task.ts';
+import { useVariant } from '../helpers/variant.ts';
 
 type KeyModule = typeof import('../../solutions/04-high-availability/key.ts');
 type ChapterModule = typeof import('../../specs/04-high-availability/chapter.ts');
@@ -26,12 +27,7 @@ const figures = {
 
 /** Chapter 4's modules loaded afresh, with WORKBOOK_VARIANT set or not. */
 async function load(variant: object | null) {
-  if (variant) {
-    const file = join(dir, `${Math.random()}.json`);
-    writeFileSync(file, JSON.stringify(variant));
-    process.env.WORKBOOK_VARIANT = file;
-  } else delete process.env.WORKBOOK_VARIANT;
-  vi.resetModules();
+  await useVariant(variant, dir);
   const key = (await import('../../solutions/04-high-availability/key.ts')) as KeyModule;
   const { chapter } = (await import('../../specs/04-high-availability/chapter.ts')) as ChapterModule;
   const { highAvailabilityScenario } = (await import('../../models/cross-region-transfer/scenario.ts')) as ScenarioModule;
