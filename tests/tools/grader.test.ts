@@ -31,6 +31,15 @@ describe('the grader', () => {
     expect(reports[0]!.environment).toBeUndefined();
   });
 
+  it.each(['key-in-memory', 'key-per-process-secret'])('fails 1.4 for %s: a restart loads a fresh instance in the sandbox too', async (fixture) => {
+    const reports = await gradeChapter(chapterOne, withReference(fixture));
+    const keyTask = reports.find((r) => r.id === '1.4')!;
+    expect(keyTask.status, keyTask.message).toBe('fail');
+    expect(keyTask.message).toMatch(/even after a restart” does not hold/);
+    // The reference's other answers, beside it, still pass: only the keys forget.
+    expect(reports.filter((r) => r.id !== '1.4').map((r) => r.status)).toEqual(['pass', 'pass', 'pass']);
+  });
+
   it('reports a freshly generated stub as not answered, task by task', async () => {
     const dir = join(repoRoot, '.tmp', 'stub-answers', '01-idempotency');
     mkdirSync(dir, { recursive: true });

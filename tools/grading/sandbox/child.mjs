@@ -46,6 +46,12 @@ async function handle(request) {
     for (const name of Object.keys(namespace)) exports[name] = encode(namespace[name]);
     return { kind: 'loaded', exports };
   }
+  // A file with a query is a fresh instance of a loaded module (a restarted server): its own
+  // module-level state, its top level run again, here, within the call.
+  if (!modules.has(request.file) && request.file.includes('?')) {
+    const [file, query] = request.file.split('?');
+    if (modules.has(file)) modules.set(request.file, await import(`${pathToFileURL(join(runDir, file)).href}?${query}`));
+  }
   const fn = modules.get(request.file)?.[request.name];
   if (typeof fn !== 'function') return { kind: 'threw', name: 'TypeError', message: `answers.${request.name} is not a function`, stack: '' };
   let result = fn(...parse(request.args));

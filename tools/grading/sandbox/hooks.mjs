@@ -46,7 +46,13 @@ export async function resolve(specifier, context, nextResolve) {
 export async function load(url, context, nextLoad) {
   const plain = url.split('?')[0].split('#')[0];
   const description = modules[plain];
-  if (description) return { format: 'module', source: standIn(description), shortCircuit: true };
+  if (description) {
+    // A query asks for a fresh instance of the module (1.4's restart): the stand-in calls a
+    // fresh instance in the sandbox too, loaded there by its first call.
+    const query = new URL(url).search;
+    const fresh = query && !description.error ? { ...description, file: `${description.file}${query}` } : description;
+    return { format: 'module', source: standIn(fresh), shortCircuit: true };
+  }
   // Any other file of the submission stays out of the checker's realm.
   if (sourceRoot && plain.startsWith(sourceRoot)) {
     const error = { name: 'Error', message: `${plain.slice(sourceRoot.length)} is not one of the answer files the grader loads`, stack: '' };
