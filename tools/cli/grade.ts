@@ -27,6 +27,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chapterEntries, findChapter, hiddenEntry, type ChapterEntry } from '../chapters.ts';
 import { gradeChapter } from '../grading/grade-chapter.ts';
+import { CheckerPool } from '../grading/checker.ts';
 import { fingerprint } from '../grading/fingerprint.ts';
 import {
   feedbackMarkdown,
@@ -133,7 +134,7 @@ async function gradeStudent(student: string): Promise<void> {
     chapters[entry.slug] = { fingerprint: fingerprint(dir), gradedAt: new Date().toISOString() };
     if (!existsSync(dir)) continue;
     try {
-      reports.push(...(await gradeChapter(entry, dir, { timeoutMs })));
+      reports.push(...(await gradeChapter(entry, dir, { timeoutMs, checkers })));
     } catch (error) {
       // The grader itself failed on this chapter: every task says so, and the class goes on.
       const message = `the grader could not run chapter ${entry.number}: ${(error as Error)?.message ?? error}; grade this student again`;
@@ -148,7 +149,9 @@ async function gradeStudent(student: string): Promise<void> {
   process.stderr.write(`[${done}/${queue.length}] ${student}: ${passed}/${graded.length} tasks pass, ${entry.total}/${entry.max} points, ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
 }
 
-// Up to `jobs` students at once, each chapter in a worker of its own.
+// Up to `jobs` students at once. A chapter's checks are loaded and prepared once per checker
+// (about one per job), then grade student after student.
+const checkers = new CheckerPool();
 const pending = [...queue];
 await Promise.all(
   Array.from({ length: Math.min(jobs, pending.length) }, async () => {
@@ -158,6 +161,8 @@ await Promise.all(
     }
   }),
 );
+
+await checkers.close();
 
 const ids = book.tasks.map((t) => t.id);
 console.log(

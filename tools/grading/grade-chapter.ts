@@ -14,14 +14,15 @@
  * A task stopped at its limit is an ERR, the worker and the answers' process are stopped, and
  * the remaining tasks go on with fresh ones.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chapterModule, type ChapterEntry } from '../chapters.ts';
+import { pathToFileURL } from 'node:url';
+import type { ChapterEntry } from '../chapters.ts';
 import { environmentReport, type TaskReport } from './run-task.ts';
-import type { AnswersMessage, WorkerInput, WorkerMessage } from './worker.ts';
+import type { AnswersMessage, WorkerMessage } from './worker.ts';
 import { cpuMsOf, isAsleep } from './cpu.ts';
+import { CheckerPool, type Checker, type TaskTitle } from './checker.ts';
 import { answerModules, prepareSubmission, type PreparedSubmission } from './sandbox/submission.ts';
 import { Sandbox, type Reply } from './sandbox/host.ts';
+import { ENDED_SLOT, KILL_SLOT } from './sandbox/call.ts';
 
 export interface GradeOptions {
   /** Per-task limit, in milliseconds of CPU time (the checker's and the answer's). */
@@ -34,20 +35,21 @@ export interface GradeOptions {
   wallFactor?: number;
   /** Called as each task finishes (progress). */
   onReport?: (report: TaskReport) => void;
+  /**
+   * The run's checkers (a class graded in one run): a chapter's checks are loaded and prepared
+   * once per checker and grade submission after submission. Without, a checker of its own,
+   * closed when this grading ends.
+   */
+  checkers?: CheckerPool;
 }
 
 const BETWEEN_TASKS = -2;
 const LOADING = -1;
 const POLL_MS = 50;
 
-type TaskTitle = { id: string; title: string; hint: string };
-
 // SIGUSR1 would open an inspector on the grader (Node's default), through which a process that
 // can signal it could run code here; a listener of its own turns that off (measured on Node 20).
 process.on('SIGUSR1', () => {});
-
-const boot = fileURLToPath(new URL('./boot.mjs', import.meta.url));
-const entry = new URL('./worker.ts', import.meta.url).href;
 
 export async function gradeChapter(chapter: ChapterEntry, answersDir: string, options: GradeOptions = {}): Promise<TaskReport[]> {
   const limits = {
@@ -57,6 +59,8 @@ export async function gradeChapter(chapter: ChapterEntry, answersDir: string, op
     wallFactor: options.wallFactor ?? 5,
   };
   const prepared = await prepareSubmission(answersDir, chapter.slug);
+  const ownPool = options.checkers ? undefined : new CheckerPool();
+  const pool = options.checkers ?? ownPool!;
   // Messages name the student's folder, not the grader's private copy of it.
   const shown = (text: string | undefined) => text?.split(prepared.sourceDir).join(answersDir);
   const reports: TaskReport[] = [];
@@ -74,7 +78,11 @@ export async function gradeChapter(chapter: ChapterEntry, answersDir: string, op
     while (reports.length < tasks.length || tasks.length === 0) {
       const startAt = reports.length;
       const once = (index: number) => !endedBefore.has(index) && Boolean(endedBefore.add(index));
-      const outcome = await runOnce(chapter, prepared, startAt, [...timedOut], limits, (titles) => (tasks = titles), add, once);
+      const checker = pool.take(chapter, limits.prepareTimeoutMs);
+      const outcome = await runOnce(checker, prepared, startAt, [...timedOut], limits, (titles) => (tasks = titles), add, once);
+      // A checker is reused only after a grading that ended well; any other is ended.
+      if (outcome.kind === 'done') pool.give(checker);
+      else await pool.discard(checker);
       if (outcome.kind === 'done') return reports;
       if (outcome.kind === 'restart') continue;
       if (tasks.length === 0) {
@@ -100,6 +108,7 @@ export async function gradeChapter(chapter: ChapterEntry, answersDir: string, op
     return reports;
   } finally {
     prepared.dispose();
+    await ownPool?.close();
   }
 }
 
@@ -113,7 +122,7 @@ type Outcome =
   /** Not the answer: the checker stopped, the set-up failed, the sandbox did not start. */
   | { kind: 'environment'; index: number; message: string };
 
-type Limits = Required<Omit<GradeOptions, 'onReport'>>;
+type Limits = Required<Omit<GradeOptions, 'onReport' | 'checkers'>>;
 
 /** Load the answers into a fresh sandbox; what the checker's stand-in modules need. */
 async function loadAnswerModules(prepared: PreparedSubmission, sandbox: Sandbox) {
@@ -142,7 +151,7 @@ async function loadAnswerModules(prepared: PreparedSubmission, sandbox: Sandbox)
 }
 
 function runOnce(
-  chapter: ChapterEntry,
+  checker: Checker,
   prepared: PreparedSubmission,
   startAt: number,
   timedOut: string[],
@@ -152,17 +161,18 @@ function runOnce(
   mayRunAgain: (index: number) => boolean,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
-    const sandbox = new Sandbox(prepared);
-    let worker: Worker | undefined = undefined;
+    const signal = checker.signal;
+    // Before anything of this submission's runs: the last one's marks are gone.
+    checker.attach({ message: (message) => onMessage(message), stopped: (message) => finish({ kind: 'environment', index: current, message }) });
+    const sandbox = new Sandbox(prepared, () => Atomics.store(signal, ENDED_SLOT, 1));
     let settled = false;
     let current = LOADING;
-    let threadStat: string | undefined;
     // The clock of whatever runs now: CPU of the checker's thread + the answers' process, and wall time.
     let clock:
       | { cpu0: number; wall0: number; lastPoll: number; lastState: string; lastCall: number; asleep: number; waiting: number; limitMs: number; what: string }
       | undefined;
     const cpuNow = () => {
-      const thread = threadStat ? cpuMsOf(threadStat) : undefined;
+      const thread = checker.threadStat ? cpuMsOf(checker.threadStat) : undefined;
       const answers = sandbox.cpuMs();
       return thread === undefined || answers === undefined ? undefined : thread + answers;
     };
@@ -171,11 +181,14 @@ function runOnce(
       if (settled) return;
       settled = true;
       clearInterval(watchdog);
-      clearTimeout(prepareTimer);
-      // Resolved only once the answers' process group is gone: nothing outlives its grading.
-      void Promise.all([worker?.terminate(), sandbox.close()]).then(() => resolve(outcome));
+      checker.detach();
+      // A checker stopped mid-task is ended by the caller; resolved only once the answers'
+      // process group is gone: nothing outlives its grading.
+      void Promise.all([outcome.kind === 'done' ? undefined : checker.end(), sandbox.close()]).then(() => resolve(outcome));
     };
     const watchdog = setInterval(() => {
+      // A reply over the size limit: the checker's thread asks for the process to be ended.
+      if (Atomics.load(signal, KILL_SLOT) === 1) sandbox.kill();
       if (!clock) return;
       const cpu = cpuNow();
       const now = performance.now();
@@ -186,7 +199,7 @@ function runOnce(
       // moments between a reply and the next call (which a loaded machine stretches) never add up.
       const inCall = Atomics.load(signal, 1) === 1 || sandbox.inCall();
       const callNumber = Atomics.load(signal, 2);
-      const state = inCall ? (sandbox.waitingInCall() ? 'asleep' : 'working') : threadStat && isAsleep(threadStat) ? 'waiting' : 'working';
+      const state = inCall ? (sandbox.asleep() ? 'asleep' : 'working') : checker.threadStat && isAsleep(checker.threadStat) ? 'waiting' : 'working';
       const same = state === clock.lastState && callNumber === clock.lastCall;
       if (same && state === 'asleep') clock.asleep += now - clock.lastPoll;
       // The check itself asleep, no call in flight: it waits on something outside (a database).
@@ -209,7 +222,6 @@ function runOnce(
         finish({ kind: 'limit', index: current, message });
       }
     }, POLL_MS);
-    let prepareTimer: NodeJS.Timeout | undefined;
 
     // During a task, the check's call gets the news (and the task its ERR); otherwise it ends the run here.
     void sandbox.exited.then((reason) => {
@@ -218,30 +230,6 @@ function runOnce(
       else finish({ kind: 'answer-ended', index: current, message: `your answer's process ${reason}` });
     });
 
-    const { port1, port2 } = new MessageChannel();
-    // Slot 0 wakes the checker when a reply is in; slots 1 and 2: a call in flight, and its number.
-    const flag = new SharedArrayBuffer(12);
-    const signal = new Int32Array(flag);
-    const input: WorkerInput & Record<string, unknown> = {
-      entry,
-      chapterModule: chapterModule(chapter),
-      answersDir: prepared.sourceDir,
-      startAt,
-      timedOut,
-      rpcPort: port2,
-      rpcFlag: flag,
-    };
-    worker = new Worker(boot, { workerData: input, transferList: [port2 as never] });
-    port1.on('message', (call: { id: number; file: string; name: string; args: string }) => {
-      if (settled) return;
-      void sandbox.request({ op: 'call', file: call.file, name: call.name, args: call.args }).then((reply) => {
-        port1.postMessage({ id: call.id, reply });
-        Atomics.store(signal, 0, 1);
-        Atomics.notify(signal, 0);
-      });
-    });
-    // Loading the chapter and its set-up are not the answer's: a wall-clock limit, reported as the environment's.
-    prepareTimer = setTimeout(() => finish({ kind: 'environment', index: LOADING, message: `the chapter's set-up did not finish within ${limits.prepareTimeoutMs / 1000} s` }), limits.prepareTimeoutMs);
     const loadAnswers = () => {
       // The answers' top level runs now, in the sandbox, under the load limit (and on until the first task starts).
       startClock(limits.loadTimeoutMs, 'loading the answers');
@@ -251,27 +239,16 @@ function runOnce(
           if (sandbox.failedToStart) return finish({ kind: 'environment', index: LOADING, message: sandbox.failedToStart });
           return finish({ kind: 'answer-ended', index: LOADING, message: `loading the answers: your answer's process ${loaded.stopped}` });
         }
-        const message: AnswersMessage = { modules: loaded.modules, sourceRoot: pathToFileURL(prepared.sourceDir).href + '/' };
-        worker!.postMessage(message);
+        const answers: AnswersMessage = { modules: loaded.modules, sourceRoot: pathToFileURL(prepared.sourceDir).href + '/' };
+        // From here on the process serves the checker's calls, on a channel of their own.
+        sandbox.serve();
+        checker.request({ type: 'grade', answers, answersDir: prepared.sourceDir, channel: sandbox.channel, startAt, timedOut });
       });
     };
-    worker.on('message', (message: WorkerMessage) => {
-      // A worker being terminated may still post: once settled, nothing it says counts.
+    const onMessage = (message: WorkerMessage) => {
+      // A worker being ended may still post: once settled, nothing it says counts.
       if (settled) return;
       switch (message.type) {
-        case 'thread':
-          threadStat = message.stat;
-          return;
-        case 'tasks':
-          onTasks(message.tasks);
-          return;
-        case 'prepared':
-          clearTimeout(prepareTimer);
-          loadAnswers();
-          return;
-        case 'environment':
-          finish({ kind: 'environment', index: LOADING, message: message.message });
-          return;
         case 'start':
           current = message.index;
           startClock(limits.timeoutMs, 'the task');
@@ -289,16 +266,20 @@ function runOnce(
           }
           const { endedBefore: _, ...report } = message.report;
           onReport(cpuMs === undefined ? report : { ...report, cpuMs });
-          // The answers' process ended during the task: the next tasks get a fresh one.
-          if (sandbox.ended) finish({ kind: 'restart' });
+          // The answers' process ended during the task, or must (a reply over the size limit):
+          // the next tasks get a fresh one.
+          if (sandbox.ended || Atomics.load(signal, KILL_SLOT) === 1) finish({ kind: 'restart' });
           return;
         }
         case 'done':
           finish({ kind: 'done' });
       }
+    };
+    void checker.ready.then((failed) => {
+      if (settled) return;
+      onTasks(checker.tasks);
+      if (failed) finish({ kind: 'environment', index: LOADING, message: failed });
+      else loadAnswers();
     });
-    worker.on('error', (error) => finish({ kind: 'environment', index: current, message: `the checker stopped: ${error.message}` }));
-    // The worker ends by itself only after 'done'; nothing of the answer's runs in it.
-    worker.on('exit', (code) => finish({ kind: 'environment', index: current, message: `the checker stopped with exit code ${code}` }));
   });
 }

@@ -1,11 +1,22 @@
 // The checker's side of a call into the sandboxed answers: synchronous, as the checks expect.
-// The request goes to the grader's main thread, which forwards it to the answers' process;
-// this thread sleeps on a shared flag until the reply (plain data) is posted back.
-import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { Reply } from './host.ts';
+// The call is written on the submission's channel (two named pipes, see CallChannel in
+// host.ts) and this thread blocks reading the reply (plain data). A process that ends wakes it:
+// the grader then writes `endedLine` on the replies pipe.
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { workerData } from 'node:worker_threads';
+import { sandboxLimits, type CallChannel, type Reply } from './host.ts';
 
-const port = (workerData as { rpcPort?: MessagePort } | undefined)?.rpcPort;
+/**
+ * Shared with the grader's main thread: slot 1 is 1 while a call is in flight, slot 2 its
+ * number (for the grader's clocks); this thread sets slot 3 when the answers' process must be
+ * ended (a reply over the size limit); the grader sets slot 4 once that process has ended.
+ */
 const flag = (workerData as { rpcFlag?: SharedArrayBuffer } | undefined)?.rpcFlag ? new Int32Array((workerData as { rpcFlag: SharedArrayBuffer }).rpcFlag) : undefined;
+export const KILL_SLOT = 3;
+export const ENDED_SLOT = 4;
+export const signalSlots = 5;
+let channel: { calls: number; replies: number; pending: string; decoder: StringDecoder; ended?: string } | undefined;
 let nextId = 0;
 let calls = 0;
 let throws = 0;
@@ -64,8 +75,51 @@ export function fromReply(reply: Reply): unknown {
   }
 }
 
+/** Calls go to this submission's answers from now on. */
+export function connect(paths: CallChannel) {
+  disconnect();
+  // Opened for reading and writing, which never waits for the other end (Linux, BSDs): a
+  // process that is gone, or a grading already stopped, cannot leave this thread stuck in open().
+  channel = { calls: openSync(paths.calls, constants.O_RDWR), replies: openSync(paths.replies, constants.O_RDWR), pending: '', decoder: new StringDecoder('utf8') };
+}
+
+export function disconnect() {
+  if (!channel) return;
+  closeSync(channel.calls);
+  closeSync(channel.replies);
+  channel = undefined;
+}
+
+/** The next line on the replies pipe; undefined (and the process to be ended) past the size limit. */
+function readLine(open: NonNullable<typeof channel>): string | undefined {
+  const chunk = Buffer.alloc(1 << 16);
+  let newline;
+  while ((newline = open.pending.indexOf('\n')) < 0) {
+    if (open.pending.length > sandboxLimits.replyBytes) return undefined;
+    const read = readSync(open.replies, chunk, 0, chunk.length, null);
+    if (read === 0) return JSON.stringify({ id: -1, kind: 'stopped', message: 'closed its channel' });
+    open.pending += open.decoder.write(chunk.subarray(0, read));
+  }
+  const line = open.pending.slice(0, newline);
+  open.pending = open.pending.slice(newline + 1);
+  return line;
+}
+
+function readReply(text: string): { id: number; reply: Reply } | undefined {
+  try {
+    const { id, ...reply } = JSON.parse(text) as { id: unknown; kind: unknown };
+    return typeof id === 'number' && typeof reply.kind === 'string' ? { id, reply: reply as Reply } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function callAnswer(file: string, name: string, args: unknown[]): unknown {
-  if (!port || !flag) throw new AnswerStopped('the answers are not connected to this checker');
+  if (!channel || !flag) throw new AnswerStopped('the answers are not connected to this checker');
+  if (channel.ended) return fromReply({ kind: 'stopped', message: channel.ended, before: true });
+  // Ended before this call was made: the call never reaches the answers (and nothing is read:
+  // the pipes may be closed already).
+  if (Atomics.load(flag, ENDED_SLOT) === 1) return fromReply({ kind: 'stopped', message: 'had ended before this call', before: true });
   let text;
   try {
     text = JSON.stringify(args);
@@ -74,20 +128,28 @@ export function callAnswer(file: string, name: string, args: unknown[]): unknown
   }
   const id = ++nextId;
   calls++;
-  Atomics.store(flag, 0, 0);
   // For the grader's clocks: a call is in flight (slot 1), and which one (slot 2).
   Atomics.store(flag, 1, 1);
   Atomics.store(flag, 2, id);
-  port.postMessage({ id, file, name, args: text });
-  for (;;) {
-    // Short waits, so that a terminate() from the grader is never blocked for long.
-    Atomics.wait(flag, 0, 0, 200);
-    const received = receiveMessageOnPort(port);
-    if (!received) continue;
-    const message = received.message as { id: number; reply: Reply };
-    if (message.id === id) {
-      Atomics.store(flag, 1, 0);
-      return fromReply(message.reply);
+  const open = channel;
+  try {
+    writeSync(open.calls, JSON.stringify({ id, op: 'call', file, name, args: text }) + '\n');
+    for (;;) {
+      const line = readLine(open);
+      if (line === undefined) {
+        open.ended = `returned more than ${sandboxLimits.replyBytes / 1e6} MB`;
+        Atomics.store(flag, KILL_SLOT, 1);
+        return fromReply({ kind: 'stopped', message: open.ended });
+      }
+      const message = readReply(line);
+      // The grader's news that the process ended; otherwise only the reply to this call counts.
+      if (message?.id === -1) {
+        open.ended = message.reply.kind === 'stopped' ? message.reply.message : 'ended';
+        return fromReply({ kind: 'stopped', message: open.ended });
+      }
+      if (message?.id === id) return fromReply(message.reply);
     }
+  } finally {
+    Atomics.store(flag, 1, 0);
   }
 }

@@ -3,12 +3,16 @@
 // only its bundles), with no environment, bounded memory and CPU, and often in its own user,
 // PID and network namespaces. Nothing here is trusted: the grader reads what comes back on
 // fd 3 as data, bounded in size, and only as the reply to the call it is waiting for.
-import { writeSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { StringDecoder } from 'node:string_decoder';
 
 const runDir = process.argv[2];
 const REPLIES = 3;
+// The checker's channel (see CallChannel in host.ts): its calls arrive on 4, replies go to 5.
+const CALLS = 4;
+const CALL_REPLIES = 5;
 const stringify = JSON.stringify;
 const parse = JSON.parse;
 const modules = new Map();
@@ -17,8 +21,8 @@ const modules = new Map();
 const NON_FINITE = '\u0000number';
 const replacer = (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? { [NON_FINITE]: String(value) } : typeof value === 'bigint' ? { [NON_FINITE]: `${value}n` } : value);
 
-function reply(message) {
-  writeSync(REPLIES, stringify(message) + '\n');
+function reply(message, fd = REPLIES) {
+  writeSync(fd, stringify(message) + '\n');
 }
 
 function describeThrown(error) {
@@ -72,6 +76,10 @@ process.stdin.on('data', (chunk) => {
     const line = buffered.slice(0, newline);
     buffered = buffered.slice(newline + 1);
     const request = parse(line);
+    if (request.op === 'serve') {
+      queue = queue.then(serveCalls);
+      continue;
+    }
     queue = queue.then(async () => {
       let outcome;
       try {
@@ -85,3 +93,31 @@ process.stdin.on('data', (chunk) => {
 });
 // The grader closes stdin when it is done: leave even if an answer left a timer running.
 process.stdin.on('end', () => process.exit(0));
+
+/**
+ * Serve the checker's calls, one after another, in a synchronous loop: a call is read as soon
+ * as it is written, with no turn of the event loop in between (an answer's promise is awaited,
+ * and its timers run only then). Ends only with the process.
+ */
+async function serveCalls() {
+  const chunk = Buffer.alloc(1 << 16);
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  for (;;) {
+    let newline;
+    while ((newline = pending.indexOf('\n')) < 0) {
+      const read = readSync(CALLS, chunk, 0, chunk.length, null);
+      if (read === 0) return;
+      pending += decoder.write(chunk.subarray(0, read));
+    }
+    const request = parse(pending.slice(0, newline));
+    pending = pending.slice(newline + 1);
+    let outcome;
+    try {
+      outcome = await handle(request);
+    } catch (error) {
+      outcome = { kind: 'threw', ...describeThrown(error) };
+    }
+    reply({ id: request.id, ...outcome }, CALL_REPLIES);
+  }
+}

@@ -6,9 +6,15 @@ let modules = {};
 let sourceRoot;
 const callUrl = new URL('./call.ts', import.meta.url).href;
 
+// One checker grades many submissions: each one's answers arrive on the port before the
+// checker imports them (it waits for the reply), replacing the last one's.
 export function initialize(data) {
-  modules = data?.modules ?? {};
-  sourceRoot = data?.sourceRoot;
+  data.port.on('message', (message) => {
+    modules = message.modules ?? {};
+    sourceRoot = message.sourceRoot;
+    data.port.postMessage({ id: message.id });
+  });
+  data.port.unref();
 }
 
 const identifier = /^[A-Za-z_$][\w$]*$/;

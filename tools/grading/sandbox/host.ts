@@ -9,6 +9,7 @@
  * nor signal any process of the grader's, nor listen on or reach the network).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { childPids, cpuMsOf, isAsleep, procAvailable } from '../cpu.ts';
 import type { PreparedSubmission } from './submission.ts';
@@ -33,7 +34,22 @@ export type Reply =
   | { kind: 'threw'; name: string; message: string; stack: string }
   | { kind: 'stopped'; message: string; before?: boolean };
 
-export type Request = { op: 'load'; file: string } | { op: 'call'; file: string; name: string; args: string };
+export type Request = { op: 'load'; file: string } | { op: 'call'; file: string; name: string; args: string } | { op: 'serve' };
+
+/**
+ * The checker's own channel to the answers' process: two named pipes, calls one way, replies
+ * the other. The checker's thread writes a call and blocks reading the reply, and the process
+ * serves calls in a synchronous loop, so a call costs two reads and two writes: about a third
+ * of a hop through the grader's main thread and its event loop (measured: 20,000 calls in
+ * 0.32 s of CPU against 1.4 s).
+ */
+export interface CallChannel {
+  calls: string;
+  replies: string;
+}
+
+/** The line the grader writes on the replies pipe when the process has ended: it wakes a checker waiting on a reply. */
+export const endedLine = (message: string) => `\n${JSON.stringify({ id: -1, kind: 'stopped', message })}\n`;
 
 
 let namespacesWork: boolean | undefined;
@@ -45,6 +61,7 @@ export function namespacesAvailable(): boolean {
   return namespacesWork;
 }
 let prlimitWorks: boolean | undefined;
+let channelsMade = 0;
 const prlimitAvailable = () => (prlimitWorks ??= process.platform === 'linux' && spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status === 0);
 
 export class Sandbox {
@@ -64,8 +81,25 @@ export class Sandbox {
   /** The start of what the process printed on stderr, for when the sandbox itself fails. */
   private stderrStart = '';
   readonly exited: Promise<string>;
+  /** The named pipes of the checker's calls (see CallChannel). */
+  readonly channel: CallChannel;
+  /** The grader's own ends of the pipes: they keep a checker's open and read from blocking. */
+  private channelFds: number[] = [];
+  private wakeFd?: number;
 
-  constructor(prepared: PreparedSubmission) {
+  /** `onEnded` runs as soon as the process has ended, before a checker waiting on it is woken. */
+  constructor(prepared: PreparedSubmission, private readonly onEnded: () => void = () => undefined) {
+    // A submission's grading may start a fresh process after one ended: fresh pipes too.
+    const n = ++channelsMade;
+    this.channel = { calls: join(prepared.root, `calls-${n}`), replies: join(prepared.root, `replies-${n}`) };
+    const made = spawnSync('mkfifo', ['-m', '600', this.channel.calls, this.channel.replies], { stdio: 'ignore' });
+    // Read and write on both (Linux and BSDs open a named pipe so without waiting for the other end).
+    if (made.status === 0) {
+      this.channelFds = [openSync(this.channel.calls, constants.O_RDWR), openSync(this.channel.replies, constants.O_RDWR)];
+      // The grader's news that the process ended goes on a writer that never blocks: a replies
+      // pipe left full (a reply past the size limit, no longer read) must not hold up the grader.
+      this.wakeFd = openSync(this.channel.replies, constants.O_WRONLY | constants.O_NONBLOCK);
+    }
     const node = [
       process.execPath,
       permissionFlag(),
@@ -83,8 +117,9 @@ export class Sandbox {
     this.process = spawn(limited[0]!, limited.slice(1), {
       env: {},
       cwd: prepared.runDir,
-      // stdin: requests; stdout/stderr: whatever the answer prints, read and dropped; fd 3: replies.
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      // stdin: the grader's requests; stdout/stderr: whatever the answer prints, read and
+      // dropped; fd 3: replies to the grader; fds 4 and 5: the checker's calls and their replies.
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe', ...(this.channelFds.length === 2 ? this.channelFds : ['ignore', 'ignore'])] as never,
       // Its own process group, so that the whole group is killed when its grading ends.
       detached: true,
     });
@@ -97,10 +132,12 @@ export class Sandbox {
     const replies = this.process.stdio[3] as NodeJS.ReadableStream;
     replies.setEncoding('utf8');
     replies.on('data', (chunk: string) => this.receive(chunk));
+    if (made.status !== 0) this.failedToStart = 'the sandbox could not make its named pipes (mkfifo)';
     this.exited = new Promise((resolve) => {
       this.process.on('exit', (code, signal) => {
         if (!this.ready && !this.killedByGrader) this.failedToStart ??= `the sandbox did not start (${signal ?? `exit code ${code}`}): ${this.stderrStart.trim().split('\n')[0] ?? ''}`;
         this.ended ??= this.killedByGrader ? 'stopped by the grader' : describeExit(code, signal);
+        this.wakeChecker(this.ended);
         this.pending?.resolve({ kind: 'stopped', message: this.ended });
         this.pending = undefined;
         resolve(this.ended);
@@ -108,6 +145,7 @@ export class Sandbox {
       this.process.on('error', (error) => {
         this.failedToStart ??= `the sandbox did not start: ${error.message}`;
         this.ended ??= `could not start: ${error.message}`;
+        this.wakeChecker(this.ended);
         this.pending?.resolve({ kind: 'stopped', message: this.ended });
         this.pending = undefined;
         resolve(this.ended);
@@ -150,6 +188,34 @@ export class Sandbox {
     }
   }
 
+  /** From now on the process serves the checker's calls on its channel (and nothing else). */
+  serve() {
+    if (!this.ended) this.process.stdin!.write(JSON.stringify({ id: ++this.nextId, op: 'serve' }) + '\n');
+  }
+
+  /** The process is gone: a checker reading a reply (or about to) reads that instead. */
+  private wakeChecker(why: string) {
+    this.onEnded();
+    if (this.wakeFd === undefined) return;
+    try {
+      writeSync(this.wakeFd, endedLine(why));
+    } catch {
+      /* closed already */
+    }
+  }
+
+  private closeChannel() {
+    const fds = [...this.channelFds.splice(0), ...(this.wakeFd === undefined ? [] : [this.wakeFd])];
+    this.wakeFd = undefined;
+    for (const fd of fds) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* closed already */
+      }
+    }
+  }
+
   /** CPU time used by the answers' process so far, in ms (undefined without /proc). */
   cpuMs(): number | undefined {
     if (!procAvailable || this.process.pid === undefined) return undefined;
@@ -163,9 +229,9 @@ export class Sandbox {
     return this.pending !== undefined;
   }
 
-  /** True while a call is in flight and the answers' process sleeps instead of working on it. */
-  waitingInCall(): boolean {
-    if (!this.pending || !procAvailable) return false;
+  /** True while the answers' process sleeps (asked during a call: it sleeps instead of working on it). */
+  asleep(): boolean {
+    if (!procAvailable) return false;
     this.cpuMs(); // finds the pid
     return this.nodePid !== undefined && isAsleep(`/proc/${this.nodePid}/stat`);
   }
@@ -182,13 +248,12 @@ export class Sandbox {
     }
   }
 
-  /** Close its input and wait for it to end; killed if it does not within a moment. */
+  /** End it (its grading is over) and wait until it has. */
   async close() {
     this.process.stdin!.end();
-    const timer = setTimeout(() => this.kill(), 500);
-    await this.exited;
-    clearTimeout(timer);
     this.kill();
+    await this.exited;
+    this.closeChannel();
   }
 }
 
