@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findChapter, repoRoot } from '../../tools/chapters.ts';
 import { gradeChapter } from '../../tools/grading/grade-chapter.ts';
+import { gradeMany } from '../../tools/grading/grade-many.ts';
 import { toJson } from '../../tools/grading/report.ts';
 import { stripSolutions } from '../../tools/build/stubs.ts';
 import { withReference } from './fixture-dirs.ts';
@@ -79,6 +80,27 @@ describe('the grader', () => {
     const reports = await gradeChapter(chapterOne, join(repoRoot, '.tmp', 'no-such-folder'));
     expect(reports).toHaveLength(4);
     expect(reports.every((r) => r.status === 'error' && /do not load/.test(r.message))).toBe(true);
+  });
+});
+
+describe('checkers reused from submission to submission', () => {
+  it('give every submission the verdicts a fresh checker gives it, whatever came before', async () => {
+    const folders = [
+      join(repoRoot, 'solutions/01-idempotency'),
+      join(repoRoot, 'tests/fixtures/wrong-answers/01-idempotency'),
+      withReference('key-in-memory'),
+      join(repoRoot, 'solutions/01-idempotency'),
+      withReference('exiting-answers'),
+      join(repoRoot, 'solutions/01-idempotency'),
+    ];
+    const verdicts = (reports: { id: string; status: string; message: string }[]) => reports.map((r) => `${r.id} ${r.status} ${r.message.replace(/\d+ ms|[0-9a-f-]{36}/g, '…')}`);
+    const fresh = [];
+    for (const dir of folders) fresh.push(verdicts(await gradeChapter(chapterOne, dir)));
+    // Two lanes, one checker each: every submission follows others in the same checker.
+    const jobs = folders.map((answersDir, i) => ({ owner: `student-${i}`, chapter: chapterOne, answersDir }));
+    const results = await gradeMany(jobs, { concurrency: 2 });
+    expect(jobs.map((job) => verdicts(results.get(job)!))).toEqual(fresh);
+    expect(fresh[0]!.every((line) => / pass /.test(line))).toBe(true);
   });
 });
 

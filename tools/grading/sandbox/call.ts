@@ -91,8 +91,8 @@ export function disconnect() {
 }
 
 /** The next line on the replies pipe; undefined (and the process to be ended) past the size limit. */
+const chunk = Buffer.allocUnsafe(1 << 16);
 function readLine(open: NonNullable<typeof channel>): string | undefined {
-  const chunk = Buffer.alloc(1 << 16);
   let newline;
   while ((newline = open.pending.indexOf('\n')) < 0) {
     if (open.pending.length > sandboxLimits.replyBytes) return undefined;

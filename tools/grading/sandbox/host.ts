@@ -9,7 +9,8 @@
  * nor signal any process of the grader's, nor listen on or reach the network).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childPids, cpuMsOf, isAsleep, procAvailable } from '../cpu.ts';
 import type { PreparedSubmission } from './submission.ts';
@@ -61,7 +62,6 @@ export function namespacesAvailable(): boolean {
   return namespacesWork;
 }
 let prlimitWorks: boolean | undefined;
-let channelsMade = 0;
 const prlimitAvailable = () => (prlimitWorks ??= process.platform === 'linux' && spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status === 0);
 
 export class Sandbox {
@@ -89,12 +89,10 @@ export class Sandbox {
 
   /** `onEnded` runs as soon as the process has ended, before a checker waiting on it is woken. */
   constructor(prepared: PreparedSubmission, private readonly onEnded: () => void = () => undefined) {
-    // A submission's grading may start a fresh process after one ended: fresh pipes too.
-    const n = ++channelsMade;
-    this.channel = { calls: join(prepared.root, `calls-${n}`), replies: join(prepared.root, `replies-${n}`) };
-    const made = spawnSync('mkfifo', ['-m', '600', this.channel.calls, this.channel.replies], { stdio: 'ignore' });
+    const channel = takeChannel();
+    this.channel = channel ?? { calls: '', replies: '' };
     // Read and write on both (Linux and BSDs open a named pipe so without waiting for the other end).
-    if (made.status === 0) {
+    if (channel) {
       this.channelFds = [openSync(this.channel.calls, constants.O_RDWR), openSync(this.channel.replies, constants.O_RDWR)];
       // The grader's news that the process ended goes on a writer that never blocks: a replies
       // pipe left full (a reply past the size limit, no longer read) must not hold up the grader.
@@ -132,7 +130,7 @@ export class Sandbox {
     const replies = this.process.stdio[3] as NodeJS.ReadableStream;
     replies.setEncoding('utf8');
     replies.on('data', (chunk: string) => this.receive(chunk));
-    if (made.status !== 0) this.failedToStart = 'the sandbox could not make its named pipes (mkfifo)';
+    if (!channel) this.failedToStart = 'the sandbox could not make its named pipes (mkfifo)';
     this.exited = new Promise((resolve) => {
       this.process.on('exit', (code, signal) => {
         if (!this.ready && !this.killedByGrader) this.failedToStart ??= `the sandbox did not start (${signal ?? `exit code ${code}`}): ${this.stderrStart.trim().split('\n')[0] ?? ''}`;
@@ -254,30 +252,70 @@ export class Sandbox {
     this.kill();
     await this.exited;
     this.closeChannel();
+    for (const path of [this.channel.calls, this.channel.replies]) if (path) rmSync(path, { force: true });
   }
 }
 
 /**
- * Kills the sandbox's process group once the grader is gone, however it went: a detached shell
- * reading a pipe whose other end the grader holds, which closes when the grader's process
- * exits, a SIGKILL included (a `check` stopped by watch's `q`, a test runner ending). Without
- * it an answer looping forever outlives a grader that was killed. Returns what stops it.
+ * Kills the sandboxes' process groups once the grader is gone, however it went: one detached
+ * shell per grader, told of each group as it starts (`+id`) and ends (`-id`) on a pipe whose
+ * other end the grader holds; the pipe closes when the grader's process exits, a SIGKILL
+ * included (a `check` stopped by watch's `q`, a test runner ending), and the shell then kills
+ * the groups still listed. Without it an answer looping forever outlives a grader that was
+ * killed. One shell for all, not one per sandbox: starting a process from the grader costs
+ * ~17 ms of its CPU (measured), twice per submission's chapter otherwise.
+ * Returns what takes the group off the list.
  */
+const watchdogScript = `live=" "
+while read -r line; do
+  case "$line" in
+    +*) live="$live\${line#+} " ;;
+    -*) id="\${line#-}"; kept=" "; for g in $live; do [ "$g" = "$id" ] || kept="$kept$g "; done; live="$kept" ;;
+  esac
+done
+for g in $live; do kill -KILL -"$g" 2>/dev/null; done`;
+let watchdog: ChildProcess | undefined;
 function groupWatchdog(groupId: number): () => void {
-  const child = spawn('sh', ['-c', `read -r _; kill -KILL -${groupId} 2>/dev/null`], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
-  // No `sh`: no watchdog; the grader's own kill on its way out remains.
-  child.on('error', () => undefined);
-  child.stdin?.on('error', () => undefined);
-  // Neither the shell nor its pipe may keep the grader's event loop alive.
-  child.unref();
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  if (!watchdog || watchdog.exitCode !== null || watchdog.signalCode !== null) {
+    watchdog = spawn('sh', ['-c', watchdogScript], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    // No `sh`: no watchdog; the grader's own kill on its way out remains.
+    watchdog.on('error', () => undefined);
+    watchdog.stdin?.on('error', () => undefined);
+    // Neither the shell nor its pipe may keep the grader's event loop alive.
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+  const shell = watchdog;
+  shell.stdin?.write(`+${groupId}\n`);
+  let listed = true;
   return () => {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
+    if (listed && shell.exitCode === null) shell.stdin?.write(`-${groupId}\n`);
+    listed = false;
   };
+}
+
+/**
+ * Named pipes for the checkers' channels, made in batches (one `mkfifo` for many: starting it
+ * costs the grader ~10 ms each time). Each pair serves one sandbox and is then removed: a pair
+ * used again could hold a line of its last sandbox's (the news of its end, written while a
+ * process of its group still held the pipe), which the next checker would read as its own.
+ */
+const spareChannels: CallChannel[] = [];
+let pipesDir: string | undefined;
+let channelsMade = 0;
+function takeChannel(): CallChannel | undefined {
+  if (spareChannels.length === 0) {
+    if (!pipesDir) {
+      pipesDir = mkdtempSync(join(tmpdir(), 'grading-pipes-'));
+      const dir = pipesDir;
+      process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    }
+    const batch = Array.from({ length: 8 }, () => ++channelsMade).map((n) => ({ calls: join(pipesDir!, `calls-${n}`), replies: join(pipesDir!, `replies-${n}`) }));
+    const made = spawnSync('mkfifo', ['-m', '600', ...batch.flatMap((c) => [c.calls, c.replies])], { stdio: 'ignore' });
+    if (made.status !== 0) return undefined;
+    spareChannels.push(...batch);
+  }
+  return spareChannels.pop();
 }
 
 const replyKinds = new Set(['ready', 'loaded', 'value', 'undefined', 'function', 'unserialisable', 'threw']);
