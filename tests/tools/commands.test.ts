@@ -128,6 +128,17 @@ describe('npm run check', () => {
     expect(JSON.parse(run.stdout).tests.map((t: { task_id: string }) => t.task_id)).toEqual(['1.1', '1.2', '1.3', '1.4']);
   });
 
+  it.each(['check', 'build', 'hint', 'reset', 'release', 'docs'])('npm run %s answers an option it does not know with its usage, and --help with the usage alone', (command) => {
+    const run = (arg: string) => spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, `tools/cli/${command}.ts`), arg], { encoding: 'utf8' });
+    const wrong = run('--no-such-option');
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(new RegExp(`^Unknown option '--no-such-option'\nusage:[^]*npm run ${command}`));
+    expect(wrong.stderr).not.toMatch(/\n\s+at |node:internal/);
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(new RegExp(`^usage:[^]*npm run ${command}`));
+  });
+
   it('names the chapters it knows when asked for one it does not', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'tools/cli/check.ts'), '9'], { encoding: 'utf8' });
     expect(run.status).toBe(2);

@@ -19,7 +19,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { chapterEntries, repoRoot, solutionsDir } from '../chapters.ts';
 import { markdownTable } from '../render/table.ts';
 import type { Figures } from '../explore/explore.ts';
@@ -27,9 +26,10 @@ import { measureNode, measureRepeated, median, type Measured } from '../bench/me
 import { selfTimeByPlace } from '../bench/profile.ts';
 import { benchPaxosCommit, paxosMarkdown, writePaxosReadme } from '../bench/paxos-commit/bench.ts';
 import { benchGrading, classTarget } from '../bench/grading.ts';
+import { commandLine } from './args.ts';
 
 const SECTIONS = ['models', 'checks', 'commands', 'grading', 'tests', 'profile', 'paxos', 'explorer'] as const;
-const { values } = parseArgs({ options: { repeat: { type: 'string', default: '3' }, only: { type: 'string' }, class: { type: 'string', default: String(classTarget.students) } } });
+const { values } = commandLine('usage: npm run bench [-- --repeat N] [--only commands,grading,tests,profile,paxos,explorer,models,checks] [--class N]', { options: { repeat: { type: 'string', default: '3' }, only: { type: 'string' }, class: { type: 'string', default: String(classTarget.students) } } });
 const repeat = Math.max(1, Number(values.repeat));
 const only = new Set(values.only ? values.only.split(',') : SECTIONS);
 for (const name of only) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only: no section "${name}" (the sections are ${SECTIONS.join(', ')})`);

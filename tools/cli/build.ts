@@ -23,7 +23,6 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { chapterEntries, chapterModule, exercisesDir, findChapter, repoRoot, solutionsDir, type ChapterEntry } from '../chapters.ts';
 import { loadAnswersOrReport, runTask } from '../grading/run-task.ts';
 import type { Chapter } from '../grading/task.ts';
@@ -34,8 +33,9 @@ import { buildSite } from '../site/build-site.ts';
 import { BuildCache, type StepRecord } from '../build/cache.ts';
 import { stepInputs } from '../build/inputs.ts';
 import { markdownTable } from '../render/table.ts';
+import { commandLine } from './args.ts';
 
-const { values } = parseArgs({
+const { values } = commandLine('usage:\n    npm run build                 everything\n    npm run build -- --chapter 1  one chapter\'s stubs and key\n    npm run build -- --no-site    skip the HTML site (and its API reference)\n    npm run build -- --variant cohort.json\n    npm run build -- --overwrite-answers\n    npm run build -- --force      run every step, even those whose inputs did not change\n    npm run build -- --timings F  write each step\'s wall and CPU milliseconds to F (JSON)\n    npm run build -- --jobs N     chapters built at once, each in a process of its own', {
   options: {
     chapter: { type: 'string', short: 'c' },
     'no-site': { type: 'boolean', default: false },

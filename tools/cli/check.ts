@@ -21,15 +21,15 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chapterEntries, findChapter, repoRoot, type ChapterEntry } from '../chapters.ts';
 import { gradeChapter } from '../grading/grade-chapter.ts';
 import { chapterHeading, formatReport, progressBar, toJson, type FormatOptions } from '../grading/report.ts';
 import type { TaskReport } from '../grading/run-task.ts';
 import { fingerprint, nextTask, readProgress, recordChapter, standings } from './progress.ts';
 import { loadTaskList, type TaskInfo } from './task-list.ts';
+import { commandLine } from './args.ts';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = commandLine('usage: npm run check [-- <chapter>…] [--answers <dir>] [--hints] [--reveal] [--summary] [--json] [--no-trace] [--timeout <ms>]', {
   allowPositionals: true,
   options: {
     answers: { type: 'string', short: 'a', default: join(repoRoot, 'exercises') },

@@ -5,11 +5,11 @@
  *                                    answers, to docs/site-student/ (checked to hold none)
  *   npm run docs -- --no-api         skip the API reference
  */
-import { parseArgs } from 'node:util';
 import { join, relative } from 'node:path';
 import { buildSite } from '../site/build-site.ts';
+import { commandLine } from './args.ts';
 
-const { values } = parseArgs({ options: { 'no-api': { type: 'boolean', default: false }, 'no-solutions': { type: 'boolean', default: false } } });
+const { values } = commandLine('usage: npm run docs [-- --no-solutions] [--no-api]', { options: { 'no-api': { type: 'boolean', default: false }, 'no-solutions': { type: 'boolean', default: false } } });
 const started = performance.now();
 try {
   const report = await buildSite({ api: !values['no-api'], solutions: !values['no-solutions'], log: (line) => console.error(line) });

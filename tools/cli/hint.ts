@@ -4,12 +4,12 @@
  * Nothing is run: a hint is a question to think about, never the answer.
  */
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { repoRoot } from '../chapters.ts';
 import { nextTask, readProgress, standings } from './progress.ts';
 import { findTask, loadTaskList } from './task-list.ts';
+import { commandLine } from './args.ts';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = commandLine('usage: npm run hint [-- <task>], e.g. npm run hint -- 1.3', {
   allowPositionals: true,
   options: { answers: { type: 'string', short: 'a', default: join(repoRoot, 'exercises') } },
 });

@@ -15,7 +15,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { BREAKER_BOUNDS } from '../../specs/04-high-availability/chapter.ts';
 import { join } from 'node:path';
@@ -23,8 +22,9 @@ import { chapterEntries, findChapter, repoRoot, solutionsDir, type ChapterEntry 
 import { gradeChapter } from '../grading/grade-chapter.ts';
 import { markdownTable } from '../render/table.ts';
 import type { TaskReport } from '../grading/run-task.ts';
+import { commandLine } from './args.ts';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = commandLine('usage:\n    npm run load-proof                    one hog per core, every chapter\n    npm run load-proof -- --hogs 4 2 3    four hogs, chapters 2 and 3', {
   allowPositionals: true,
   options: {
     hogs: { type: 'string', default: String(availableParallelism()) },

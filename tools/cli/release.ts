@@ -9,12 +9,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { repoRoot } from '../chapters.ts';
 import { writeRelease } from '../release/release.ts';
 import { findReleaseLeaks } from '../release/audit.ts';
+import { commandLine } from './args.ts';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = commandLine('usage: npm run release -- <dir> [--force] [--points points.json] [--variant cohort.json]', {
   allowPositionals: true,
   options: { force: { type: 'boolean', default: false }, points: { type: 'string' }, variant: { type: 'string' } },
 });

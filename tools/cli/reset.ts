@@ -12,13 +12,13 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chapterEntries, pristineStubsDir, repoRoot, solutionsDir } from '../chapters.ts';
 import { hasSolutionMarkers, languageOf, stripSolutions } from '../build/stubs.ts';
 import { resetFunctions } from './stub-parts.ts';
 import { findTask, loadTaskList, type TaskInfo } from './task-list.ts';
+import { commandLine } from './args.ts';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = commandLine('usage: npm run reset -- <task> [--answers <dir>], e.g. npm run reset -- 1.3', {
   allowPositionals: true,
   options: { answers: { type: 'string', short: 'a', default: join(repoRoot, 'exercises') } },
 });

@@ -4,11 +4,11 @@
  */
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { defaultSiteDir, defaultStudentSiteDir } from '../site/build-site.ts';
 import { siteServer } from '../site/server.ts';
+import { commandLine } from './args.ts';
 
-const { values } = parseArgs({ options: { 'no-solutions': { type: 'boolean', default: false } } });
+const { values } = commandLine('usage: npm run serve [-- --no-solutions] (the port: PORT=4274 npm run serve)', { options: { 'no-solutions': { type: 'boolean', default: false } } });
 const siteDir = values['no-solutions'] ? defaultStudentSiteDir : defaultSiteDir;
 const port = Number(process.env.PORT ?? 4173);
 
