@@ -12,11 +12,13 @@ export interface ChapterEntry {
   slug: string;
   /** The chapter's checks, if not at `specs/<slug>/chapter.ts` (test fixtures). */
   module?: string;
+  /** Its checks run SQL on PostgreSQL (a batch shares one server among its checkers). */
+  usesDatabase?: boolean;
 }
 
 export const chapterEntries: readonly ChapterEntry[] = [
   { number: 1, slug: '01-idempotency' },
-  { number: 2, slug: '02-ledger' },
+  { number: 2, slug: '02-ledger', usesDatabase: true },
   { number: 3, slug: '03-webhooks' },
   { number: 4, slug: '04-high-availability' },
 ];

@@ -28,6 +28,8 @@ import { parseArgs } from 'node:util';
 import { chapterEntries, findChapter, hiddenEntry, type ChapterEntry } from '../chapters.ts';
 import { gradeChapter } from '../grading/grade-chapter.ts';
 import { CheckerPool } from '../grading/checker.ts';
+import { startEmbeddedServer, type EmbeddedServer } from '../sql/embedded-server.ts';
+import { runServerVariable } from '../sql/database.ts';
 import { fingerprint } from '../grading/fingerprint.ts';
 import {
   feedbackMarkdown,
@@ -150,8 +152,10 @@ async function gradeStudent(student: string): Promise<void> {
 }
 
 // Up to `jobs` students at once. A chapter's checks are loaded and prepared once per checker
-// (about one per job), then grade student after student.
-const checkers = new CheckerPool();
+// (about one per job), then grade student after student; the checkers of a chapter that runs
+// SQL share one database server, started here (each check still gets its own role and schema).
+const database = queue.length > 0 ? await sharedDatabase(entries) : undefined;
+const checkers = new CheckerPool(database ? { env: { ...process.env, [runServerVariable]: database.adminUrl } } : {});
 const pending = [...queue];
 await Promise.all(
   Array.from({ length: Math.min(jobs, pending.length) }, async () => {
@@ -163,6 +167,7 @@ await Promise.all(
 );
 
 await checkers.close();
+await database?.stop();
 
 const ids = book.tasks.map((t) => t.id);
 console.log(
@@ -178,6 +183,16 @@ console.log(
 );
 console.log(`\n${queue.length} graded in ${((performance.now() - started) / 1000).toFixed(1)} s; gradebook: ${relative(process.cwd(), files.csv)}, ${relative(process.cwd(), files.json)}, ${relative(process.cwd(), files.feedback)}/`);
 process.exit(0);
+
+/**
+ * One embedded server for the run's checkers when a chapter needs one and DATABASE_URL names
+ * none. If it does not start, each checker starts its own, and reports that failure as the
+ * environment's if it fails too.
+ */
+async function sharedDatabase(graded: readonly ChapterEntry[]): Promise<EmbeddedServer | undefined> {
+  if (process.env.DATABASE_URL || !graded.some((entry) => entry.usesDatabase)) return undefined;
+  return startEmbeddedServer().catch(() => undefined);
+}
 
 function save() {
   writeAtomically(files.json, JSON.stringify(book, null, 2) + '\n');

@@ -261,7 +261,14 @@ export function sqlServer(): Promise<SqlServer> {
   return shared;
 }
 
+/** Set by a batch grader for its checkers: the embedded server it started for the whole run. */
+export const runServerVariable = 'WORKBOOK_RUN_DATABASE_URL';
+
 async function openSqlServer(): Promise<SqlServer> {
+  // The grading run's own embedded server, shared by its checkers: used as this process's own
+  // would be (its database; the run stops it), each check still in a role and schema of its own.
+  const runServer = process.env[runServerVariable];
+  if (runServer) return openServer(runServer, 'embedded');
   const url = process.env.DATABASE_URL;
   if (url) {
     try {
