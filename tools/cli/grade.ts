@@ -24,7 +24,6 @@
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chapterEntries, findChapter, hiddenEntry, type ChapterEntry } from '../chapters.ts';
 import { gradeChapter } from '../grading/grade-chapter.ts';
 import { CheckerPool } from '../grading/checker.ts';
@@ -45,6 +44,7 @@ import {
 import type { TaskReport } from '../grading/run-task.ts';
 import { markdownTable } from '../render/table.ts';
 import { loadTaskList } from './task-list.ts';
+import { commandLine } from './args.ts';
 
 const usage =
   'usage: npm run grade -- <submissions-dir> [--out <dir>] [--chapter N]… [--points 2.1=3]… [--points-file f.json] [--resume] [--jobs N] [--timeout ms] [--hidden]';
@@ -53,25 +53,20 @@ const stop = (message: string): never => {
   process.exit(2);
 };
 
-let parsed;
-try {
-  parsed = parseArgs({
-    allowPositionals: true,
-    options: {
-      chapter: { type: 'string', short: 'c', multiple: true },
-      timeout: { type: 'string', default: '10000' },
-      out: { type: 'string', short: 'o' },
-      points: { type: 'string', multiple: true },
-      'points-file': { type: 'string' },
-      resume: { type: 'boolean', default: false },
-      jobs: { type: 'string', short: 'j' },
-      hidden: { type: 'boolean', default: false },
-    },
-  });
-} catch (error) {
-  stop(`${(error as Error).message}\n${usage}`);
-}
-const { values, positionals } = parsed!;
+const parsed = commandLine(usage, {
+  allowPositionals: true,
+  options: {
+    chapter: { type: 'string', short: 'c', multiple: true },
+    timeout: { type: 'string', default: '10000' },
+    out: { type: 'string', short: 'o' },
+    points: { type: 'string', multiple: true },
+    'points-file': { type: 'string' },
+    resume: { type: 'boolean', default: false },
+    jobs: { type: 'string', short: 'j' },
+    hidden: { type: 'boolean', default: false },
+  },
+});
+const { values, positionals } = parsed;
 if (positionals.length !== 1) stop(usage);
 const root = resolve(positionals[0]!);
 if (!existsSync(root) || !statSync(root).isDirectory()) stop(`no such folder: ${root}`);

@@ -13,11 +13,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, relative, resolve, sep } from 'node:path';
-import { parseArgs } from 'node:util';
 import { watch } from 'chokidar';
 import { chapterEntries, findChapter, repoRoot, type ChapterEntry } from '../chapters.ts';
+import { commandLine } from './args.ts';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = commandLine('usage: npm run watch [-- <chapter>] [--answers <dir>]', {
   allowPositionals: true,
   options: { answers: { type: 'string', short: 'a', default: join(repoRoot, 'exercises') } },
 });
