@@ -179,6 +179,10 @@ describe('npm run webhook', () => {
     expect(wrong).toMatchObject({ status: 1, out: [expect.stringMatching(/signature mismatch/)] });
   });
 
+  it('--help gives the usage and status 0', () => {
+    expect(runWebhookCommand(['--help'])).toMatchObject({ status: 0, out: [expect.stringMatching(/^usage:\n  npm run webhook -- secret/)], err: [] });
+  });
+
   it('bad arguments give the usage and status 2, never a stack trace', () => {
     expect(runWebhookCommand(['sign', file])).toMatchObject({ status: 2, err: expect.arrayContaining([expect.stringMatching(/--secret is required/)]) });
     expect(runWebhookCommand(['sign', '--secret', secret, '--timestamp', 'yesterday', file])).toMatchObject({ status: 2, err: [expect.stringMatching(/whole seconds/)] });

@@ -26,6 +26,7 @@ const usage = `usage:
 
 /** Exit status and lines to print, so that tests can run the command without a child process. */
 export function runWebhookCommand(argv: readonly string[], nowSeconds = Math.floor(Date.now() / 1000)): { status: number; out: string[]; err: string[] } {
+  if (argv.includes('--help')) return { status: 0, out: [usage], err: [] };
   let parsed;
   try {
     parsed = parseArgs({
