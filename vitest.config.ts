@@ -30,8 +30,10 @@ export default defineConfig({
      * run: 68.4 s with a process per file (the pure files already shared threads), 59.1 s with
      * the chapters' files sharing processes in a project of their own, 57.6 s with one project
      * for every file (vitest ends a worker when the next file belongs to another project).
-     * Each file leaves things as it found them: the environment, the process's database (closed
-     * in afterAll) and, for a cohort variant, the module cache (`vi.resetModules()` in afterAll).
+     * Each file leaves things as it found them: the environment and, for a cohort variant, the
+     * module cache (`vi.resetModules()` in afterAll). The chapter 2 files leave the process's
+     * embedded database running for the next file (one start-up per worker, not per file); the
+     * worker's exit stops it, as any process's exit does (tools/sql/embedded-server.ts).
      */
     isolate: false,
     // Several files spend much of their time waiting (a grader's deadline, a child process
