@@ -48,8 +48,9 @@ export default defineConfig({
     pool: 'threads',
     // Several files spend much of their time waiting (a grader's deadline, a child process
     // killed mid-transaction, a database starting): one worker more than this machine's two
-    // cores keeps both busy (measured: 28 s with the default, 20 s with three; and again with
-    // every file sharing processes: 30.5 s with two, 28.5 s with three).
+    // cores keeps both busy (measured: 28 s with the default, 20 s with three; with every file
+    // sharing processes: 30.5 s with two, 28.5 s with three; with threads, medians of 3 runs
+    // beside another session's work: 26.2 s with two, 25.8 s with three, 38 s with four).
     maxWorkers: 3,
   },
 });
