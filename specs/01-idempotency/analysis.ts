@@ -3,6 +3,7 @@
  * with these results, and the answer key prints them: both come from the same runs.
  */
 import { explore, type Exploration } from '../../tools/explore/explore.ts';
+import { memoByValue } from '../../tools/explore/memo.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import {
   candidateEvents,
@@ -139,9 +140,15 @@ export function configForWindow(ttlSeconds: number, windowSeconds: number, base:
   return { ...base, ttlSeconds, retryDelaysSeconds: [delay] };
 }
 
-/** Can the client's retry be charged a second time when keys live `ttl` and retries span `window`? */
-export function doubleChargeRun(ttlSeconds: number, windowSeconds: number, base: IdempotencyConfig = scenarioConfig) {
-  const exploration = explore(createIdempotencyModel(configForWindow(ttlSeconds, windowSeconds, base)), {
+/**
+ * Can the client's retry be charged a second time when keys live `ttl` and retries span `window`?
+ * Once per distinct question: 1.3's check asks it of each answer, the key of a grid of them.
+ */
+export const doubleChargeRun = (ttlSeconds: number, windowSeconds: number, base: IdempotencyConfig = scenarioConfig) =>
+  doubleCharge(configForWindow(ttlSeconds, windowSeconds, base));
+
+const doubleCharge = memoByValue((config: IdempotencyConfig) => {
+  const exploration = explore(createIdempotencyModel(config), {
     events: candidateEvents,
     invariants: [idempotencyInvariants[0]!],
   }) as IdempotencyExploration;
@@ -151,7 +158,7 @@ export function doubleChargeRun(ttlSeconds: number, windowSeconds: number, base:
     possible: violation !== undefined,
     trace: violation ? formatTrace(violation.trace, { step: describeStep, state: describeState }) : undefined,
   };
-}
+});
 
 /**
  * A prediction task's trace, cut before its decisive step: the visible part stops before the

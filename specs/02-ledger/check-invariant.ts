@@ -242,9 +242,27 @@ export async function checkInvariantAndEnforcement(answers: LedgerAnswers, sampl
   const schemaFails = await whenTheSchemaFails('2.2', answers);
   if (schemaFails) return schemaFails;
   const schema = answers.schemaAndPayment;
-  const queryResult = await withScratchDatabase('2.2a', ({ db }) => failOnSqlError('2.2', () => checkQueryOnRandomLedgers(db, schema, query, sample)));
+  const queryResult = await queryVerdict(schema, query, sample);
   if (queryResult.status !== 'pass') return queryResult;
   const enforcementResult = await withScratchDatabase('2.2b', ({ db }) => failOnSqlError('2.2', () => checkEnforcement(db, schema, enforcement)));
   if (enforcementResult.status !== 'pass') return enforcementResult;
   return pass(`the query is exact on ${queryResult.figures!.ledgers} random ledgers; unbalanced COMMITs refused`, { figures: queryResult.figures });
+}
+
+/**
+ * 2.2 (a)'s verdict on a schema, a query and a sample, computed once per texts: it depends on
+ * nothing else (the ledgers come from the sample's seed), and the check asks for it again with
+ * every enforcement tried on the same query (as `schemaVerdict` does for 2.1's).
+ */
+const queryVerdicts = new Map<string, Promise<CheckResult>>();
+function queryVerdict(schema: SqlSource, query: SqlSource, sample: LedgerSample): Promise<CheckResult> {
+  const key = JSON.stringify([schema.name, schema.text, query.name, query.text, sample.runs, sample.seed]);
+  let verdict = queryVerdicts.get(key);
+  if (!verdict) {
+    verdict = withScratchDatabase('2.2a', ({ db }) => failOnSqlError('2.2', () => checkQueryOnRandomLedgers(db, schema, query, sample)));
+    queryVerdicts.set(key, verdict);
+    // A failure of the environment is not a verdict on the query: ask again next time.
+    verdict.catch(() => queryVerdicts.delete(key));
+  }
+  return verdict;
 }

@@ -3,6 +3,7 @@
  * with these results, and the answer key prints them: both come from the same runs.
  */
 import { explore, type Exploration } from '../../tools/explore/explore.ts';
+import { memoByValue } from '../../tools/explore/memo.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import {
   candidateEvents,
@@ -41,36 +42,33 @@ export interface CheckedExploration {
   violations: { id: string; statement: string; state: number | undefined; trace: string }[];
 }
 
-const cache = new Map<WebhookDeliveryConfig, CheckedExploration>();
-
 export const traceText = (exploration: WebhookExploration, state: number) =>
   formatTrace(exploration.pathTo(state), { step: describeStep, state: describeState });
 
-/** Every reachable state of a config, with the four invariants and WEBHOOK-5 checked. */
-export function exploreConfig(config: WebhookDeliveryConfig): CheckedExploration {
-  let result = cache.get(config);
-  if (!result) {
-    const exploration = explore(createWebhookDeliveryModel(config), {
-      events: candidateEvents,
-      invariants: webhookInvariantsFor(config.deadlineSeconds),
-      stopAtFirstViolation: false,
-      keepEdges: true,
-    }) as WebhookExploration;
-    const violations = exploration.violations.map((v) => ({
-      id: v.property.id,
-      statement: v.property.statement,
-      state: undefined as number | undefined,
-      trace: formatTrace(v.trace, { step: describeStep, state: describeState }),
-    }));
-    const stuck = replayPossible.failsAt(exploration);
-    if (stuck !== undefined) {
-      violations.push({ id: replayPossible.id, statement: replayPossible.statement, state: stuck, trace: traceText(exploration, stuck) });
-    }
-    result = { exploration, violations };
-    cache.set(config, result);
+/**
+ * Every reachable state of a config, with the four invariants and WEBHOOK-5 checked; once per
+ * distinct config (its figures, and its handler by identity): the checks of 3.1, 3.2 and 3.4
+ * build their config from the answer each time.
+ */
+export const exploreConfig = memoByValue((config: WebhookDeliveryConfig): CheckedExploration => {
+  const exploration = explore(createWebhookDeliveryModel(config), {
+    events: candidateEvents,
+    invariants: webhookInvariantsFor(config.deadlineSeconds),
+    stopAtFirstViolation: false,
+    keepEdges: true,
+  }) as WebhookExploration;
+  const violations = exploration.violations.map((v) => ({
+    id: v.property.id,
+    statement: v.property.statement,
+    state: undefined as number | undefined,
+    trace: formatTrace(v.trace, { step: describeStep, state: describeState }),
+  }));
+  const stuck = replayPossible.failsAt(exploration);
+  if (stuck !== undefined) {
+    violations.push({ id: replayPossible.id, statement: replayPossible.statement, state: stuck, trace: traceText(exploration, stuck) });
   }
-  return result;
-}
+  return { exploration, violations };
+});
 
 /** How the finished runs end: delivered, dead-lettered, discarded. */
 export function endings(exploration: WebhookExploration): Record<string, number> {

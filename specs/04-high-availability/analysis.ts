@@ -2,6 +2,7 @@
  * What the models say about chapter 4's scenario. The checks compare a student's answers with
  * these results, and the answer key prints them: both come from the same runs.
  */
+import { memoByValue } from '../../tools/explore/memo.ts';
 import { explore, type Exploration } from '../../tools/explore/explore.ts';
 import { formatTrace } from '../../tools/render/trace.ts';
 import {
@@ -62,14 +63,7 @@ import {
 } from './invariants.ts';
 import type { ActiveActiveArchitecture, StatusTransition } from './answer-types.ts';
 
-const memo = <K, V>(compute: (key: K) => V) => {
-  const cache = new Map<string, V>();
-  return (key: K): V => {
-    const id = JSON.stringify(key);
-    if (!cache.has(id)) cache.set(id, compute(key));
-    return cache.get(id)!;
-  };
-};
+const memo = memoByValue;
 
 // ── 4.1 ─────────────────────────────────────────────────────────────────────────────────────
 

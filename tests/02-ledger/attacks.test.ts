@@ -4,7 +4,7 @@
  * hint may hand out the figure the task asks for.
  */
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { CheckResult } from '../../tools/grading/task.ts';
 import { chapter, type LedgerAnswers } from '../../specs/02-ledger/chapter.ts';
 import { chapter as hidden } from '../../specs/02-ledger/hidden.ts';
@@ -17,7 +17,8 @@ beforeAll(async () => {
   await chapter.prepare?.();
 }, 60_000);
 
-afterAll(() => chapter.close?.());
+// The server stays up for the next file in this worker (one database start-up per worker, not
+// per file); the worker's exit stops it (tools/sql/embedded-server.ts).
 
 const check = (id: string, answers: LedgerAnswers) => [...chapter.tasks, ...hidden.tasks].find((t) => t.id === id)!.check(answers);
 const fixture = (name: string) => readFile(`tests/02-ledger/fixtures/${name}`, 'utf8');

@@ -3,7 +3,7 @@
  * fail with a message that names the task. One embedded database serves the whole file.
  */
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { NOT_ANSWERED, type CheckResult } from '../../tools/grading/task.ts';
 import { WrongShape } from '../../tools/grading/shape.ts';
 
@@ -19,7 +19,8 @@ beforeAll(async () => {
   await chapter.prepare?.(); // the server's start-up, once
 }, 60_000);
 
-afterAll(() => chapter.close?.());
+// The server stays up for the next file in this worker (one database start-up per worker, not
+// per file); the worker's exit stops it (tools/sql/embedded-server.ts).
 
 const task = (id: string) => chapter.tasks.find((t) => t.id === id)!;
 

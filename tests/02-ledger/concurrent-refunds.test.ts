@@ -3,7 +3,7 @@
  * interleaving as the trace; a guard that differs from the key's but is right passes.
  */
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { chapter, type LedgerAnswers } from '../../specs/02-ledger/chapter.ts';
 
 let reference: LedgerAnswers;
@@ -13,7 +13,8 @@ beforeAll(async () => {
   await chapter.prepare?.();
 }, 60_000);
 
-afterAll(() => chapter.close?.());
+// The server stays up for the next file in this worker (one database start-up per worker, not
+// per file); the worker's exit stops it (tools/sql/embedded-server.ts).
 
 const refundTask = chapter.tasks.find((t) => t.id === '2.3')!;
 

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { withScratchDatabase } from '../../tools/sql/database.ts';
 import { SqlScriptError } from '../../tools/sql/script.ts';
 import { failOnSqlError } from '../../specs/02-ledger/sql-checks.ts';
@@ -19,7 +19,8 @@ beforeAll(async () => {
   await chapter.prepare?.();
 }, 60_000);
 
-afterAll(() => chapter.close?.());
+// The server stays up for the next file in this worker (one database start-up per worker, not
+// per file); the worker's exit stops it (tools/sql/embedded-server.ts).
 
 const prefixed = (sql: string): LedgerAnswers => ({ ...reference, schemaAndPayment: { ...reference.schemaAndPayment, text: `${sql}\n${reference.schemaAndPayment.text}` } });
 

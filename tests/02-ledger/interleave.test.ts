@@ -3,7 +3,7 @@
  * deadlock is reported as one, and the same schedule gives the same trace every time.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { closeSqlServer, sqlServer, type ScratchDatabase, type Database } from '../../tools/sql/database.ts';
+import { sqlServer, type ScratchDatabase, type Database } from '../../tools/sql/database.ts';
 import { interleave, type Step } from '../../tools/sql/interleave.ts';
 
 let scratch: ScratchDatabase;
@@ -15,10 +15,9 @@ beforeAll(async () => {
   sessions = new Map([['A', await scratch.session()], ['B', await scratch.session()]]);
 }, 60_000);
 
-afterAll(async () => {
-  await scratch.drop();
-  await closeSqlServer();
-});
+// The server stays up for the next file in this worker (one database start-up per worker, not
+// per file); the worker's exit stops it (tools/sql/embedded-server.ts).
+afterAll(() => scratch.drop());
 
 const step = (session: string, sql: string): Step => ({ session, label: sql, sql });
 

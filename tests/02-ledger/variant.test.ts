@@ -43,6 +43,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await loaded?.chapter.close?.();
   delete process.env.WORKBOOK_VARIANT;
+  // The next file in this process loads the chapter afresh, without the variant.
+  vi.resetModules();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { resetVariant, scenario } from '../../tools/variant.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'variant-'));
@@ -36,4 +36,4 @@ describe('cohort variants', () => {
     expect(() => scenario('01-idempotency', defaults)).toThrow(/whole number/);
   });
 });
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
