@@ -18,3 +18,17 @@ test('a memo computes once per distinct value and again for another', () => {
   expect([square({ n: 3 }), square({ n: 3 }), square({ n: 4 })]).toEqual([9, 9, 16]);
   expect(runs).toBe(2);
 });
+
+test('a memo keeps only its most recently used results, so a class of submissions cannot fill it', () => {
+  let runs = 0;
+  const square = memoByValue(({ n }: { n: number }) => (runs++, n * n), 2);
+  square({ n: 1 });
+  square({ n: 2 });
+  square({ n: 1 }); // 1 is now the most recently used
+  square({ n: 3 }); // drops 2, the least recently used
+  expect(runs).toBe(3);
+  square({ n: 1 });
+  expect(runs).toBe(3);
+  square({ n: 2 });
+  expect(runs).toBe(4);
+});

@@ -34,12 +34,26 @@ export function valueKey(value: unknown): string {
   });
 }
 
-/** `compute`, run once per distinct argument (by `valueKey`) in this process. */
-export function memoByValue<K, V>(compute: (key: K) => V): (key: K) => V {
+/**
+ * `compute`, run once per distinct argument (by `valueKey`) in this process, keeping the `keep`
+ * most recently used results. Bounded because one checker grades a whole class: an exploration
+ * keyed by a submission's handler is never asked for again once its grading is over, and an
+ * unbounded cache would hold one per student (each a few MB).
+ */
+export function memoByValue<K, V>(compute: (key: K) => V, keep = 16): (key: K) => V {
   const cache = new Map<string, V>();
   return (key: K): V => {
     const id = valueKey(key);
-    if (!cache.has(id)) cache.set(id, compute(key));
-    return cache.get(id)!;
+    if (cache.has(id)) {
+      // Most recently used last: the first entry is the one to drop.
+      const value = cache.get(id)!;
+      cache.delete(id);
+      cache.set(id, value);
+      return value;
+    }
+    const value = compute(key);
+    cache.set(id, value);
+    if (cache.size > keep) cache.delete(cache.keys().next().value!);
+    return value;
   };
 }
