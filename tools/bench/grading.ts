@@ -45,6 +45,8 @@ export function benchGrading(scratch: string, size: number, log: (line: string) 
     '',
     `${size} submissions, each every chapter's reference answers (every task runs to its end: the costliest submission to grade), ` +
       `graded with \`npm run grade\` on ${availableParallelism()} cores (one checker per chapter per job, reused from student to student). ` +
+      'The submissions are alike, so the explorations that depend only on an answer\'s figures (a retry schedule, a TTL) are shared among them, ' +
+      'as in a class where many choose the same figures; each answer\'s own functions still run for every submission, in its own sandbox. ' +
       `Target: ${classTarget.students} submissions in under ${classTarget.seconds / 60} minutes.`,
     '',
     markdownTable(
