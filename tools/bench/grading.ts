@@ -6,7 +6,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { chapterEntries, repoRoot, solutionsDir } from '../chapters.ts';
 import { markdownTable } from '../render/table.ts';
 import { measureNode } from './measure.ts';
@@ -29,6 +29,8 @@ export function benchGrading(scratch: string, size: number, log: (line: string) 
     }
   }
   log(`grading a class of ${size} (${chapters.length} chapters each)…`);
+  // Other work on the machine shows in the wall time (not in the CPU time): said with the figures.
+  const loadBefore = loadavg()[0]!;
   const run = measureNode(['--import', 'tsx', join(repoRoot, 'tools/cli/grade.ts'), root, '--out', out], repoRoot);
   const book = existsSync(join(out, 'gradebook.json'))
     ? (JSON.parse(readFileSync(join(out, 'gradebook.json'), 'utf8')) as { students: Record<string, { tasks: Record<string, { status: string }> }> })
@@ -50,7 +52,7 @@ export function benchGrading(scratch: string, size: number, log: (line: string) 
       `Target: ${classTarget.students} submissions in under ${classTarget.seconds / 60} minutes.`,
     '',
     markdownTable(
-      ['submissions', 'wall s', 'CPU s', 'CPU s per submission', 'peak RSS', 'verdicts', 'target met'],
+      ['submissions', 'wall s', 'CPU s', 'CPU s per submission', 'peak RSS', 'load average before', 'verdicts', 'target met'],
       [
         [
           size,
@@ -58,11 +60,12 @@ export function benchGrading(scratch: string, size: number, log: (line: string) 
           (run.cpuMs / 1000).toFixed(1),
           perStudentCpu.toFixed(2),
           Number.isNaN(run.peakRssMb) ? '—' : `${Math.round(run.peakRssMb)} MB`,
+          loadBefore.toFixed(1),
           `${passed}/${tasks.length} PASS${allPass ? '' : ' (void: not all PASS)'}`,
           size === classTarget.students ? (allPass && seconds < classTarget.seconds ? 'yes' : 'no') : '(another size)',
         ],
       ],
-      ['right', 'right', 'right', 'right', 'right', 'left', 'left'],
+      ['right', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
     ),
     '',
   ].join('\n');

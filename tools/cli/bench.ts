@@ -243,6 +243,6 @@ function mergeSections(previous: string, fresh: string[]): string {
   const heading = (section: string) => section.split('\n')[0];
   const replaced = old.map((section) => now.find((n) => heading(n) === heading(section)) ?? section);
   const added = now.filter((n) => !old.some((section) => heading(section) === heading(n)));
-  const note = `Sections measured on another day keep their figures: this run measured ${[...only].join(', ')}.`;
+  const note = `Sections measured at another time keep their figures: this run measured ${[...only].join(', ')}.`;
   return [`${header!.trimEnd()}\n\n${note}\n`, ...replaced.map((section) => section.trimEnd() + '\n'), ...added.map((section) => section.trimEnd() + '\n')].join('\n');
 }
