@@ -71,6 +71,48 @@ export interface EncodedExploration<TReadable> {
   stateAt(i: number): Uint32Array;
 }
 
+/**
+ * The trace from `initial` along `chain` (each state stored and the action that reached it). Under
+ * symmetry the stored states are representatives: the trace is replayed from the concrete initial
+ * state, picking at each step the successor whose class is the next representative.
+ */
+export function traceTo<TReadable>(
+  model: EncodedModel<TReadable>,
+  canonical: EncodedModel<TReadable>['canonical'],
+  initial: Uint32Array,
+  chain: readonly { state: Uint32Array; action: number }[],
+): EncodedTrace<TReadable> {
+  if (!canonical) {
+    return {
+      initial: model.decode(initial),
+      steps: chain.map(({ state, action }) => ({ action: model.actions[action]!, state: model.decode(state) })),
+    };
+  }
+  let concrete: Uint32Array = initial;
+  const steps: EncodedTrace<TReadable>['steps'] = [];
+  const candidate = new Uint32Array(model.words);
+  const itsClass = new Uint32Array(model.words);
+  for (const { state: target } of chain) {
+    let found: { action: number; state: Uint32Array } | undefined;
+    model.successors(concrete, candidate, (action) => {
+      if (found) return;
+      canonical(candidate, itsClass);
+      if (itsClass.every((word, w) => word === target[w])) found = { action, state: candidate.slice() };
+    });
+    if (!found) throw new Error('trace replay: no step leads to the next state\'s class (is canonical() a symmetry of the model?)');
+    steps.push({ action: model.actions[found.action]!, state: model.decode(found.state) });
+    concrete = found.state;
+  }
+  return { initial: model.decode(initial), steps };
+}
+
+/** A typed array twice as long, starting with `array`'s elements. */
+export function doubled<T extends Uint32Array | Int32Array | Int8Array | Uint16Array>(array: T): T {
+  const grown = new (array.constructor as new (length: number) => T)(array.length * 2);
+  grown.set(array);
+  return grown;
+}
+
 /** States are found in millions: sample memory rarely. */
 const MEMORY_SAMPLE_EVERY = 1 << 16;
 
@@ -108,33 +150,9 @@ export function exploreEncoded<TReadable>(
   const stateAt = (i: number) => store.slice(i * words, (i + 1) * words);
 
   const pathTo = (i: number): EncodedTrace<TReadable> => {
-    const chain: number[] = [];
-    for (let at = i; at > 0; at = parent[at]!) chain.push(at);
-    chain.reverse();
-    if (!canonical) {
-      return {
-        initial: model.decode(stateAt(0)),
-        steps: chain.map((at) => ({ action: model.actions[via[at]!]!, state: model.decode(stateAt(at)) })),
-      };
-    }
-    // Replay: from the concrete state, the successor whose class is the next representative.
-    let concrete: Uint32Array = stateAt(0);
-    const steps: EncodedTrace<TReadable>['steps'] = [];
-    const candidate = new Uint32Array(words);
-    const itsClass = new Uint32Array(words);
-    for (const at of chain) {
-      const target = stateAt(at);
-      let found: { action: number; state: Uint32Array } | undefined;
-      model.successors(concrete, candidate, (action) => {
-        if (found) return;
-        canonical(candidate, itsClass);
-        if (itsClass.every((word, w) => word === target[w])) found = { action, state: candidate.slice() };
-      });
-      if (!found) throw new Error(`trace replay: no step leads to state ${at}'s class (is canonical() a symmetry of the model?)`);
-      steps.push({ action: model.actions[found.action]!, state: model.decode(found.state) });
-      concrete = found.state;
-    }
-    return { initial: model.decode(stateAt(0)), steps };
+    const chain: { state: Uint32Array; action: number }[] = [];
+    for (let at = i; at > 0; at = parent[at]!) chain.push({ state: stateAt(at), action: via[at]! });
+    return traceTo(model, canonical, stateAt(0), chain.reverse());
   };
 
   const check = (i: number, state: Uint32Array) => {
@@ -166,15 +184,9 @@ export function exploreEncoded<TReadable>(
     if (found >= 0) return;
     if (count >= maxStates) throw budget('states');
     if (count === parent.length) {
-      const grownStore = new Uint32Array(store.length * 2);
-      grownStore.set(store);
-      store = grownStore;
-      const grownParent = new Int32Array(parent.length * 2);
-      grownParent.set(parent);
-      parent = grownParent;
-      const grownVia = new Uint16Array(via.length * 2);
-      grownVia.set(via);
-      via = grownVia;
+      store = doubled(store);
+      parent = doubled(parent);
+      via = doubled(via);
     }
     store.set(state, count * words);
     parent[count] = from;
