@@ -6,6 +6,10 @@ const slow = ['tests/**/*.slow.test.ts'];
  * The commands as a user runs them, and the grader against hostile submissions: each test
  * starts grading processes and sandboxes, 77 s of CPU together (bench/results.md), more than
  * every other file. `npm run test:e2e` (vitest.e2e.config.ts) runs them; CI runs both.
+ * Also here: a student release built and its commands run in it (release.test.ts), and
+ * processes killed with a database server running, the server's own watchdog then given
+ * seconds to notice (server-lifecycle.test.ts): both are processes started, killed and waited
+ * for, not a check's logic (measured in the fast suite: 3.6 s and 4.8 s of its wall time).
  */
 export const endToEnd = [
   'tests/tools/commands.test.ts',
@@ -14,6 +18,8 @@ export const endToEnd = [
   'tests/tools/student-loop.test.ts',
   'tests/tools/watch.test.ts',
   'tests/tools/orphans.test.ts',
+  'tests/tools/release.test.ts',
+  'tests/02-ledger/server-lifecycle.test.ts',
 ];
 
 export default defineConfig({
