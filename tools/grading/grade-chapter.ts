@@ -22,7 +22,7 @@ import { cpuMsOf, isAsleep } from './cpu.ts';
 import { CheckerPool, type Checker, type TaskTitle } from './checker.ts';
 import { answerModules, prepareSubmission, type PreparedSubmission } from './sandbox/submission.ts';
 import { Sandbox, type Reply } from './sandbox/host.ts';
-import { ENDED_SLOT, KILL_SLOT } from './sandbox/call.ts';
+import { CALL_NUMBER_SLOT, ENDED_SLOT, IN_CALL_SLOT, KILL_SLOT } from './sandbox/call.ts';
 
 export interface GradeOptions {
   /** Per-task limit, in milliseconds of CPU time (the checker's and the answer's). */
@@ -197,8 +197,8 @@ function runOnce(
       // own; a starved process is runnable, not asleep, so a busy machine adds nothing here.
       // Counted only when two polls in a row see the same state of the same call, so that the
       // moments between a reply and the next call (which a loaded machine stretches) never add up.
-      const inCall = Atomics.load(signal, 1) === 1 || sandbox.inCall();
-      const callNumber = Atomics.load(signal, 2);
+      const inCall = Atomics.load(signal, IN_CALL_SLOT) === 1 || sandbox.inCall();
+      const callNumber = Atomics.load(signal, CALL_NUMBER_SLOT);
       const state = inCall ? (sandbox.asleep() ? 'asleep' : 'working') : checker.threadStat && isAsleep(checker.threadStat) ? 'waiting' : 'working';
       const same = state === clock.lastState && callNumber === clock.lastCall;
       if (same && state === 'asleep') clock.asleep += now - clock.lastPoll;

@@ -8,14 +8,16 @@ import { workerData } from 'node:worker_threads';
 import { sandboxLimits, type CallChannel, type Reply } from './host.ts';
 
 /**
- * Shared with the grader's main thread: slot 1 is 1 while a call is in flight, slot 2 its
- * number (for the grader's clocks); this thread sets slot 3 when the answers' process must be
- * ended (a reply over the size limit); the grader sets slot 4 once that process has ended.
+ * Shared with the grader's main thread, one Int32 slot each: a call in flight (1) and its
+ * number, for the grader's clocks; set by this thread when the answers' process must be ended
+ * (a reply over the size limit); set by the grader once that process has ended.
  */
 const flag = (workerData as { rpcFlag?: SharedArrayBuffer } | undefined)?.rpcFlag ? new Int32Array((workerData as { rpcFlag: SharedArrayBuffer }).rpcFlag) : undefined;
-export const KILL_SLOT = 3;
-export const ENDED_SLOT = 4;
-export const signalSlots = 5;
+export const IN_CALL_SLOT = 0;
+export const CALL_NUMBER_SLOT = 1;
+export const KILL_SLOT = 2;
+export const ENDED_SLOT = 3;
+export const signalSlots = 4;
 let channel: { calls: number; replies: number; pending: string; decoder: StringDecoder; ended?: string } | undefined;
 let nextId = 0;
 let calls = 0;
@@ -128,9 +130,9 @@ export function callAnswer(file: string, name: string, args: unknown[]): unknown
   }
   const id = ++nextId;
   calls++;
-  // For the grader's clocks: a call is in flight (slot 1), and which one (slot 2).
-  Atomics.store(flag, 1, 1);
-  Atomics.store(flag, 2, id);
+  // For the grader's clocks: a call is in flight, and which one.
+  Atomics.store(flag, IN_CALL_SLOT, 1);
+  Atomics.store(flag, CALL_NUMBER_SLOT, id);
   const open = channel;
   try {
     writeSync(open.calls, JSON.stringify({ id, op: 'call', file, name, args: text }) + '\n');
@@ -150,6 +152,6 @@ export function callAnswer(file: string, name: string, args: unknown[]): unknown
       if (message?.id === id) return fromReply(message.reply);
     }
   } finally {
-    Atomics.store(flag, 1, 0);
+    Atomics.store(flag, IN_CALL_SLOT, 0);
   }
 }

@@ -35,7 +35,9 @@ export type Reply =
   | { kind: 'threw'; name: string; message: string; stack: string }
   | { kind: 'stopped'; message: string; before?: boolean };
 
-export type Request = { op: 'load'; file: string } | { op: 'call'; file: string; name: string; args: string } | { op: 'serve' };
+// The grader's own requests (loading the answers, then handing the process to the checker); the
+// checker's calls go on the pipes (CallChannel).
+export type Request = { op: 'load'; file: string } | { op: 'serve' };
 
 /**
  * The checker's own channel to the answers' process: two named pipes, calls one way, replies
@@ -300,11 +302,11 @@ function groupWatchdog(groupId: number): () => void {
  * used again could hold a line of its last sandbox's (the news of its end, written while a
  * process of its group still held the pipe), which the next checker would read as its own.
  */
-const spareChannels: CallChannel[] = [];
+const unusedChannels: CallChannel[] = [];
 let pipesDir: string | undefined;
 let channelsMade = 0;
 function takeChannel(): CallChannel | undefined {
-  if (spareChannels.length === 0) {
+  if (unusedChannels.length === 0) {
     if (!pipesDir) {
       pipesDir = mkdtempSync(join(tmpdir(), 'grading-pipes-'));
       const dir = pipesDir;
@@ -313,9 +315,9 @@ function takeChannel(): CallChannel | undefined {
     const batch = Array.from({ length: 8 }, () => ++channelsMade).map((n) => ({ calls: join(pipesDir!, `calls-${n}`), replies: join(pipesDir!, `replies-${n}`) }));
     const made = spawnSync('mkfifo', ['-m', '600', ...batch.flatMap((c) => [c.calls, c.replies])], { stdio: 'ignore' });
     if (made.status !== 0) return undefined;
-    spareChannels.push(...batch);
+    unusedChannels.push(...batch);
   }
-  return spareChannels.pop();
+  return unusedChannels.pop();
 }
 
 const replyKinds = new Set(['ready', 'loaded', 'value', 'undefined', 'function', 'unserialisable', 'threw']);
