@@ -145,3 +145,134 @@ export function fingerprintWords(state: Uint32Array, offset: number, words: numb
   out[0] = finish(hi, words);
   out[1] = finish(lo, words);
 }
+
+/**
+ * The fingerprint of plain data, taken by walking it: two values get one fingerprint when (up to
+ * the collision chance) `JSON.stringify` writes them alike, without writing the string. A state's
+ * JSON repeats every property name and spends most of its time building text that is hashed and
+ * dropped; here each name and short string is hashed as a number, and numbers as themselves.
+ * Measured on chapter 1's crash-recovery space (4,919 states of about 900 characters of JSON):
+ * 1.25 µs a state against 3.8 µs for `JSON.stringify` then `fingerprintString`.
+ *
+ * As JSON: properties in their own order (integer-like names first), an undefined or function
+ * property left out, and in an array written as null, as are NaN and ±Infinity; −0 is 0; an
+ * object's `toJSON` is followed. Unlike JSON, inherited enumerable properties count: objects
+ * that differ only there are told apart, never merged.
+ */
+export function fingerprintValue(value: unknown, out: Uint32Array): void {
+  walkHi = SEED_HI;
+  walkLo = SEED_LO;
+  walkWords = 0;
+  walk(value);
+  out[0] = finish(walkHi, walkWords);
+  out[1] = finish(walkLo, walkWords);
+}
+
+// The walk's running hash: module state rather than a closure, so that `put` costs two mixes.
+let walkHi = 0;
+let walkLo = 0;
+let walkWords = 0;
+
+function put(word: number): void {
+  walkHi = mixIn(walkHi, word);
+  walkLo = mixIn(walkLo, word ^ 0x5bd1e995);
+  walkWords++;
+}
+
+// Each value starts with a tag, so that no two kinds of value hash as the same words.
+const NULL = -1;
+const FALSE = -2;
+const TRUE = -3;
+const INTEGER = -4;
+const FLOAT = -5;
+const NAMED_STRING = -6;
+const SPELLED_STRING = -7;
+const ARRAY = -8;
+const OBJECT = -9;
+const OBJECT_END = -10;
+const BIGINT = -11;
+
+/**
+ * Property names and short strings get a number each, the first time they are met: a state's
+ * strings are mostly the model's own words, met millions of times. Bounded, so that a model whose
+ * strings never repeat spells them out once the table is full; a string has one encoding for the
+ * life of the process (numbered once, or never).
+ */
+const stringNumbers = new Map<string, number>();
+const MAX_NUMBERED_STRINGS = 1 << 16;
+const MAX_NUMBERED_LENGTH = 64;
+
+function putString(text: string): void {
+  let number = stringNumbers.get(text);
+  if (number === undefined && text.length <= MAX_NUMBERED_LENGTH && stringNumbers.size < MAX_NUMBERED_STRINGS) {
+    number = stringNumbers.size;
+    stringNumbers.set(text, number);
+  }
+  if (number !== undefined) {
+    put(NAMED_STRING);
+    put(number);
+    return;
+  }
+  put(SPELLED_STRING);
+  put(text.length);
+  let i = 0;
+  for (; i + 1 < text.length; i += 2) put(text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16));
+  if (i < text.length) put(text.charCodeAt(i));
+}
+
+const float = new Float64Array(1);
+const floatWords = new Uint32Array(float.buffer);
+
+/** Values JSON leaves out of an object and writes as null in an array. */
+const unwritten = (value: unknown) => value === undefined || typeof value === 'function' || typeof value === 'symbol';
+
+function walk(value: unknown): void {
+  switch (typeof value) {
+    case 'string':
+      putString(value);
+      return;
+    case 'number':
+      // (−0 | 0) === −0 holds, so −0 hashes as 0, as JSON writes it.
+      if ((value | 0) === value) {
+        put(INTEGER);
+        put(value);
+      } else if (Number.isFinite(value)) {
+        float[0] = value;
+        put(FLOAT);
+        put(floatWords[0]!);
+        put(floatWords[1]!);
+      } else put(NULL);
+      return;
+    case 'boolean':
+      put(value ? TRUE : FALSE);
+      return;
+    case 'bigint':
+      // JSON.stringify throws on a bigint; a state holding one is still a state.
+      put(BIGINT);
+      putString(String(value));
+      return;
+    case 'object': {
+      if (value === null) return put(NULL);
+      if (Array.isArray(value)) {
+        put(ARRAY);
+        put(value.length);
+        for (const item of value) (unwritten(item) ? put(NULL) : walk(item));
+        return;
+      }
+      const object = value as Record<string, unknown> & { toJSON?: unknown };
+      if (typeof object.toJSON === 'function') return walk((object.toJSON as () => unknown)());
+      put(OBJECT);
+      // for…in rather than Object.keys: no array per object (1.25 µs a state against 1.7 µs).
+      for (const name in object) {
+        const item = object[name];
+        if (unwritten(item)) continue;
+        putString(name);
+        walk(item);
+      }
+      put(OBJECT_END);
+      return;
+    }
+    default:
+      put(NULL);
+  }
+}
