@@ -10,6 +10,7 @@ import { fail, pass, type CheckResult, type Task, isNotAnswered } from '../../to
 import { describeError } from '../../tools/grading/run-task.ts';
 import { WrongShape } from '../../tools/grading/shape.ts';
 import { plainCopy } from '../../tools/grading/plain-copy.ts';
+import { handOver } from '../../tools/grading/handed-over.ts';
 import { scenarioConfig, type WebhookDeliveryConfig } from '../../models/webhook-delivery/machine.ts';
 import { businessView, emptyMerchantState, exactlyOnce, sameBusinessState, type MerchantState, type WebhookEvent } from '../../models/webhook-delivery/merchant.ts';
 import { HANDLER_STEPS } from '../../models/webhook-delivery/handler-steps.ts';
@@ -100,7 +101,8 @@ const changedFields = (before: object, after: object) =>
 
 /** One call of the student's handler, on copies, checked for the shape of its result and for purity. */
 function applyHandler(handler: ChapterThreeAnswers['handleWebhook'], state: MerchantState, event: WebhookEvent): MerchantState {
-  const [givenState, givenEvent] = [plainCopy(state), plainCopy(event)];
+  // Copies, handed over: in its sandbox too, what the handler does to them is done to them here.
+  const [givenState, givenEvent] = [handOver(plainCopy(state)), handOver(plainCopy(event))];
   const next = handler(givenState, givenEvent);
   if (typeof next !== 'object' || next === null || typeof next.orders !== 'object' || !Array.isArray(next.processedEventIds)) {
     throw new WrongShape(`handleWebhook returned ${JSON.stringify(next)}; expected a MerchantState { processedEventIds, orders, receiptsSent } (the state given, or a new one)`);

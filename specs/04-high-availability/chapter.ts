@@ -37,6 +37,7 @@ import {
   type BreakerSnapshot,
 } from './analysis.ts';
 import { authorisationOutcomes, breakerScopeParts, closedBreaker, type ActiveActiveArchitecture, type AuthorisationOutcome, type BreakerPolicy, type BreakerState, type BreakerStepResult, type ChapterFourAnswers, type OutcomeClass, type CrossRegionAnswer, type IntentEventType, type RetrySafetyAnswer, type StatusTransition } from './answer-types.ts';
+import { handOver } from '../../tools/grading/handed-over.ts';
 
 /** Seed and run count of the random checks; printed with every result that uses them. */
 export const PROPERTY_SEED = 2026;
@@ -430,8 +431,9 @@ const differingFields = (yours: BreakerState, model: BreakerState) => stateField
 
 /** One call of the student's breakerStep, with plain data, checked for the shape of its result and for purity. */
 function stepOnce(answers: ChapterFourAnswers, state: BreakerState, event: CircuitBreakerEvent, policyJson: string) {
-  const given = { ...state };
-  const input = { type: event.type };
+  // Copies, handed over: in its sandbox too, what the step does to them is done to them here.
+  const given = handOver({ ...state });
+  const input = handOver({ type: event.type });
   const result: unknown = answers.breakerStep(given, input as CircuitBreakerEvent, JSON.parse(policyJson) as BreakerPolicy);
   const r = result as BreakerStepResult;
   if (typeof r !== 'object' || r === null || typeof r.state !== 'object' || r.state === null || typeof r.letThrough !== 'boolean') {

@@ -7,11 +7,12 @@ import { repoRoot } from '../../tools/chapters.ts';
  * A fixture folder whose answers.ts takes some answers from the reference: the grader bundles
  * only a submission's own files, so the reference answers are copied in beside it.
  */
-export function withReference(fixture: string, root = join(repoRoot, 'tests/fixtures')): string {
-  const dir = join(repoRoot, '.tmp', 'fixtures', fixture, '01-idempotency');
+export function withReference(fixture: string, root = join(repoRoot, 'tests/fixtures'), chapter = '01-idempotency'): string {
+  const dir = join(repoRoot, '.tmp', 'fixtures', fixture, chapter);
   mkdirSync(dir, { recursive: true });
-  copyFileSync(join(repoRoot, 'solutions/01-idempotency/answers.ts'), join(dir, 'reference.ts'));
-  const answers = readFileSync(join(root, fixture, '01-idempotency/answers.ts'), 'utf8');
-  writeFileSync(join(dir, 'answers.ts'), answers.replace(/'(\.\.\/)+solutions\/01-idempotency\/answers\.ts'/g, "'./reference.ts'").replaceAll('__REPO_ROOT__', repoRoot));
+  copyFileSync(join(repoRoot, `solutions/${chapter}/answers.ts`), join(dir, 'reference.ts'));
+  const answers = readFileSync(join(root, fixture, chapter, 'answers.ts'), 'utf8');
+  const reference = new RegExp(`'(\\.\\./)+solutions/${chapter}/answers\\.ts'`, 'g');
+  writeFileSync(join(dir, 'answers.ts'), answers.replace(reference, "'./reference.ts'").replaceAll('__REPO_ROOT__', repoRoot));
   return dir;
 }

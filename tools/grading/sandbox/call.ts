@@ -6,6 +6,7 @@ import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { workerData } from 'node:worker_threads';
 import { sandboxLimits, type CallChannel, type Reply } from './host.ts';
+import { changeInPlace, isHandedOver } from '../handed-over.ts';
 
 /**
  * Shared with the grader's main thread, one Int32 slot each: a call in flight (1) and its
@@ -77,6 +78,25 @@ export function fromReply(reply: Reply): unknown {
   }
 }
 
+/**
+ * What the answer did to the arguments handed over to it, done to the check's copies (see
+ * handed-over.ts). The reply is untrusted: only a handed-over argument is written to, and only
+ * with plain data read from JSON.
+ */
+function changeHandedOver(args: unknown[], reply: Reply): void {
+  const changed = 'changed' in reply ? reply.changed : undefined;
+  if (typeof changed !== 'object' || changed === null) return;
+  for (const [index, json] of Object.entries(changed)) {
+    const arg = args[Number(index)];
+    if (!isHandedOver(arg) || typeof json !== 'string') continue;
+    try {
+      changeInPlace(arg, JSON.parse(json, reviver));
+    } catch {
+      // Not JSON: the sandbox did not write this; nothing to change.
+    }
+  }
+}
+
 /** Calls go to this submission's answers from now on. */
 export function connect(paths: CallChannel) {
   disconnect();
@@ -135,7 +155,8 @@ export function callAnswer(file: string, name: string, args: unknown[]): unknown
   Atomics.store(flag, CALL_NUMBER_SLOT, id);
   const open = channel;
   try {
-    writeSync(open.calls, JSON.stringify({ id, op: 'call', file, name, args: text }) + '\n');
+    const watch = args.flatMap((arg, i) => (isHandedOver(arg) ? [i] : []));
+    writeSync(open.calls, JSON.stringify({ id, op: 'call', file, name, args: text, ...(watch.length > 0 && { watch }) }) + '\n');
     for (;;) {
       const line = readLine(open);
       if (line === undefined) {
@@ -149,7 +170,10 @@ export function callAnswer(file: string, name: string, args: unknown[]): unknown
         open.ended = message.reply.kind === 'stopped' ? message.reply.message : 'ended';
         return fromReply({ kind: 'stopped', message: open.ended });
       }
-      if (message?.id === id) return fromReply(message.reply);
+      if (message?.id === id) {
+        changeHandedOver(args, message.reply);
+        return fromReply(message.reply);
+      }
     }
   } finally {
     Atomics.store(flag, IN_CALL_SLOT, 0);

@@ -58,9 +58,34 @@ async function handle(request) {
   }
   const fn = modules.get(request.file)?.[request.name];
   if (typeof fn !== 'function') return { kind: 'threw', name: 'TypeError', message: `answers.${request.name} is not a function`, stack: '' };
-  let result = fn(...parse(request.args));
-  if (result && typeof result.then === 'function') return { ...encode(await result), async: true };
-  return encode(result);
+  const args = parse(request.args);
+  // The arguments the check handed over as the answer's own (see tools/grading/handed-over.ts):
+  // how each was before the call, to send back any the call changed.
+  const watched = request.watch ?? [];
+  const before = watched.map((i) => writeArgument(args[i]));
+  let outcome;
+  try {
+    const result = fn(...args);
+    outcome = result && typeof result.then === 'function' ? { ...encode(await result), async: true } : encode(result);
+  } catch (error) {
+    outcome = { kind: 'threw', ...describeThrown(error) };
+  }
+  const changed = {};
+  watched.forEach((i, k) => {
+    const after = writeArgument(args[i]);
+    if (after !== before[k] && after !== undefined) changed[i] = after;
+  });
+  return Object.keys(changed).length > 0 ? { ...outcome, changed } : outcome;
+}
+
+// An argument as JSON, or undefined when it cannot be written (an answer that made it cyclic:
+// that change is not sent back).
+function writeArgument(value) {
+  try {
+    return stringify(value, replacer);
+  } catch {
+    return undefined;
+  }
 }
 
 // Before any student code: the grader learns that the sandbox itself started.

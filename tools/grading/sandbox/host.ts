@@ -25,14 +25,17 @@ export const sandboxLimits = {
   cpuSeconds: 600,
 };
 
+/** A call's handed-over arguments (tools/grading/handed-over.ts) that it changed, by index, as JSON. */
+type ArgumentsChanged = { changed?: Record<string, string> };
+
 export type Reply =
   | { kind: 'ready' }
   | { kind: 'loaded'; exports: Record<string, Reply> }
-  | { kind: 'value'; json: string; async?: boolean }
-  | { kind: 'undefined'; async?: boolean }
+  | ({ kind: 'value'; json: string; async?: boolean } & ArgumentsChanged)
+  | ({ kind: 'undefined'; async?: boolean } & ArgumentsChanged)
   | { kind: 'function' }
-  | { kind: 'unserialisable'; message: string }
-  | { kind: 'threw'; name: string; message: string; stack: string }
+  | ({ kind: 'unserialisable'; message: string } & ArgumentsChanged)
+  | ({ kind: 'threw'; name: string; message: string; stack: string } & ArgumentsChanged)
   | { kind: 'stopped'; message: string; before?: boolean };
 
 // The grader's own requests (loading the answers, then handing the process to the checker); the
