@@ -50,5 +50,11 @@ export default defineConfig({
     // cores keeps both busy (measured: 28 s with the default, 20 s with three; and again with
     // every file sharing processes: 30.5 s with two, 28.5 s with three).
     maxWorkers: 3,
+    /**
+     * Transformed modules kept on disk (node_modules/.experimental-vitest-cache, keyed by each
+     * file's content), so that a run after the first does not compile the TypeScript again:
+     * measured, vitest's transform time 2.9 s on the first run, 0.5–0.7 s after.
+     */
+    experimental: { fsModuleCache: true },
   },
 });
