@@ -103,6 +103,10 @@ class Agenda<T> {
     }
     return top;
   }
+  /** When the next item is due (Infinity when there is none). */
+  nextAt(): number {
+    return this.items.length > 0 ? this.items[0]!.at : Infinity;
+  }
   private before(a: { at: number; seq: number }, b: { at: number; seq: number }) {
     return a.at < b.at || (a.at === b.at && a.seq < b.seq);
   }
@@ -168,8 +172,20 @@ export function simulateFleet(scenario: FleetScenario, policy: DispatchPolicy): 
     return { merchant, kind: kinds[merchant]!, createdAt: i / scenario.eventsPerSecond, deliveredAt: null, attempts: 0 };
   });
 
+  // What happens after an event's creation (an attempt ending, a retry falling due) waits in the
+  // agenda; the creations themselves, already in time order, are read in turn beside it. The
+  // order is the one a single agenda holding every creation first would give (a creation goes
+  // before anything else due at the same time), with a heap of hundreds instead of tens of
+  // thousands: 2× quicker.
   const agenda = new Agenda<SimEvent>();
-  for (let i = 0; i < total; i++) agenda.push(events[i]!.createdAt, { kind: 'ready', event: i });
+  let nextCreated = 0;
+  const next = (): { at: number; value: SimEvent } => {
+    if (nextCreated < total && events[nextCreated]!.createdAt <= agenda.nextAt()) {
+      const event = nextCreated++;
+      return { at: events[event]!.createdAt, value: { kind: 'ready', event } };
+    }
+    return agenda.pop();
+  };
 
   let freeWorkers = scenario.workers;
   let attempts = 0;
@@ -294,8 +310,8 @@ export function simulateFleet(scenario: FleetScenario, policy: DispatchPolicy): 
     }
   };
 
-  while (agenda.size > 0) {
-    const { at: now, value } = agenda.pop();
+  while (nextCreated < total || agenda.size > 0) {
+    const { at: now, value } = next();
     const outcome = events[value.event]!;
     const endpoint = outcome.merchant;
     if (value.kind === 'ready') {
