@@ -27,6 +27,7 @@ import {
   type Snapshot,
 } from './analysis.ts';
 import { expectShape, isInteger, isOneOf, WrongShape } from '../../tools/grading/shape.ts';
+import { checkProperty, valuesFor } from '../../tools/grading/property.ts';
 import { isClientMove, isMarginList, isPositiveHours, isStepList, requestOutcomeShape } from './shapes.ts';
 import type { ChapterOneAnswers, KeyedRetryAnswer, PaymentOperation, RequestOutcome } from './answer-types.ts';
 
@@ -316,6 +317,9 @@ const operationArbitrary: fc.Arbitrary<PaymentOperation> = fc
 /** A new record for another operation: a new id and a new stored UUID. */
 const newRecord = fc.tuple(hex(12), fc.uuid({ version: 4 }));
 
+/** Another operation of an order: a new record, a charge attempt or a refund. */
+const recordOfOneOrder = fc.tuple(newRecord, fc.constantFrom('charge' as const, 'refund' as const));
+
 /** A retry of the same operation, maybe after a restart: another attempt number, another moment. */
 const retryArbitrary = fc.tuple(operationArbitrary, fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 86_400_000 })).map(
   ([op, attempt, laterMs]) => [op, { ...op, attempt, attemptedAt: new Date(Date.parse(op.attemptedAt) + laterMs).toISOString() }] as const,
@@ -366,6 +370,10 @@ export async function loadAnswers(chapterDir: string): Promise<ChapterOneAnswers
   return module;
 }
 
+/** A property of 1.4: an arbitrary of operations, and what must hold of each. */
+type Property = { arbitrary: fc.Arbitrary<never>; predicate: (value: never) => boolean };
+const property = <T,>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => boolean): Property => ({ arbitrary, predicate }) as unknown as Property;
+
 /** The bounds of 1.4's check: the visible one, and the instructor's larger one. */
 export interface KeyFormatBounds {
   seed: number;
@@ -401,48 +409,48 @@ export function keyFormatCheck(bounds: KeyFormatBounds): Task<ChapterOneAnswers>
       const key = keyOf(a);
       return explain(key !== keyOf(b), () => explanation(key));
     };
-    const properties: [string, fc.IPropertyWithHooks<never>][] = [
+    const properties: [string, Property][] = [
       [
         'a key is 1 to 255 printable ASCII characters',
-        fc.property(operationArbitrary, (op) => {
+        property(operationArbitrary, (op) => {
           const key = keyOf(op);
           if (!explain(key.length > 0 && key.length <= 255, () => `the key for order ${JSON.stringify(op.orderId)} has ${key.length} characters; Stripe accepts 1 to 255`)) return false;
           // The IETF draft makes the header's value a Structured Field String (RFC 8941): only
           // printable ASCII, which is also all an HTTP client sends unmangled.
           const bad = [...key].find((ch) => ch < ' ' || ch > '~');
           return explain(bad === undefined, () => `the key ${JSON.stringify(key)} contains ${JSON.stringify(bad)}, which is not printable ASCII: an Idempotency-Key header cannot carry it (IETF Idempotency-Key draft, a Structured Field String)`);
-        }) as never,
+        }),
       ],
       [
         retryStatement,
-        fc.property(retryArbitrary, ([first, retry]) =>
+        property(retryArbitrary, ([first, retry]) =>
           same(first, retry, (k1, k2) => `attempt ${first.attempt} (at ${first.attemptedAt}) and attempt ${retry.attempt} (at ${retry.attemptedAt}) of the same operation got ${JSON.stringify(k1)} and ${JSON.stringify(k2)}`),
-        ) as never,
+        ),
       ],
       [
         'two partial refunds of one order get different keys',
-        fc.property(twoRefundsArbitrary, ([a, b]) =>
+        property(twoRefundsArbitrary, ([a, b]) =>
           differ(a, b, (key) => `two refunds of order ${JSON.stringify(a.orderId)} (${a.amountMinor} and ${b.amountMinor}) got the same key ${JSON.stringify(key)}: the second would replay the first and refund nothing`),
-        ) as never,
+        ),
       ],
       [
         'a new payment attempt with another card after a decline gets a new key',
-        fc.property(newCardArbitrary, ([a, b]) =>
+        property(newCardArbitrary, ([a, b]) =>
           differ(a, b, (key) => `the declined attempt and the new attempt with another card on order ${JSON.stringify(a.orderId)} got the same key ${JSON.stringify(key)}: the new card's charge would replay the decline`),
-        ) as never,
+        ),
       ],
       [
         'a key does not depend on the card number or the customer’s e-mail',
-        fc.property(personalDataArbitrary, ([a, b]) => {
+        property(personalDataArbitrary, ([a, b]) => {
           const [k1, k2] = [keyOf(a), keyOf(b)];
           const leaked = k1.includes(a.cardNumber) ? 'contains the card number' : k1.toLowerCase().includes(a.customerEmail.toLowerCase()) ? 'contains the customer’s e-mail' : k1 !== k2 ? 'changes when only the card number or the e-mail changes: the operation needs nothing from the card or the customer to be named, and from outside no check can tell a keyed hash of a card number (PCI DSS v4.0 requirement 3.5.1.1) from an unkeyed one, which trying every 16-digit number reverses' : null;
           return explain(leaked === null, () => `the key ${JSON.stringify(k1)} ${leaked}: a key is no secret (the API stores it and repeats it in the events the request causes)`);
-        }) as never,
+        }),
       ],
     ];
-    for (const [statement, property] of properties) {
+    for (const [statement, { arbitrary, predicate }] of properties) {
       why = '';
-      const details = fc.check(property, options);
+      const details = checkProperty(arbitrary, predicate, options);
       if (details.failed) {
         const reason = why || (details.errorInstance instanceof Error ? `your function threw ${details.errorInstance.message}` : 'it failed');
         const trace = statement === retryStatement ? replayInModel(answers) : undefined;
@@ -452,8 +460,8 @@ export function keyFormatCheck(bounds: KeyFormatBounds): Task<ChapterOneAnswers>
     if (bounds.batchOfOneOrder > 0) {
       // Many operations of one order (refunds, attempts): a short or truncated key collides
       // among them long before two random operations ever do.
-      const [order] = fc.sample(operationArbitrary, { seed: bounds.seed, numRuns: 1 });
-      const records = fc.sample(fc.tuple(newRecord, fc.constantFrom('charge' as const, 'refund' as const)), { seed: bounds.seed, numRuns: bounds.batchOfOneOrder });
+      const [order] = valuesFor(operationArbitrary, { seed: bounds.seed, numRuns: 1 });
+      const records = valuesFor(recordOfOneOrder, { seed: bounds.seed, numRuns: bounds.batchOfOneOrder });
       const seen = new Map<string, string>();
       for (const [[suffix, uuid], action] of records) {
         const operationId = `${action === 'refund' ? 'refund' : 'pay_att'}_${suffix}`;
@@ -470,7 +478,7 @@ export function keyFormatCheck(bounds: KeyFormatBounds): Task<ChapterOneAnswers>
     const restarted = restart ? await restart() : undefined;
     figures.restartChecked = restarted ? 'yes' : 'no';
     if (restarted) {
-      const operations = fc.sample(retryArbitrary, { seed: bounds.seed, numRuns: bounds.restartOperations });
+      const operations = valuesFor(retryArbitrary, { seed: bounds.seed, numRuns: bounds.restartOperations });
       const before = operations.map(([first]) => keyOf(first));
       for (const [i, [first, retry]] of operations.entries()) {
         const after = keyFrom(restarted.makeIdempotencyKey, retry);

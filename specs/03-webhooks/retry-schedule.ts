@@ -109,6 +109,15 @@ export function scheduleProblem(schedule: RetrySchedule, timeoutSeconds: number)
   return undefined;
 }
 
+const drawsByLength = new Map<number, fc.Arbitrary<number[]>>();
+
 /** The jitter draws of the property: the extremes, and anything between. */
-export const drawsArbitrary = (retries: number) =>
-  fc.array(fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: retries, maxLength: retries });
+export const drawsArbitrary = (retries: number) => {
+  // One arbitrary per length, so that its draws are made once and put to every schedule of it.
+  let arbitrary = drawsByLength.get(retries);
+  if (!arbitrary) {
+    arbitrary = fc.array(fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: retries, maxLength: retries });
+    drawsByLength.set(retries, arbitrary);
+  }
+  return arbitrary;
+};

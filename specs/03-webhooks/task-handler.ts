@@ -12,6 +12,7 @@ import { WrongShape } from '../../tools/grading/shape.ts';
 import { plainCopy } from '../../tools/grading/plain-copy.ts';
 import { handOver } from '../../tools/grading/handed-over.ts';
 import { fingerprintValue } from '../../tools/explore/fingerprints.ts';
+import { checkProperty } from '../../tools/grading/property.ts';
 import { scenarioConfig, type WebhookDeliveryConfig } from '../../models/webhook-delivery/machine.ts';
 import { businessView, emptyMerchantState, exactlyOnce, sameBusinessState, type MerchantState, type WebhookEvent } from '../../models/webhook-delivery/merchant.ts';
 import { HANDLER_STEPS } from '../../models/webhook-delivery/handler-steps.ts';
@@ -246,9 +247,20 @@ function handlerThrew(handler: ChapterThreeAnswers['handleWebhook'], error: unkn
 }
 
 /** 3.1's check under some bounds: the visible task's, or an instructor's larger ones. */
-export const handleWebhookCheck = (bounds: HandlerBounds): Task<ChapterThreeAnswers>['check'] => (answers) => {
-  const { seed, runs } = bounds;
+export const handleWebhookCheck = (bounds: HandlerBounds): Task<ChapterThreeAnswers>['check'] => {
+  // Built once per check, not per answer: the streams are drawn once and put to every answer.
   const events = eventsArbitraryOf(bounds);
+  const properties: [string, fc.Arbitrary<{ events: WebhookEvent[]; deliveries: WebhookEvent[] }>][] = [
+    ['redelivered events leave the state exactly-once processing leaves', duplicatedInOrder(events)],
+    ['events delivered out of order leave the state in-order processing leaves', reordered(events)],
+    ['duplicates and reorders together leave the exactly-once state', duplicatedAndReordered(events)],
+  ];
+  return (answers) => checkHandler(answers, bounds, properties);
+};
+
+/** 3.1's check of one answer: the verifier, the handler on the streams, in the model, then its steps. */
+function checkHandler(answers: ChapterThreeAnswers, bounds: HandlerBounds, properties: [string, fc.Arbitrary<{ events: WebhookEvent[]; deliveries: WebhookEvent[] }>][]): CheckResult {
+  const { seed, runs } = bounds;
   const options = { seed, numRuns: runs };
   const figures: Record<string, number> = { seed, runsPerProperty: runs };
   const unverified = checkVerification(answers, figures);
@@ -261,16 +273,8 @@ export const handleWebhookCheck = (bounds: HandlerBounds): Task<ChapterThreeAnsw
     if (error instanceof ImpureHandler) return fail(error.message, { figures });
     return handlerThrew(answers.handleWebhook, error, [scenarioConfig.event], figures, seed);
   }
-  const properties: [string, fc.Arbitrary<{ events: WebhookEvent[]; deliveries: WebhookEvent[] }>][] = [
-    ['redelivered events leave the state exactly-once processing leaves', duplicatedInOrder(events)],
-    ['events delivered out of order leave the state in-order processing leaves', reordered(events)],
-    ['duplicates and reorders together leave the exactly-once state', duplicatedAndReordered(events)],
-  ];
   for (const [statement, arbitrary] of properties) {
-    const details = fc.check(
-      fc.property(arbitrary, ({ events, deliveries }) => sameBusinessState(processAll(answers.handleWebhook, deliveries), exactlyOnce(events))),
-      options,
-    );
+    const details = checkProperty(arbitrary, ({ events, deliveries }) => sameBusinessState(processAll(answers.handleWebhook, deliveries), exactlyOnce(events)), options);
     if (details.failed) {
       if (details.errorInstance instanceof WrongShape) throw details.errorInstance;
       const [{ events, deliveries }] = details.counterexample!;
@@ -304,7 +308,7 @@ export const handleWebhookCheck = (bounds: HandlerBounds): Task<ChapterThreeAnsw
     `${figures.signedDeliveries} signed deliveries (genuine, rotated, tampered, replayed, forged) told apart, compared in constant time; 3 properties hold over ${runs} random delivery streams each (seed ${seed}); in the model (${exploration.figures.states} states, lost acks and retries included) ${duplicateChangesNothing.id} holds; the handler's steps, with crashes between any two (${steps.states} states), keep WEBHOOK-6, WEBHOOK-7 and WEBHOOK-8`,
     { figures },
   );
-};
+}
 
 export const handleWebhook: Task<ChapterThreeAnswers> = {
   id: '3.1',

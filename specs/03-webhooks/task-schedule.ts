@@ -3,7 +3,6 @@
  * random jitter draws and in the delivery model at the largest jitter; and the schedule every
  * other task runs on (the 3.2 answer's, one source of truth).
  */
-import fc from 'fast-check';
 import { fail, pass, type Task } from '../../tools/grading/task.ts';
 import type { WebhookDeliveryConfig } from '../../models/webhook-delivery/machine.ts';
 import { delaysNeverShrink, noAttemptAfterDeadline } from './invariants.ts';
@@ -11,6 +10,7 @@ import { dedupConfig, exploreConfig } from './analysis.ts';
 import { drawsArbitrary, expectRetrySchedule, MAX_ATTEMPTS, jittered, latestRetryTimes, retryTimes, scheduleProblem } from './retry-schedule.ts';
 import { simulateStatusHandling, statusRunProblem } from './status-handling.ts';
 import { PROPERTY_RUNS, PROPERTY_SEED } from './bounds.ts';
+import { checkProperty } from '../../tools/grading/property.ts';
 import type { ChapterThreeAnswers, RetrySchedule } from './answer-types.ts';
 
 export const isPositiveNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
@@ -32,10 +32,7 @@ export const retryScheduleCheck = ({ seed, runs }: { seed: number; runs: number 
   const h = (s: number) => `${+(s / 3600).toFixed(2)} h`;
   // The window, over random jitter draws (extremes included): no retry after the promise.
   const statement = `no retry is sent later than the ${schedule.promiseHours} h promised, even when every failed attempt waits out its ${RESPONSE_TIMEOUT_SECONDS} s timeout`;
-  const details = fc.check(
-    fc.property(drawsArbitrary(retries), (x) => latestRetryTimes(jittered(schedule, x), RESPONSE_TIMEOUT_SECONDS).at(-1)! <= promise),
-    { seed, numRuns: runs },
-  );
+  const details = checkProperty(drawsArbitrary(retries), (x) => latestRetryTimes(jittered(schedule, x), RESPONSE_TIMEOUT_SECONDS).at(-1)! <= promise, { seed, numRuns: runs });
   if (details.failed) {
     const delays = jittered(schedule, details.counterexample![0]);
     const [times, latest] = [retryTimes(delays), latestRetryTimes(delays, RESPONSE_TIMEOUT_SECONDS)];
