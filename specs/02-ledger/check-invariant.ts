@@ -8,6 +8,7 @@ import { answerFiles, notAnswered, type LedgerAnswers } from './answer-files.ts'
 import { literal, checkerWrites, refusal, failOnSqlError, unbalancedTransactions, currencySpelling, ledgerTransaction, describeLegs, whenTheSchemaFails, CheckerStatementFailed } from './sql-checks.ts';
 import type { Leg } from './sql-checks.ts';
 import { ledgerScenario } from './scenario.ts';
+import { valuesFor } from '../../tools/grading/property.ts';
 
 /** Fixed, so that a failure is reproducible and the key's figures do not change between builds. */
 export const ledgerPropertySeed = ledgerScenario.ledgerSeed;
@@ -83,8 +84,7 @@ export async function checkUnbalancedQuery(
   alone = ledgerPropertyRunsAlone,
   seed = ledgerPropertySeed,
 ): Promise<{ mismatch: QueryMismatch | null; runs: number }> {
-  const union = fc
-    .sample(randomLedger, { seed, numRuns: runs })
+  const union = valuesFor(randomLedger, { seed, numRuns: runs })
     .flatMap((ledger, i) => ledger.map((t) => ({ ...t, reference: `${t.reference}_of_${i + 1}` })));
   const together = await queryMatches(db, query, union, spell).catch(() => null);
   const oneByOne = await checkLedgersOneByOne(db, query, together && !together.mismatch ? alone : runs, spell, seed);

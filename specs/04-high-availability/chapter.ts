@@ -38,6 +38,7 @@ import {
 } from './analysis.ts';
 import { authorisationOutcomes, breakerScopeParts, closedBreaker, type ActiveActiveArchitecture, type AuthorisationOutcome, type BreakerPolicy, type BreakerState, type BreakerStepResult, type ChapterFourAnswers, type OutcomeClass, type CrossRegionAnswer, type IntentEventType, type RetrySafetyAnswer, type StatusTransition } from './answer-types.ts';
 import { handOver } from '../../tools/grading/handed-over.ts';
+import { valuesFor } from '../../tools/grading/property.ts';
 
 /** Seed and run count of the random checks; printed with every result that uses them. */
 export const PROPERTY_SEED = 2026;
@@ -451,6 +452,14 @@ function stepOnce(answers: ChapterFourAnswers, state: BreakerState, event: Circu
 const throughWords = (event: CircuitBreakerEvent, through: boolean) => (event.type === 'CALL_REQUESTED' ? (through ? ', call let through' : ', call refused') : '');
 const breakerFormat = { step: describeBreakerStep, state: describeBreakerState };
 
+/** Walks' choices, 50 steps up to `maxLength`: one arbitrary per length, its draws made once. */
+const walksByLength = new Map<number, fc.Arbitrary<number[]>>();
+function walksOfLength(maxLength: number): fc.Arbitrary<number[]> {
+  let walks = walksByLength.get(maxLength);
+  if (!walks) walksByLength.set(maxLength, (walks = fc.array(fc.nat(), { minLength: 50, maxLength })));
+  return walks;
+}
+
 /**
  * Model-based testing of breakerStep: every transition of every reachable state of the model,
  * put to the student's function from the model's state; then walks through the model's graph
@@ -483,7 +492,7 @@ function conformsToModel(answers: ChapterFourAnswers, policy: BreakerPolicy, { w
   // Walks through the graph: the student's own state carried from step to step.
   const outgoing = snapshots.map(() => [] as typeof exploration.edges);
   for (const edge of exploration.edges) outgoing[edge.from]!.push(edge);
-  const walks = fc.sample(fc.array(fc.nat(), { minLength: 50, maxLength: 4 * windowCapacity(config) + 50 }), { seed, numRuns: walkCount });
+  const walks = valuesFor(walksOfLength(4 * windowCapacity(config) + 50), { seed, numRuns: walkCount });
   for (const choices of walks) {
     let at = 0;
     let mine: BreakerState = { ...closedBreaker };
@@ -492,7 +501,8 @@ function conformsToModel(answers: ChapterFourAnswers, policy: BreakerPolicy, { w
       const edge = outgoing[at]![choice % outgoing[at]!.length]!;
       const event = eventOf(edge.eventType);
       const yours = stepOnce(answers, mine, event, policyJson);
-      const wrong = disagreement({ initial: snapshots[0]!, steps: [...steps] }, event, yours, snapshots[edge.to]!, snapshots[at]!);
+      // The path is read only to word a disagreement, at once: no copy per step.
+      const wrong = disagreement({ initial: snapshots[0]!, steps }, event, yours, snapshots[edge.to]!, snapshots[at]!);
       if (wrong) return fail(`your breakerStep disagrees with the model on a longer run (seed ${seed}), carrying its own state from step to step`, { trace: wrong, figures });
       steps.push({ event, snapshot: snapshots[edge.to]! });
       mine = yours.state;
