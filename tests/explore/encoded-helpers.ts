@@ -26,12 +26,15 @@ export function shallowestViolation(model: EncodedModel<PaxosCommitState>, bad: 
   for (let depth = 1; level.length > 0; depth++) {
     if (level.some(bad)) return depth;
     const nextLevel: Uint32Array[] = [];
+    const next = new Uint32Array(model.words);
     for (const state of level) {
-      for (const { state: next } of successorsOf(model, state)) {
-        if (seen.has(key(next))) continue;
-        seen.add(key(next));
-        nextLevel.push(next);
-      }
+      // Most successors are known already: a copy only of a new one.
+      model.successors(state, next, () => {
+        const text = key(next);
+        if (seen.has(text)) return;
+        seen.add(text);
+        nextLevel.push(next.slice());
+      });
     }
     level = nextLevel;
   }
