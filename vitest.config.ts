@@ -15,6 +15,7 @@ export const endToEnd = [
   'tests/tools/commands.test.ts',
   'tests/tools/hostile.test.ts',
   'tests/tools/grader.test.ts',
+  'tests/tools/purity.test.ts',
   'tests/tools/student-loop.test.ts',
   'tests/tools/watch.test.ts',
   'tests/tools/orphans.test.ts',

@@ -97,39 +97,42 @@ export class ImpureHandler extends Error {
   override name = 'ImpureHandler';
 }
 
-/** The top-level fields of `before` that differ in `after`, named for the message. */
-const changedFields = (before: object, after: object) =>
-  Object.keys({ ...before, ...after }).filter((k) => !isDeepStrictEqual((before as Record<string, unknown>)[k], (after as Record<string, unknown>)[k]));
-
-/** Per top-level field, its fingerprint: a field whose fingerprint moves was changed. */
+/**
+ * Per top-level field, its fingerprint (JSON's view of it: a field holding undefined or a
+ * function is left out, as JSON leaves it): a field whose fingerprint moves was changed.
+ */
 function fieldPrints(value: object): Map<string, string> {
   const out = new Uint32Array(2);
   const prints = new Map<string, string>();
   for (const [field, item] of Object.entries(value)) {
+    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
     fingerprintValue(item, out);
     prints.set(field, `${out[0]}:${out[1]}`);
   }
   return prints;
 }
 
-const changedPrints = (before: Map<string, string>, after: Map<string, string>) =>
+const changedFields = (before: Map<string, string>, after: Map<string, string>) =>
   [...new Set([...before.keys(), ...after.keys()])].filter((field) => before.get(field) !== after.get(field));
 
 /**
- * One call of the student's handler, checked for the shape of its result and for purity. The
- * handler is given the state itself, handed over (in its sandbox too, what it does to the state
- * is done to it here), and a change is found by fingerprinting each field before and after:
- * a change JSON would show, as it is all the sandbox can show. A copy of the state and a deep
- * comparison per call cost most of 3.1's time; the event, small, is still given as a copy.
+ * One call of the student's handler, on copies, checked for the shape of its result and for
+ * purity. The copies are handed over (in its sandbox too, what the handler does to them is done
+ * to them here), and a change is what JSON would show, all the sandbox can show: each field
+ * fingerprinted before and after the call, which costs less than a deep comparison. Copies in
+ * both places: a handler is never given an object it returned, which in its sandbox it never is.
  */
 function applyHandler(handler: ChapterThreeAnswers['handleWebhook'], state: MerchantState, event: WebhookEvent): MerchantState {
-  const before = fieldPrints(state);
-  const givenEvent = handOver(plainCopy(event));
-  const next = handler(handOver(state), givenEvent);
+  const [givenState, givenEvent] = [handOver(plainCopy(state)), handOver(plainCopy(event))];
+  const [stateBefore, eventBefore] = [fieldPrints(givenState), fieldPrints(givenEvent)];
+  const next = handler(givenState, givenEvent);
   if (typeof next !== 'object' || next === null || typeof next.orders !== 'object' || !Array.isArray(next.processedEventIds)) {
     throw new WrongShape(`handleWebhook returned ${JSON.stringify(next)}; expected a MerchantState { processedEventIds, orders, receiptsSent } (the state given, or a new one)`);
   }
-  const changed = [...changedPrints(before, fieldPrints(state)).map((f) => `state.${f}`), ...changedFields(event, givenEvent).map((f) => `event.${f}`)];
+  const changed = [
+    ...changedFields(stateBefore, fieldPrints(givenState)).map((f) => `state.${f}`),
+    ...changedFields(eventBefore, fieldPrints(givenEvent)).map((f) => `event.${f}`),
+  ];
   if (changed.length > 0) {
     throw new ImpureHandler(
       `your handleWebhook changed its input (${changed.join(', ')}) while handling ${event.id} (${event.type} of ${event.orderId}): it must be a pure function, returning a new state and leaving the state and event it was given as they were, since the caller keeps the old state (to roll back a failed delivery, to compare a redelivery with it)`,

@@ -435,7 +435,8 @@ function stepOnce(answers: ChapterFourAnswers, state: BreakerState, event: Circu
   // Copies, handed over: in its sandbox too, what the step does to them is done to them here.
   const given = handOver({ ...state });
   const input = handOver({ type: event.type });
-  const result: unknown = answers.breakerStep(given, input as CircuitBreakerEvent, JSON.parse(policyJson) as BreakerPolicy);
+  const policy = handOver(JSON.parse(policyJson) as BreakerPolicy);
+  const result: unknown = answers.breakerStep(given, input as CircuitBreakerEvent, policy);
   const r = result as BreakerStepResult;
   if (typeof r !== 'object' || r === null || typeof r.state !== 'object' || r.state === null || typeof r.letThrough !== 'boolean') {
     throw new WrongShape(`breakerStep returned ${JSON.stringify(result)}, not { state, letThrough }`);
@@ -443,8 +444,9 @@ function stepOnce(answers: ChapterFourAnswers, state: BreakerState, event: Circu
   if (!isOneOf('closed', 'open', 'half_open')(r.state.mode) || stateFields.slice(1).some((f) => !Number.isSafeInteger(r.state[f]))) {
     throw new WrongShape(`breakerStep returned the state ${JSON.stringify(r.state)}: a mode and five integer counts`);
   }
-  if (stateFields.some((f) => given[f] !== state[f]) || input.type !== event.type) {
-    throw new ImpureStep(`your breakerStep changed the state or input it was given (${event.type} in ${state.mode}): it must be a pure function, returning a new state and leaving what it was given as it was, since the service keeps the old state (one per breaker, read by concurrent calls)`);
+  // Each as JSON shows it, as the sandbox can show it: a field added, deleted or changed.
+  if (JSON.stringify(given) !== JSON.stringify(state) || JSON.stringify(input) !== JSON.stringify({ type: event.type }) || JSON.stringify(policy) !== policyJson) {
+    throw new ImpureStep(`your breakerStep changed the state, input or policy it was given (${event.type} in ${state.mode}): it must be a pure function, returning a new state and leaving what it was given as it was, since the service keeps the old state (one per breaker, read by concurrent calls)`);
   }
   return { state: { mode: r.state.mode, callsInWindow: r.state.callsInWindow, failuresInWindow: r.state.failuresInWindow, probesSent: r.state.probesSent, probesSucceeded: r.state.probesSucceeded, probesFailed: r.state.probesFailed }, letThrough: r.letThrough };
 }

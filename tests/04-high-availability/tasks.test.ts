@@ -339,7 +339,7 @@ describe('chapter 4’s checks', () => {
       if (input.type === 'CALL_FAILED') state.failuresInWindow++;
       return next;
     }));
-    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/changed the state or input it was given \(CALL_FAILED in closed\): it must be a pure function/) });
+    expect(report).toMatchObject({ status: 'fail', message: expect.stringMatching(/changed the state, input or policy it was given \(CALL_FAILED in closed\): it must be a pure function/) });
   });
 
   it('4.3: a classifyOutcome that throws is ERR; a policy with an extra explanatory field is judged on the rest', async () => {

@@ -91,7 +91,7 @@ describe('an answer that edits what it was given', () => {
   // an answer edits a copy of the check's copy; the grader makes the same edit to the check's.
   it.each([
     ['3', '03-webhooks', '3.1', /your handleWebhook changed its input \(state\.processedEventIds, state\.orders, state\.receiptsSent\)/],
-    ['4', '04-high-availability', '4.3', /your breakerStep changed the state or input it was given/],
+    ['4', '04-high-availability', '4.3', /your breakerStep changed the state, input or policy it was given/],
   ])('fails graded as it fails in-process (chapter %s)', async (number, slug, id, message) => {
     const chapter = findChapter(number);
     const dir = withReference('edits-its-input', undefined, slug);

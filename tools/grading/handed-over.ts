@@ -38,6 +38,19 @@ export function changeInPlace(target: object, source: unknown): void {
     // Own properties only: `into.__proto__` would be Object.prototype, changed in place.
     const [was, now] = [Object.hasOwn(into, key) ? into[key] : undefined, source[key]];
     if (isContainer(was) && isContainer(now) && Array.isArray(was) === Array.isArray(now)) changeInPlace(was, now);
-    else Object.defineProperty(into, key, { value: now, writable: true, enumerable: true, configurable: true });
+    else define(into, key, now);
+  }
+  // JSON tells `{a, b}` from `{b, a}`: an answer that deleted a key and added it again changed its
+  // argument, so the keys are put back in the order the answer left them.
+  const order = Object.keys(source);
+  if (!Array.isArray(target) && Object.keys(into).some((key, i) => key !== order[i])) {
+    for (const key of order) {
+      const value = into[key];
+      delete into[key];
+      define(into, key, value);
+    }
   }
 }
+
+const define = (into: Record<string, unknown>, key: string, value: unknown) =>
+  Object.defineProperty(into, key, { value, writable: true, enumerable: true, configurable: true });
