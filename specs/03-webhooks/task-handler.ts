@@ -9,9 +9,7 @@ import fc from 'fast-check';
 import { fail, pass, type CheckResult, type Task, isNotAnswered } from '../../tools/grading/task.ts';
 import { describeError } from '../../tools/grading/run-task.ts';
 import { WrongShape } from '../../tools/grading/shape.ts';
-import { plainCopy } from '../../tools/grading/plain-copy.ts';
 import { handOver } from '../../tools/grading/handed-over.ts';
-import { fingerprintValue } from '../../tools/explore/fingerprints.ts';
 import { checkProperty } from '../../tools/grading/property.ts';
 import { scenarioConfig, type WebhookDeliveryConfig } from '../../models/webhook-delivery/machine.ts';
 import { businessView, emptyMerchantState, exactlyOnce, sameBusinessState, type MerchantState, type WebhookEvent } from '../../models/webhook-delivery/merchant.ts';
@@ -97,42 +95,37 @@ export class ImpureHandler extends Error {
   override name = 'ImpureHandler';
 }
 
-/**
- * Per top-level field, its fingerprint (JSON's view of it: a field holding undefined or a
- * function is left out, as JSON leaves it): a field whose fingerprint moves was changed.
- */
-function fieldPrints(value: object): Map<string, string> {
-  const out = new Uint32Array(2);
-  const prints = new Map<string, string>();
-  for (const [field, item] of Object.entries(value)) {
-    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-    fingerprintValue(item, out);
-    prints.set(field, `${out[0]}:${out[1]}`);
-  }
-  return prints;
+/** The top-level fields whose JSON differs between two values, named for the message (or the order of the fields, when only it moved). */
+function changedFields(name: string, before: object, after: object): string[] {
+  if (jsonOf(before) === jsonOf(after)) return [];
+  const fields = Object.keys({ ...before, ...after }).filter((k) => jsonOf((before as Record<string, unknown>)[k]) !== jsonOf((after as Record<string, unknown>)[k]));
+  return fields.length > 0 ? fields.map((f) => `${name}.${f}`) : [`the order of ${name}'s fields`];
 }
 
-const changedFields = (before: Map<string, string>, after: Map<string, string>) =>
-  [...new Set([...before.keys(), ...after.keys()])].filter((field) => before.get(field) !== after.get(field));
+/** JSON of a value, or undefined when it cannot be written (an answer made it cyclic). */
+const jsonOf = (value: unknown): string | undefined => {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+};
 
 /**
- * One call of the student's handler, on copies, checked for the shape of its result and for
- * purity. The copies are handed over (in its sandbox too, what the handler does to them is done
- * to them here), and a change is what JSON would show, all the sandbox can show: each field
- * fingerprinted before and after the call, which costs less than a deep comparison. Copies in
- * both places: a handler is never given an object it returned, which in its sandbox it never is.
+ * One call of the student's handler, checked for the shape of its result and for purity. The
+ * handler is given what its sandbox gives it, in-process too: the state and event written as
+ * JSON and read back, handed over (in the sandbox, what it does to them is done to them here),
+ * so it is never given an object it returned. A change is what JSON shows, all the sandbox can
+ * show: their JSON after the call against their JSON before.
  */
 function applyHandler(handler: ChapterThreeAnswers['handleWebhook'], state: MerchantState, event: WebhookEvent): MerchantState {
-  const [givenState, givenEvent] = [handOver(plainCopy(state)), handOver(plainCopy(event))];
-  const [stateBefore, eventBefore] = [fieldPrints(givenState), fieldPrints(givenEvent)];
+  const [stateJson, eventJson] = [JSON.stringify(state), JSON.stringify(event)];
+  const [givenState, givenEvent] = [handOver(JSON.parse(stateJson) as MerchantState), handOver(JSON.parse(eventJson) as WebhookEvent)];
   const next = handler(givenState, givenEvent);
   if (typeof next !== 'object' || next === null || typeof next.orders !== 'object' || !Array.isArray(next.processedEventIds)) {
     throw new WrongShape(`handleWebhook returned ${JSON.stringify(next)}; expected a MerchantState { processedEventIds, orders, receiptsSent } (the state given, or a new one)`);
   }
-  const changed = [
-    ...changedFields(stateBefore, fieldPrints(givenState)).map((f) => `state.${f}`),
-    ...changedFields(eventBefore, fieldPrints(givenEvent)).map((f) => `event.${f}`),
-  ];
+  const changed = jsonOf(givenState) === stateJson && jsonOf(givenEvent) === eventJson ? [] : [...changedFields('state', state, givenState), ...changedFields('event', event, givenEvent)];
   if (changed.length > 0) {
     throw new ImpureHandler(
       `your handleWebhook changed its input (${changed.join(', ')}) while handling ${event.id} (${event.type} of ${event.orderId}): it must be a pure function, returning a new state and leaving the state and event it was given as they were, since the caller keeps the old state (to roll back a failed delivery, to compare a redelivery with it)`,

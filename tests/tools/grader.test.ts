@@ -8,7 +8,7 @@ import { toJson } from '../../tools/grading/report.ts';
 import { stripSolutions } from '../../tools/build/stubs.ts';
 import { withReference } from './fixture-dirs.ts';
 import { permissionFlag } from '../../tools/grading/sandbox/host.ts';
-import { changeInPlace, handOver, isHandedOver } from '../../tools/grading/handed-over.ts';
+import { changeInPlace, handOver, isHandedOver, keepMarks } from '../../tools/grading/handed-over.ts';
 import { runTask } from '../../tools/grading/run-task.ts';
 import type { Chapter } from '../../tools/grading/task.ts';
 
@@ -104,6 +104,7 @@ describe('an answer that edits what it was given', () => {
   });
 
   it('leaves a check’s shared figures alone: only what a check hands over is written back', () => {
+    keepMarks();
     const shared = { policy: { probes: 3 } };
     const given = handOver({ mode: 'closed', counts: [1, 2] });
     const counts = given.counts;

@@ -6,7 +6,10 @@ import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { workerData } from 'node:worker_threads';
 import { sandboxLimits, type CallChannel, type Reply } from './host.ts';
-import { changeInPlace, isHandedOver } from '../handed-over.ts';
+import { changeInPlace, isHandedOver, keepMarks } from '../handed-over.ts';
+
+// This thread's calls go to a sandbox: what a check hands over is marked, to be written back.
+keepMarks();
 
 /**
  * Shared with the grader's main thread, one Int32 slot each: a call in flight (1) and its
