@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Seconds of CPU each: `npm run test:slow` (vitest.slow.config.ts) and `npm run bench`.
@@ -46,12 +47,12 @@ export default defineConfig({
     // Child processes, as by default: worker threads measured no cheaper once the CPU of the
     // Postgres servers is counted (a server a thread started is reaped by nobody, so GNU time
     // and npm run bench miss it): 51-55 s of CPU either way, counted by a cpuacct cgroup.
-    // One worker per core of the two-core machine the budget is set on. A third worker once
+    // One worker per core (two on the machine the budget is set on). A third worker once
     // paid, when files waited on child processes and deadlines (those went to test:e2e):
     // measured since, three runs each, 21.2 s wall and 40.3 s of CPU with two workers against
     // 22.8 s and 44.2 s with three (each worker loads the modules and explores again what its
     // files need).
-    maxWorkers: 2,
+    maxWorkers: Math.max(2, availableParallelism()),
     /**
      * Transformed modules kept on disk (node_modules/.experimental-vitest-cache, keyed by each
      * file's content), so that a run after the first does not compile the TypeScript again:
