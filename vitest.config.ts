@@ -11,6 +11,10 @@ const slow = ['tests/**/*.slow.test.ts'];
  * processes killed with a database server running, the server's own watchdog then given
  * seconds to notice (server-lifecycle.test.ts): both are processes started, killed and waited
  * for, not a check's logic (measured in the fast suite: 3.6 s and 4.8 s of its wall time).
+ * So are the database servers started for one test besides the one each worker shares: one
+ * killed mid-payment and restarted (crash.test.ts, 1.9 s of CPU alone), and one standing in
+ * for an external server, after which the worker started its own again
+ * (external-server.test.ts, 2.6 s).
  */
 export const endToEnd = [
   'tests/tools/commands.test.ts',
@@ -22,6 +26,8 @@ export const endToEnd = [
   'tests/tools/orphans.test.ts',
   'tests/tools/release.test.ts',
   'tests/02-ledger/server-lifecycle.test.ts',
+  'tests/02-ledger/crash.test.ts',
+  'tests/02-ledger/external-server.test.ts',
 ];
 
 export default defineConfig({
