@@ -2,8 +2,7 @@
  * The explorer's default state fingerprint (`fingerprintValue`) tells states apart exactly as
  * their JSON does (`defaultStateKey`): the same states, counted the same, found by the same paths.
  */
-import { expect } from 'vitest';
-import { test } from '@fast-check/vitest';
+import { expect, test } from 'vitest';
 import fc from 'fast-check';
 import { fingerprintString, fingerprintValue } from '../../tools/explore/fingerprints.ts';
 
@@ -21,26 +20,35 @@ const stateLike = fc.anything({
   maxDepth: 4,
 });
 
-test.prop([stateLike])('a value and its JSON read back (NaN as null, −0 as 0, a function or undefined left out) share one fingerprint', (value) => {
-  fc.pre(JSON.stringify(value) !== undefined);
-  expect(fingerprintOf(value)).toBe(fingerprintOf(JSON.parse(JSON.stringify(value))));
+test('a value and its JSON read back (NaN as null, −0 as 0, a function or undefined left out) share one fingerprint', () => {
+  fc.assert(
+    fc.property(stateLike, (value) => {
+      fc.pre(JSON.stringify(value) !== undefined);
+      expect(fingerprintOf(value)).toBe(fingerprintOf(JSON.parse(JSON.stringify(value))));
+    }),
+  );
 });
 
-test.prop([stateLike, stateLike])('two values JSON writes differently get different fingerprints', (a, b) => {
-  // A state is never undefined, a function or a symbol as a whole, which JSON does not write.
-  fc.pre(JSON.stringify(a) !== undefined && JSON.stringify(b) !== undefined && JSON.stringify(a) !== JSON.stringify(b));
-  expect(fingerprintOf(a)).not.toBe(fingerprintOf(b));
+test('two values JSON writes differently get different fingerprints', () => {
+  fc.assert(
+    fc.property(stateLike, stateLike, (a, b) => {
+      // A state is never undefined, a function or a symbol as a whole, which JSON does not write.
+      fc.pre(JSON.stringify(a) !== undefined && JSON.stringify(b) !== undefined && JSON.stringify(a) !== JSON.stringify(b));
+      expect(fingerprintOf(a)).not.toBe(fingerprintOf(b));
+    }),
+  );
 });
 
-test.prop([fc.array(fc.string({ maxLength: 100 }), { minLength: 1, maxLength: 6 })])(
-  'a string fingerprints alike whether numbered or spelled out, and apart from its neighbours',
-  (strings) => {
-    const values = strings.map((s) => [s, `${s}x`, { [s]: s }]);
-    const first = values.map(fingerprintOf);
-    expect(values.map(fingerprintOf)).toEqual(first);
-    expect(new Set(first).size).toBe(new Set(values.map((v) => JSON.stringify(v))).size);
-  },
-);
+test('a string fingerprints alike whether numbered or spelled out, and apart from its neighbours', () => {
+  fc.assert(
+    fc.property(fc.array(fc.string({ maxLength: 100 }), { minLength: 1, maxLength: 6 }), (strings) => {
+      const values = strings.map((s) => [s, `${s}x`, { [s]: s }]);
+      const first = values.map(fingerprintOf);
+      expect(values.map(fingerprintOf)).toEqual(first);
+      expect(new Set(first).size).toBe(new Set(values.map((v) => JSON.stringify(v))).size);
+    }),
+  );
+});
 
 test('the kinds of value a state holds do not hash alike', () => {
   const values = [null, 0, 1, -1, 0.5, 2 ** 40, '', '0', 'null', true, false, [], {}, [0], [[]], { a: 0 }, { a: '0' }, { 0: 'a' }, ['a', 'b'], ['ab'], [1n], '1'];
