@@ -59,10 +59,6 @@ async function handle(request) {
   const fn = modules.get(request.file)?.[request.name];
   if (typeof fn !== 'function') return { kind: 'threw', name: 'TypeError', message: `answers.${request.name} is not a function`, stack: '' };
   const args = parse(request.args);
-  // The arguments the check handed over as the answer's own (see tools/grading/handed-over.ts):
-  // how each was before the call, to send back any the call changed.
-  const watched = request.watch ?? [];
-  const before = watched.map((i) => writeArgument(args[i]));
   let outcome;
   try {
     const result = fn(...args);
@@ -70,12 +66,34 @@ async function handle(request) {
   } catch (error) {
     outcome = { kind: 'threw', ...describeThrown(error) };
   }
+  const changed = changedArguments(request, args);
+  return changed ? { ...outcome, changed } : outcome;
+}
+
+/**
+ * The arguments the check handed over as the answer's own (see tools/grading/handed-over.ts)
+ * that the call changed, as JSON, by index. Most calls change nothing: the arguments written
+ * again are then the text they were read from (JSON read back writes as it was), one write for
+ * all; only when they differ is each handed-over argument compared with a fresh reading.
+ */
+function changedArguments(request, args) {
+  const watched = request.watch ?? [];
+  if (watched.length === 0 || writeArguments(args) === request.args) return undefined;
+  const before = parse(request.args);
   const changed = {};
-  watched.forEach((i, k) => {
+  for (const i of watched) {
     const after = writeArgument(args[i]);
-    if (after !== before[k] && after !== undefined) changed[i] = after;
-  });
-  return Object.keys(changed).length > 0 ? { ...outcome, changed } : outcome;
+    if (after !== undefined && after !== writeArgument(before[i])) changed[i] = after;
+  }
+  return Object.keys(changed).length > 0 ? changed : undefined;
+}
+
+function writeArguments(args) {
+  try {
+    return stringify(args);
+  } catch {
+    return undefined;
+  }
 }
 
 // An argument as JSON, or undefined when it cannot be written (an answer that made it cyclic:
