@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { WrongShape, describedAs, expectShape, isOneOf } from '../../tools/grading/shape.ts';
 import type { RetrySchedule } from './answer-types.ts';
 import { webhookScenario } from '../../models/webhook-delivery/scenario.ts';
+import { memoByValue } from '../../tools/explore/memo.ts';
 
 /** Attempts allowed in all, first included: a bound on the work one failing event may cause. */
 export const MAX_ATTEMPTS = webhookScenario.maxAttempts;
@@ -109,15 +110,10 @@ export function scheduleProblem(schedule: RetrySchedule, timeoutSeconds: number)
   return undefined;
 }
 
-const drawsByLength = new Map<number, fc.Arbitrary<number[]>>();
-
-/** The jitter draws of the property: the extremes, and anything between. */
-export const drawsArbitrary = (retries: number) => {
-  // One arbitrary per length, so that its draws are made once and put to every schedule of it.
-  let arbitrary = drawsByLength.get(retries);
-  if (!arbitrary) {
-    arbitrary = fc.array(fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: retries, maxLength: retries });
-    drawsByLength.set(retries, arbitrary);
-  }
-  return arbitrary;
-};
+/**
+ * The jitter draws of the property: the extremes, and anything between. One arbitrary per
+ * length, so that its draws are made once and put to every schedule of that length.
+ */
+export const drawsArbitrary = memoByValue((retries: number) =>
+  fc.array(fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: retries, maxLength: retries }),
+);

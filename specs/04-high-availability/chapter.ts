@@ -39,6 +39,7 @@ import {
 import { authorisationOutcomes, breakerScopeParts, closedBreaker, type ActiveActiveArchitecture, type AuthorisationOutcome, type BreakerPolicy, type BreakerState, type BreakerStepResult, type ChapterFourAnswers, type OutcomeClass, type CrossRegionAnswer, type IntentEventType, type RetrySafetyAnswer, type StatusTransition } from './answer-types.ts';
 import { handOver } from '../../tools/grading/handed-over.ts';
 import { valuesFor } from '../../tools/grading/property.ts';
+import { memoByValue } from '../../tools/explore/memo.ts';
 
 /** Seed and run count of the random checks; printed with every result that uses them. */
 export const PROPERTY_SEED = 2026;
@@ -446,8 +447,10 @@ function writesAs(value: object, like: object): boolean {
   return flatAndSame || JSON.stringify(value) === JSON.stringify(like);
 }
 
-/** One call of the student's breakerStep, with plain data, checked for the shape of its result and for purity. */
-/** `policy` is the answer's policy as JSON, and read back from it once (to compare with). */
+/**
+ * One call of the student's breakerStep, with plain data, checked for the shape of its result
+ * and for purity. `policy` is the answer's policy as JSON, and read back once, to compare with.
+ */
 function stepOnce(answers: ChapterFourAnswers, state: BreakerState, event: CircuitBreakerEvent, policy: { json: string; read: object }) {
   // Copies, handed over: in its sandbox too, what the step does to them is done to them here.
   const given = handOver({ ...state });
@@ -471,13 +474,8 @@ function stepOnce(answers: ChapterFourAnswers, state: BreakerState, event: Circu
 const throughWords = (event: CircuitBreakerEvent, through: boolean) => (event.type === 'CALL_REQUESTED' ? (through ? ', call let through' : ', call refused') : '');
 const breakerFormat = { step: describeBreakerStep, state: describeBreakerState };
 
-/** Walks' choices, 50 steps up to `maxLength`: one arbitrary per length, its draws made once. */
-const walksByLength = new Map<number, fc.Arbitrary<number[]>>();
-function walksOfLength(maxLength: number): fc.Arbitrary<number[]> {
-  let walks = walksByLength.get(maxLength);
-  if (!walks) walksByLength.set(maxLength, (walks = fc.array(fc.nat(), { minLength: 50, maxLength })));
-  return walks;
-}
+/** Walks' choices, 50 steps up to `maxLength`: one arbitrary per length, so that its draws are made once. */
+const walksOfLength = memoByValue((maxLength: number) => fc.array(fc.nat(), { minLength: 50, maxLength }));
 
 /**
  * Model-based testing of breakerStep: every transition of every reachable state of the model,
