@@ -12,7 +12,7 @@ import { gradeChapter } from '../../tools/grading/grade-chapter.ts';
 import { runTask } from '../../tools/grading/run-task.ts';
 import type { Chapter } from '../../tools/grading/task.ts';
 import { withReference } from './fixture-dirs.ts';
-import { changeInPlace, handOver } from '../../tools/grading/handed-over.ts';
+import { changeInPlace, handOver, isHandedOver, keepMarks } from '../../tools/grading/handed-over.ts';
 
 const root = join(repoRoot, 'tests/fixtures/purity');
 const IMPURE = /changed its input|changed the state(, | or )input/;
@@ -70,6 +70,25 @@ describe.each([
   });
 });
 
+describe('an answer that edits what it was given, graded', () => {
+  // 3.1's handler and 4.3's breakerStep must leave their arguments as they were. In its sandbox
+  // an answer edits a copy of the check's copy; the grader makes the same edit to the check's.
+  it.each([
+    ['3', '03-webhooks', '3.1', /your handleWebhook changed its input \(state\.processedEventIds, state\.orders, state\.receiptsSent\)/],
+    ['4', '04-high-availability', '4.3', /your breakerStep changed the state, input or policy it was given/],
+  ])('fails graded as it fails in-process (chapter %s)', async (number, slug, id, message) => {
+    const chapter = findChapter(number);
+    const dir = withReference('edits-its-input', undefined, slug);
+    const graded = (await gradeChapter(chapter, dir)).find((r) => r.id === id)!;
+    const loaded = (await import(chapterModule(chapter))) as { chapter: Chapter<unknown> };
+    const inProcess = await runTask(loaded.chapter, loaded.chapter.tasks.find((t) => t.id === id)!, await loaded.chapter.loadAnswers(dir));
+    expect([graded.status, inProcess.status]).toEqual(['fail', 'fail']);
+    expect(graded.message).toMatch(message);
+    expect(graded.message).toBe(inProcess.message);
+  });
+
+});
+
 describe('the handed-over channel', () => {
   it('writes a forged change as data into the copy alone, keys in the answer\'s order', () => {
     const orders = { a: { n: 1 }, b: { n: 2 } };
@@ -82,5 +101,12 @@ describe('the handed-over channel', () => {
     expect(({} as { polluted?: number }).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(state.orders)).toBe(Object.prototype);
     expect(Array.isArray(state.ids)).toBe(false);
+  });
+
+  it('is written to only for what a check hands over, never its shared figures', () => {
+    keepMarks();
+    const shared = { policy: { probes: 3 } };
+    expect(isHandedOver(handOver({ mode: 'closed' }))).toBe(true);
+    expect(isHandedOver(shared.policy)).toBe(false);
   });
 });
